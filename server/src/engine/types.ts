@@ -1,0 +1,70 @@
+// The in-process engine API: transports (ws, webrtc, CLI) talk to the model only through this.
+import type { ErrorCode } from '../errors.ts';
+import type { Mode } from '../runtimes/manifest.ts';
+
+export type { Mode };
+
+export interface TurnTimings {
+  /** End of the caller's speech (or text submission) on the engine clock, ms. */
+  endOfInputMs: number;
+  /** End of input → first transcript token. */
+  firstTranscriptMs?: number;
+  /** End of input → first answer-text token. */
+  firstAnswerMs?: number;
+  /** End of input → first audio chunk emitted (TTFA). */
+  ttfaMs?: number;
+  /** Prefill of the tail left at end of speech (units not yet fed + template suffix). */
+  prefillTailMs?: number;
+  /** End of input → turn done. */
+  totalMs: number;
+  inputUnits: number;
+  outputTextTokens: number;
+  outputUnits: number;
+  audioMs: number;
+}
+
+export type EngineEvent =
+  | { type: 'speech.started'; turnId: string; atMs: number }
+  | { type: 'speech.stopped'; turnId: string; atMs: number }
+  | { type: 'transcript.delta'; turnId: string; text: string }
+  | { type: 'transcript.final'; turnId: string; text: string }
+  | { type: 'answer.delta'; turnId: string; text: string }
+  | { type: 'answer.final'; turnId: string; text: string }
+  | { type: 'audio.start'; turnId: string; sampleRateHz: number }
+  /** PCM float32 mono at sampleRateHz, in [-1, 1]. */
+  | { type: 'audio.chunk'; turnId: string; pcm: Float32Array; sampleRateHz: number }
+  | { type: 'audio.end'; turnId: string }
+  | { type: 'turn.done'; turnId: string; mode: Mode; timings: TurnTimings }
+  | { type: 'interrupted'; turnId: string }
+  | { type: 'error'; code: ErrorCode; message: string; turnId?: string; fatal: boolean };
+
+export interface SessionOptions {
+  mode: Mode;
+  /** Silence after speech that ends a turn, ms. */
+  endOfSpeechSilenceMs?: number;
+  /** When false the client commits turns itself (explicit endpointing). */
+  vad?: boolean;
+}
+
+export interface EngineSession {
+  readonly id: string;
+  /** 16 kHz mono float32 PCM, any length. */
+  pushAudio(pcm: Float32Array): void;
+  /** A text turn; mode defaults to the session's mode. */
+  pushText(text: string, mode?: Mode): void;
+  /** The client says the caller's speech ended (explicit endpointing). */
+  commit(): void;
+  /** Cancel the answer in progress (barge-in or user action). */
+  cancel(): void;
+  setMode(mode: Mode): void;
+  on(listener: (event: EngineEvent) => void): () => void;
+  /** Frees the LLM sequence, queues and timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface Engine {
+  readonly modelName: string;
+  openSession(opts: SessionOptions): Promise<EngineSession>;
+  readonly activeSessions: number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,209 @@
+// The model manifest: the one contract between a model folder and the gateway.
+// docs/models.md documents every field; validateManifest() enforces it with errors naming file and field.
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const MODES = ['speech-to-speech', 'speech-to-text', 'text-to-speech', 'text-to-text'] as const;
+export type Mode = (typeof MODES)[number];
+
+export interface UnitsSpec {
+  /** ONNX file: input `pcm` float32 [1, N] → output `units` int64 [1, floor((N - leftContextSamples) / hopSamples)]. */
+  file: string;
+  /** Number of distinct units (k-means clusters). */
+  count: number;
+  frameMs: number;
+  hopSamples: number;
+  /** Samples of earlier audio (zeros at the start of an utterance) that must precede the new samples. */
+  leftContextSamples: number;
+  mergeRepeats: boolean;
+}
+
+export interface LmMarkers {
+  transcript: string;
+  answer: string;
+  answerUnits: string;
+  endOfAnswer: string;
+  /** Text that separates one part from the next (e.g. ";"), trimmed from the parts. */
+  separator: string;
+}
+
+export interface LmSpec {
+  file: string;
+  contextTokens: number;
+  /** Unit i is the token whose text is this pattern with {i} replaced, e.g. "<{i}>". */
+  unitToken: string;
+  /** Per-mode prompt with one {input} placeholder: units (speech) or text. */
+  prompts: Record<Mode, string>;
+  markers: LmMarkers;
+  /** Caps per generated part, so runaway output ends with an error instead of running forever. */
+  maxTokens: { transcript: number; answer: number; answerUnits: number };
+}
+
+export interface VocoderSpec {
+  /** ONNX file: input `units` int64 [1, U] → outputs `audio` float32 [1, S] and `durations` int64 [1, U]. */
+  file: string;
+  sampleRateHz: number;
+  hopSamples: number;
+  durationPrediction: boolean;
+  firstChunkUnits: number;
+  chunkUnits: number;
+  leftContextUnits: number;
+}
+
+export interface Manifest {
+  schemaVersion: 1;
+  name: string;
+  description?: string;
+  sampleRateHz: number;
+  units: UnitsSpec;
+  lm: LmSpec;
+  vocoder: VocoderSpec;
+}
+
+export interface LoadedManifest extends Manifest {
+  /** Absolute folder the manifest was read from; part files resolve against it. */
+  dir: string;
+  paths: { units: string; lm: string; vocoder: string };
+}
+
+export class ManifestError extends Error {
+  readonly code = 'MODEL_INVALID' as const;
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${file}: ${field}: ${message}`);
+    this.name = 'ManifestError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Reader {
+  constructor(readonly file: string) {}
+
+  obj(parent: Json, key: string, path: string): Json {
+    const v = parent[key];
+    if (!isObject(v)) throw new ManifestError(this.file, path, 'must be an object');
+    return v;
+  }
+
+  str(parent: Json, key: string, path: string): string {
+    const v = parent[key];
+    if (typeof v !== 'string' || v.length === 0) throw new ManifestError(this.file, path, 'must be a non-empty string');
+    return v;
+  }
+
+  int(parent: Json, key: string, path: string, min: number): number {
+    const v = parent[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new ManifestError(this.file, path, `must be an integer >= ${min}`);
+    }
+    return v;
+  }
+
+  bool(parent: Json, key: string, path: string): boolean {
+    const v = parent[key];
+    if (typeof v !== 'boolean') throw new ManifestError(this.file, path, 'must be true or false');
+    return v;
+  }
+}
+
+/** Checks a parsed manifest object; throws ManifestError naming the first bad field. */
+export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest {
+  const r = new Reader(file);
+  if (!isObject(raw)) throw new ManifestError(file, '(root)', 'must be a JSON object');
+  if (raw['schemaVersion'] !== 1) throw new ManifestError(file, 'schemaVersion', 'must be 1');
+  const name = r.str(raw, 'name', 'name');
+  const sampleRateHz = r.int(raw, 'sampleRateHz', 'sampleRateHz', 8000);
+
+  const u = r.obj(raw, 'units', 'units');
+  const units: UnitsSpec = {
+    file: r.str(u, 'file', 'units.file'),
+    count: r.int(u, 'count', 'units.count', 2),
+    frameMs: r.int(u, 'frameMs', 'units.frameMs', 1),
+    hopSamples: r.int(u, 'hopSamples', 'units.hopSamples', 1),
+    leftContextSamples: r.int(u, 'leftContextSamples', 'units.leftContextSamples', 0),
+    mergeRepeats: r.bool(u, 'mergeRepeats', 'units.mergeRepeats'),
+  };
+  if (units.hopSamples * 1000 !== units.frameMs * sampleRateHz) {
+    throw new ManifestError(file, 'units.frameMs', 'must equal hopSamples / sampleRateHz in ms');
+  }
+
+  const l = r.obj(raw, 'lm', 'lm');
+  const unitToken = r.str(l, 'unitToken', 'lm.unitToken');
+  if (!unitToken.includes('{i}')) throw new ManifestError(file, 'lm.unitToken', 'must contain {i}');
+  const p = r.obj(l, 'prompts', 'lm.prompts');
+  const prompts = {} as Record<Mode, string>;
+  for (const mode of MODES) {
+    const prompt = r.str(p, mode, `lm.prompts.${mode}`);
+    if (prompt.split('{input}').length !== 2) {
+      throw new ManifestError(file, `lm.prompts.${mode}`, 'must contain {input} exactly once');
+    }
+    prompts[mode] = prompt;
+  }
+  const m = r.obj(l, 'markers', 'lm.markers');
+  const markers: LmMarkers = {
+    transcript: r.str(m, 'transcript', 'lm.markers.transcript'),
+    answer: r.str(m, 'answer', 'lm.markers.answer'),
+    answerUnits: r.str(m, 'answerUnits', 'lm.markers.answerUnits'),
+    endOfAnswer: r.str(m, 'endOfAnswer', 'lm.markers.endOfAnswer'),
+    separator: r.str(m, 'separator', 'lm.markers.separator'),
+  };
+  const mt = r.obj(l, 'maxTokens', 'lm.maxTokens');
+  const lm: LmSpec = {
+    file: r.str(l, 'file', 'lm.file'),
+    contextTokens: r.int(l, 'contextTokens', 'lm.contextTokens', 16),
+    unitToken,
+    prompts,
+    markers,
+    maxTokens: {
+      transcript: r.int(mt, 'transcript', 'lm.maxTokens.transcript', 1),
+      answer: r.int(mt, 'answer', 'lm.maxTokens.answer', 1),
+      answerUnits: r.int(mt, 'answerUnits', 'lm.maxTokens.answerUnits', 1),
+    },
+  };
+
+  const v = r.obj(raw, 'vocoder', 'vocoder');
+  const vocoder: VocoderSpec = {
+    file: r.str(v, 'file', 'vocoder.file'),
+    sampleRateHz: r.int(v, 'sampleRateHz', 'vocoder.sampleRateHz', 8000),
+    hopSamples: r.int(v, 'hopSamples', 'vocoder.hopSamples', 1),
+    durationPrediction: r.bool(v, 'durationPrediction', 'vocoder.durationPrediction'),
+    firstChunkUnits: r.int(v, 'firstChunkUnits', 'vocoder.firstChunkUnits', 1),
+    chunkUnits: r.int(v, 'chunkUnits', 'vocoder.chunkUnits', 1),
+    leftContextUnits: r.int(v, 'leftContextUnits', 'vocoder.leftContextUnits', 0),
+  };
+
+  const description = typeof raw['description'] === 'string' ? raw['description'] : undefined;
+  return { schemaVersion: 1, name, ...(description ? { description } : {}), sampleRateHz, units, lm, vocoder };
+}
+
+/** Reads `dir/manifest.json`, validates it and checks that each part file exists. */
+export function loadManifest(dir: string): LoadedManifest {
+  const abs = resolve(dir);
+  const file = join(abs, 'manifest.json');
+  if (!existsSync(file)) throw new ManifestError(file, '(file)', 'not found: a model folder needs a manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ManifestError(file, '(file)', `is not valid JSON (${(err as Error).message})`);
+  }
+  const m = validateManifest(raw, file);
+  const paths = { units: join(abs, m.units.file), lm: join(abs, m.lm.file), vocoder: join(abs, m.vocoder.file) };
+  for (const [part, path] of Object.entries(paths)) {
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      throw new ManifestError(file, `${part}.file`, `names ${path}, which does not exist`);
+    }
+  }
+  return { ...m, dir: abs, paths };
+}
+
+/** The folder of the model that ships with voxgate. */
+export const DEFAULT_MODEL_DIR = resolve(new URL('../../../models/voxgate-tiny-en', import.meta.url).pathname);
