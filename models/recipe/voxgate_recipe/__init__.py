@@ -1,0 +1,1 @@
+"""voxgate's training recipe: builds the default speech-language model from nothing."""
