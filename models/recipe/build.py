@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Builds voxgate's default model from nothing: data, unit extractor, LM (three stages), vocoder.
+
+    /usr/bin/python3 models/recipe/build.py --out models/voxgate-tiny-en          # full, ≈ 60 min on 2 cores
+    /usr/bin/python3 models/recipe/build.py --out /tmp/voxgate-smoke --smoke      # every step, tiny, minutes
+
+Deterministic: every random choice draws from fixed seeds, and training runs a fixed number of steps.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+
+from voxgate_recipe import dataset, sequences, vocab as V  # noqa: E402
+from voxgate_recipe.evaluate import evaluate  # noqa: E402
+from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
+from voxgate_recipe.lm_model import LlamaLm, LmConfig, save_checkpoint  # noqa: E402
+from voxgate_recipe.model_card import write_card  # noqa: E402
+from voxgate_recipe.parity import write_parity  # noqa: E402
+from voxgate_recipe.plan import FULL, SMOKE, Plan  # noqa: E402
+from voxgate_recipe.train_lm import train  # noqa: E402
+from voxgate_recipe.units import HOP_SAMPLES, LEFT_CONTEXT_SAMPLES, UnitExtractor, UnitConfig  # noqa: E402
+from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder  # noqa: E402
+from voxgate_recipe.vocoder_model import NetConfig  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def build_lm(plan: Plan, data: dict, log) -> tuple[LlamaLm, list[dict]]:
+    rng = random.Random(plan.seed)
+    unit_count = data["unit_count"]
+    vocab = V.build_vocab(unit_count)
+    cfg = LmConfig(vocab_size=len(vocab), **plan.lm)
+    torch.manual_seed(plan.seed)
+    model = LlamaLm(cfg)
+    log(f"LM: {model.param_count() / 1e6:.2f}M parameters, vocabulary {len(vocab)}")
+    train_items = [i for i in data["items"] if not i["dev"]]
+    units = data["units"]
+    train_units = sorted({i["q_units"] for i in train_items} | {i["a_units"] for i in train_items})
+    reports = []
+    s1 = sequences.stage1([units[u] for u in train_units])
+    reports.append(train(model, s1, name="stage1-units", log=log, seed=plan.seed + 1, **plan.stage1))
+    s2 = sequences.stage2(train_items, units, rng)
+    reports.append(train(model, s2, name="stage2-cross-modal", log=log, seed=plan.seed + 2, **plan.stage2))
+    # Full fine-tuning in stage 3 (SpeechGPT uses LoRA to spare a 7B model's memory and keep its
+    # text skills; at a few million parameters full fine-tuning is cheap), with stage-2 examples mixed
+    # in so transcription and speaking are not forgotten.
+    s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
+    s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
+    reports.append(train(model, s3, name="stage3-chain-of-modality", log=log, seed=plan.seed + 3, **plan.stage3))
+    return model, reports
+
+
+def manifest(plan: Plan, unit_count: int) -> dict:
+    return {
+        "schemaVersion": 1,
+        "name": plan.name,
+        "description": "voxgate's default model: a SpeechGPT-style speech-language model trained on espeak-ng "
+                       "voices for a small skill set (see MODEL_CARD.md).",
+        "sampleRateHz": 16000,
+        "units": {"file": "units.onnx", "count": unit_count, "frameMs": 10, "hopSamples": HOP_SAMPLES,
+                  "leftContextSamples": LEFT_CONTEXT_SAMPLES, "mergeRepeats": True},
+        "lm": {"file": "lm.gguf", "contextTokens": plan.lm["max_seq_len"], "unitToken": "<{i}>",
+               "prompts": sequences.PROMPTS,
+               "markers": {"transcript": "[tq]", "answer": "[ta]", "answerUnits": "[ua]", "endOfAnswer": "<eoa>",
+                           "separator": ";"},
+               "maxTokens": {"transcript": 200, "answer": 200, "answerUnits": 900}},
+        "vocoder": {"file": "vocoder.onnx", "sampleRateHz": 16000, "hopSamples": HOP_SAMPLES,
+                    "durationPrediction": True, "firstChunkUnits": 10, "chunkUnits": 40, "leftContextUnits": 8},
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="model folder to write (manifest.json and the three parts)")
+    ap.add_argument("--work", help="folder for intermediate data (default: models/recipe/work/<smoke|full>)")
+    ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
+    ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    plan = SMOKE if args.smoke else FULL
+    here = os.path.dirname(os.path.abspath(__file__))
+    work = args.work or os.path.join(here, "work", "smoke" if args.smoke else "full")
+    os.makedirs(work, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
+    started = time.time()
+    timings: dict[str, float] = {}
+
+    t0 = time.time()
+    data_file = os.path.join(work, "data.pt")
+    if args.reuse_data and os.path.exists(data_file):
+        log(f"reusing {data_file}")
+        data = torch.load(data_file)
+    else:
+        data = dataset.build(plan.data, work, log)
+    timings["dataSeconds"] = time.time() - t0
+    unit_count = data["unit_count"]
+    extractor = UnitExtractor(UnitConfig(**data["unit_config"]))
+    extractor.load_state(data["extractor"])
+    extractor.export_onnx(os.path.join(args.out, "units.onnx"))
+
+    t0 = time.time()
+    lm, reports = build_lm(plan, data, log)
+    save_checkpoint(lm, os.path.join(work, "lm.pt"))
+    write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name)
+    write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf")
+    timings["lmSeconds"] = time.time() - t0
+
+    t0 = time.time()
+    vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
+    vcfg.net = NetConfig(unit_count=unit_count)
+    vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=plan.seed, log=log, cfg=vcfg)
+    export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
+    timings["vocoderSeconds"] = time.time() - t0
+
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest(plan, unit_count), f, indent=2)
+        f.write("\n")
+
+    t0 = time.time()
+
+    def vocode(units: list[int]):
+        with torch.no_grad():
+            audio, _ = vocoder(torch.tensor([units], dtype=torch.long))
+        return audio[0].numpy()
+
+    torch.set_num_threads(1)
+    figures = evaluate(lm, extractor, data, vocode, plan.eval_per_skill, plan.seed, log)
+    timings["evalSeconds"] = time.time() - t0
+    timings["totalSeconds"] = time.time() - started
+    figures.update({"training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},
+                    "lmParameters": lm.param_count(), "lmConfig": lm.cfg.to_dict(),
+                    "smoke": args.smoke,
+                    "files": {n: os.path.getsize(os.path.join(args.out, n))
+                              for n in ("units.onnx", "lm.gguf", "vocoder.onnx")}})
+    with open(os.path.join(args.out, "eval.json"), "w") as f:
+        json.dump(figures, f, indent=2)
+        f.write("\n")
+    write_card(args.out, plan, figures)
+    log(f"done in {timings['totalSeconds'] / 60:.1f} min: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

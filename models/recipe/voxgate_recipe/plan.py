@@ -1,0 +1,41 @@
+"""The two build plans: the full default model and the smoke build CI runs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .dataset import SMOKE as SMOKE_DATA, DataConfig
+
+
+@dataclass
+class Plan:
+    name: str
+    data: DataConfig
+    lm: dict
+    stage1: dict
+    stage2: dict
+    stage3: dict
+    multi_turn_share: float = 0.15
+    max_train_tokens: int = 720
+    eval_per_skill: int = 30
+    seed: int = 20261125
+
+
+FULL = Plan(
+    name="voxgate-tiny-en",
+    data=DataConfig(),
+    lm=dict(dim=256, n_layers=4, n_heads=4, ffn_dim=688, max_seq_len=1024),
+    stage1=dict(steps=150, lr=1.5e-3, tokens_per_batch=6000),
+    stage2=dict(steps=450, lr=1.5e-3, tokens_per_batch=6000),
+    stage3=dict(steps=750, lr=1e-3, tokens_per_batch=6000),
+)
+
+SMOKE = Plan(
+    name="voxgate-smoke",
+    data=SMOKE_DATA,
+    lm=dict(dim=64, n_layers=2, n_heads=2, ffn_dim=160, max_seq_len=1024),
+    stage1=dict(steps=10, lr=3e-3, tokens_per_batch=3000, warmup=2),
+    stage2=dict(steps=15, lr=3e-3, tokens_per_batch=3000, warmup=2),
+    stage3=dict(steps=20, lr=3e-3, tokens_per_batch=3000, warmup=2),
+    eval_per_skill=2,
+    max_train_tokens=600,
+)

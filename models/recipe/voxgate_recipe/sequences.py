@@ -1,0 +1,84 @@
+"""Token sequences for the three training stages, in the manifest's chain-of-modality template.
+
+Each example is (ids, loss_mask): the loss covers what the assistant says (stages 2 and 3)
+or everything (stage 1, unit sequences alone).
+"""
+from __future__ import annotations
+
+import random
+
+from . import vocab as V
+from .task_descriptions import ASR, TTS
+
+MODES = ["speech-to-speech", "speech-to-text", "text-to-speech", "text-to-text"]
+PROMPTS = {
+    "speech-to-speech": "[Human]:<sosp>{input}<eosp><2s><eoh>[Assistant]:",
+    "speech-to-text": "[Human]:<sosp>{input}<eosp><2t><eoh>[Assistant]:",
+    "text-to-speech": "[Human]:{input}<2s><eoh>[Assistant]:",
+    "text-to-text": "[Human]:{input}<2t><eoh>[Assistant]:",
+}
+# Share of each mode in chain-of-modality fine-tuning: speech output is the hardest part.
+MODE_WEIGHTS = [0.4, 0.2, 0.25, 0.15]
+
+
+def prompt_ids(mode: str, question: str, q_units: list[int]) -> list[int]:
+    before, after = PROMPTS[mode].split("{input}")
+    middle = V.encode_units(q_units) if mode.startswith("speech") else V.encode_text(question)
+    return V.encode_template(before) + middle + V.encode_template(after)
+
+
+def answer_ids(mode: str, question: str, answer: str, a_units: list[int]) -> list[int]:
+    """`[tq] q; [ta] a; [ua] units<eoa>` with the parts each mode has."""
+    ids: list[int] = []
+    if mode.startswith("speech"):
+        ids += [V.TQ_ID] + V.encode_text(" " + question + ";") + V.encode_text(" ")
+    ids += [V.TA_ID] + V.encode_text(" " + answer)
+    if mode.endswith("speech"):
+        ids += V.encode_text("; ") + [V.UA_ID] + V.encode_text(" ") + V.encode_units(a_units)
+    return ids + [V.EOA_ID]
+
+
+def com_turn(mode: str, item: dict, units: list[list[int]]) -> tuple[list[int], list[int]]:
+    p = prompt_ids(mode, item["question"], units[item["q_units"]])
+    a = answer_ids(mode, item["question"], item["answer"], units[item["a_units"]])
+    return p + a, [0] * len(p) + [1] * len(a)
+
+
+def stage1(units: list[list[int]]) -> list[tuple[list[int], list[int]]]:
+    """Modality adaptation: plain unit sequences, next-token prediction on all of them."""
+    out = []
+    for u in units:
+        ids = [V.SOSP_ID] + V.encode_units(u) + [V.EOSP_ID]
+        out.append((ids, [1] * len(ids)))
+    return out
+
+
+def stage2(items: list[dict], units: list[list[int]], rng: random.Random) -> list[tuple[list[int], list[int]]]:
+    """Cross-modal instructions: ASR (caller voices) and TTS (answer voice), each with a random description."""
+    out = []
+    for item in items:
+        p = V.encode_template("[Human]:") + V.encode_text(rng.choice(ASR) + " this is input: ") + \
+            [V.SOSP_ID] + V.encode_units(units[item["q_units"]]) + [V.EOSP_ID, V.EOH_ID, V.ASSISTANT_ID]
+        a = V.encode_text(item["question"]) + [V.EOA_ID]
+        out.append((p + a, [0] * len(p) + [1] * len(a)))
+        p = V.encode_template("[Human]:") + V.encode_text(rng.choice(TTS) + " this is input: " + item["answer"]) + \
+            [V.EOH_ID, V.ASSISTANT_ID]
+        a = V.encode_units(units[item["a_units"]]) + [V.EOA_ID]
+        out.append((p + a, [0] * len(p) + [1] * len(a)))
+    return out
+
+
+def stage3(items: list[dict], units: list[list[int]], rng: random.Random, multi_turn_share: float,
+           max_tokens: int) -> list[tuple[list[int], list[int]]]:
+    """Chain-of-modality conversations in the four modes; some carry an earlier turn as context."""
+    out = []
+    for item in items:
+        mode = rng.choices(MODES, MODE_WEIGHTS)[0]
+        ids, mask = com_turn(mode, item, units)
+        if rng.random() < multi_turn_share:
+            prev = rng.choice(items)
+            pids, _ = com_turn(rng.choices(MODES, MODE_WEIGHTS)[0], prev, units)
+            if len(pids) + len(ids) <= max_tokens:
+                ids, mask = pids + ids, [0] * len(pids) + mask
+        out.append((ids[:max_tokens], mask[:max_tokens]))
+    return out
