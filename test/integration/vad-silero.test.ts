@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { EnergyVad, SileroVad, loadVad, sileroModelPath, type VoiceActivityModel } from '../../server/src/runtimes/vad.ts';
+import { TurnDetector, type TurnEvent } from '../../server/src/pipeline/turn-detector.ts';
+import { concat, hasEspeak, silence, speak } from './engine-speech.ts';
+
+async function turns(model: VoiceActivityModel, pcm: Float32Array): Promise<TurnEvent[]> {
+  const stream = model.openStream();
+  const detector = new TurnDetector({ frameMs: (model.frameSamples * 1000) / model.sampleRateHz, minSpeechMs: 60, endOfSpeechSilenceMs: 500 });
+  const events: TurnEvent[] = [];
+  for (let at = 0; at + model.frameSamples <= pcm.length; at += model.frameSamples) {
+    events.push(...detector.push(await stream.score(pcm.subarray(at, at + model.frameSamples))));
+  }
+  return events;
+}
+
+describe.skipIf(!sileroModelPath())('Silero VAD (real ONNX)', () => {
+  it('loads with the v4 inputs and outputs and is the default detector', async () => {
+    const vad = await loadVad();
+    expect(vad.kind).toBe('silero');
+    expect(vad.frameSamples).toBe(512);
+    await vad.close();
+  });
+
+  it('scores digital silence low', async () => {
+    const vad = await SileroVad.load();
+    const s = vad.openStream();
+    for (let i = 0; i < 10; i++) expect(await s.score(new Float32Array(512))).toBeLessThan(0.1);
+    await vad.close();
+  });
+
+  it.skipIf(!hasEspeak())('finds exactly one turn in each espeak-ng voice, as the energy detector does', async () => {
+    const silero = await SileroVad.load();
+    const energy = new EnergyVad();
+    for (const voice of ['en-us', 'en-gb', 'en+f3', 'en-us+m3']) {
+      const pcm = concat(silence(500), speak('what is two plus three', voice), silence(1000));
+      for (const model of [silero, energy]) {
+        const events = await turns(model, pcm);
+        expect(events.map((e) => e.type), `${model.kind} ${voice}`).toEqual(['speech.started', 'speech.stopped']);
+        const started = events[0];
+        // Speech begins within espeak's own lead-in after the 500 ms of silence.
+        expect(started?.type === 'speech.started' ? started.speechStartMs : -1).toBeGreaterThanOrEqual(450);
+        expect(started?.type === 'speech.started' ? started.speechStartMs : 1e9).toBeLessThan(900);
+      }
+    }
+    await silero.close();
+  });
+
+  it.skipIf(!hasEspeak())('finds two turns separated by a long pause', async () => {
+    const silero = await SileroVad.load();
+    const pcm = concat(speak('hello'), silence(900), speak('count from one to three'), silence(800));
+    expect((await turns(silero, pcm)).map((e) => e.type)).toEqual(['speech.started', 'speech.stopped', 'speech.started', 'speech.stopped']);
+    await silero.close();
+  });
+});
