@@ -1,0 +1,151 @@
+// The unit extractor runtime: units.onnx turns PCM into one unit id per hop (docs/models.md, "units").
+// One InferenceSession per model file serves every caller; each caller's sliding-window state lives in
+// the UnitEncoderStream it opens, so a window's units equal the whole utterance's units.
+import { resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GatewayError } from '../errors.ts';
+import type { UnitsSpec } from './manifest.ts';
+
+/** Encodes one window; what a UnitEncoderStream needs (the runtime, or a fake in tests). */
+export interface WindowEncoder {
+  readonly hopSamples: number;
+  readonly leftContextSamples: number;
+  /** `pcm` = leftContextSamples of context + k whole hops → k unit ids, repeats not merged. */
+  encodeWindow(pcm: Float32Array): Promise<number[]>;
+}
+
+export class UnitEncoder implements WindowEncoder {
+  readonly hopSamples: number;
+  readonly leftContextSamples: number;
+  readonly unitCount: number;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    spec: UnitsSpec,
+  ) {
+    this.hopSamples = spec.hopSamples;
+    this.leftContextSamples = spec.leftContextSamples;
+    this.unitCount = spec.count;
+  }
+
+  /** One intra-op thread: parallelism comes from many callers, and the LM needs the other core. */
+  static async load(path: string, spec: UnitsSpec): Promise<UnitEncoder> {
+    const abs = resolve(path);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(abs, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    } catch (err) {
+      throw new GatewayError('MODEL_INVALID', `units: cannot load ${abs}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!session.inputNames.includes('pcm') || !session.outputNames.includes('units')) {
+      throw new GatewayError('MODEL_INVALID', `units: ${abs} must take input "pcm" and give output "units" (has ${session.inputNames} → ${session.outputNames})`);
+    }
+    return new UnitEncoder(session, spec);
+  }
+
+  async encodeWindow(pcm: Float32Array): Promise<number[]> {
+    const hops = Math.floor((pcm.length - this.leftContextSamples) / this.hopSamples);
+    if (hops <= 0) return [];
+    const out = await this.session.run({ pcm: new ort.Tensor('float32', pcm, [1, pcm.length]) });
+    const data = out['units']?.data;
+    if (!(data instanceof BigInt64Array) || data.length !== hops) {
+      throw new GatewayError('MODEL_INVALID', `units: expected ${hops} int64 units for ${pcm.length} samples, got ${data?.length ?? 'none'}`);
+    }
+    return Array.from(data, Number);
+  }
+
+  /** Offline reference: the whole utterance after leftContextSamples of zeros, as at training time. */
+  async encodeUtterance(pcm: Float32Array): Promise<number[]> {
+    const padded = new Float32Array(this.leftContextSamples + pcm.length);
+    padded.set(pcm, this.leftContextSamples);
+    return this.encodeWindow(padded);
+  }
+
+  openStream(opts: UnitEncoderStreamOptions = {}): UnitEncoderStream {
+    return new UnitEncoderStream(this, opts);
+  }
+
+  close(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+export interface UnitEncoderStreamOptions {
+  /** Run the model once at least this much new audio is waiting (whole hops only). */
+  runEveryMs?: number;
+  sampleRateHz?: number;
+}
+
+/** 120 ms: a window costs ~0.1 ms here, so the bound is latency at end of speech, not compute. */
+export const DEFAULT_RUN_EVERY_MS = 120;
+
+/**
+ * One utterance's encoder: audio in as it arrives, unit ids out per whole hop, each window starting
+ * leftContextSamples before its first new sample (zeros before the utterance). Calls are queued so
+ * windows run in order; units are not merged here (see UnitMerger).
+ */
+export class UnitEncoderStream {
+  private readonly runSamples: number;
+  /** The last leftContextSamples already encoded (zeros at the start). */
+  private history: Float32Array;
+  private pending: Float32Array = new Float32Array(0);
+  private queue: Promise<unknown> = Promise.resolve();
+  private samplesEncoded = 0;
+
+  constructor(
+    private readonly encoder: WindowEncoder,
+    opts: UnitEncoderStreamOptions = {},
+  ) {
+    const hop = encoder.hopSamples;
+    const runMs = opts.runEveryMs ?? DEFAULT_RUN_EVERY_MS;
+    this.runSamples = Math.max(hop, Math.ceil((runMs * (opts.sampleRateHz ?? 16000)) / 1000 / hop) * hop);
+    this.history = new Float32Array(encoder.leftContextSamples);
+  }
+
+  /** Samples of the utterance covered by units so far (whole hops). */
+  get encodedSamples(): number {
+    return this.samplesEncoded;
+  }
+
+  /** Adds audio; resolves with the units of every whole hop encoded by this call (often none). */
+  push(pcm: Float32Array): Promise<number[]> {
+    this.pending = append(this.pending, pcm);
+    if (this.pending.length < this.runSamples) return this.enqueue(undefined);
+    return this.enqueue(this.takeWindow());
+  }
+
+  /** Encodes the remaining whole hops; a trailing part hop is dropped, as whole-utterance encoding drops it. */
+  flush(): Promise<number[]> {
+    const window = this.pending.length >= this.encoder.hopSamples ? this.takeWindow() : undefined;
+    this.pending = new Float32Array(0);
+    return this.enqueue(window);
+  }
+
+  /** Cuts the whole hops off `pending` into a window with its left context; synchronous, so order is fixed here. */
+  private takeWindow(): Float32Array {
+    const hop = this.encoder.hopSamples;
+    const fresh = Math.floor(this.pending.length / hop) * hop;
+    const window = new Float32Array(this.history.length + fresh);
+    window.set(this.history);
+    window.set(this.pending.subarray(0, fresh), this.history.length);
+    this.history = window.slice(window.length - this.history.length);
+    this.pending = this.pending.slice(fresh);
+    this.samplesEncoded += fresh;
+    return window;
+  }
+
+  private enqueue(window: Float32Array | undefined): Promise<number[]> {
+    const run = this.queue.then(() => (window ? this.encoder.encodeWindow(window) : []));
+    // A failed window must not wedge the windows queued after it; the caller sees the failure on `run`.
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function append(a: Float32Array, b: Float32Array): Float32Array {
+  if (a.length === 0) return b.slice();
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
