@@ -1,0 +1,116 @@
+"""The LM vocabulary, in id order, exactly as docs/models.md lists it.
+
+`<unk>`, `<s>`, `</s>`, the template markers, `<pad>`, one token per printable
+ASCII character (32-126), then the unit tokens `<0>` ... `<count-1>`.
+EOS is `<eoa>`. Text is lower case and tokenised one character at a time, so
+text can never spell a marker or a unit; templates match markers by longest match.
+"""
+from __future__ import annotations
+
+SPECIALS = ["<unk>", "<s>", "</s>"]
+MARKERS = ["[Human]:", "[Assistant]:", "<eoh>", "[tq]", "[ta]", "[ua]", "<eoa>",
+           "<sosp>", "<eosp>", "<2s>", "<2t>"]
+PAD = "<pad>"
+CHARS = [chr(c) for c in range(32, 127)]
+
+UNK_ID = 0
+BOS_ID = 1
+EOS_TEXT_ID = 2  # `</s>`: kept for layout; the model's end of answer is `<eoa>`.
+FIRST_MARKER_ID = len(SPECIALS)
+PAD_ID = FIRST_MARKER_ID + len(MARKERS)
+FIRST_CHAR_ID = PAD_ID + 1
+FIRST_UNIT_ID = FIRST_CHAR_ID + len(CHARS)
+
+MARKER_IDS = {m: FIRST_MARKER_ID + i for i, m in enumerate(MARKERS)}
+HUMAN_ID = MARKER_IDS["[Human]:"]
+ASSISTANT_ID = MARKER_IDS["[Assistant]:"]
+EOH_ID = MARKER_IDS["<eoh>"]
+TQ_ID = MARKER_IDS["[tq]"]
+TA_ID = MARKER_IDS["[ta]"]
+UA_ID = MARKER_IDS["[ua]"]
+EOA_ID = MARKER_IDS["<eoa>"]
+SOSP_ID = MARKER_IDS["<sosp>"]
+EOSP_ID = MARKER_IDS["<eosp>"]
+TO_SPEECH_ID = MARKER_IDS["<2s>"]
+TO_TEXT_ID = MARKER_IDS["<2t>"]
+EOS_ID = EOA_ID
+
+# Every multi-character token a template may name, longest first for longest match.
+_TEMPLATE_TOKENS = sorted(SPECIALS + MARKERS + [PAD], key=len, reverse=True)
+_TOKEN_ID = {t: i for i, t in enumerate(SPECIALS + MARKERS + [PAD])}
+
+
+def build_vocab(unit_count: int) -> list[str]:
+    """All token texts in id order (space is the plain " ")."""
+    if unit_count < 1:
+        raise ValueError("unit_count must be >= 1")
+    return SPECIALS + MARKERS + [PAD] + CHARS + [unit_text(i) for i in range(unit_count)]
+
+
+def unit_text(i: int) -> str:
+    return f"<{i}>"
+
+
+def unit_token(i: int) -> int:
+    """Token id of unit i."""
+    if i < 0:
+        raise ValueError("unit index must be >= 0")
+    return FIRST_UNIT_ID + i
+
+
+def unit_of_token(token_id: int) -> int:
+    """Unit index of a token id, or -1 when the token is not a unit."""
+    return token_id - FIRST_UNIT_ID if token_id >= FIRST_UNIT_ID else -1
+
+
+def char_token(c: str) -> int:
+    """Token id of one character; characters outside printable ASCII map to space."""
+    code = ord(c)
+    return FIRST_CHAR_ID + (code - 32 if 32 <= code <= 126 else 0)
+
+
+def normalize_text(s: str) -> str:
+    """Lower case, with characters outside printable ASCII replaced by spaces."""
+    return "".join(c if 32 <= ord(c) <= 126 else " " for c in s.lower())
+
+
+def encode_text(s: str) -> list[int]:
+    """Caller text: one token per character, lower case."""
+    return [char_token(c) for c in normalize_text(s)]
+
+
+def encode_units(units: list[int]) -> list[int]:
+    return [unit_token(u) for u in units]
+
+
+def encode_template(s: str) -> list[int]:
+    """Template text: longest match on marker and unit tokens, otherwise characters (case kept)."""
+    ids: list[int] = []
+    i = 0
+    while i < len(s):
+        token = _match_at(s, i)
+        if token is not None:
+            text, tid = token
+            ids.append(tid)
+            i += len(text)
+        else:
+            ids.append(char_token(s[i]))
+            i += 1
+    return ids
+
+
+def _match_at(s: str, i: int) -> tuple[str, int] | None:
+    for t in _TEMPLATE_TOKENS:
+        if s.startswith(t, i):
+            return t, _TOKEN_ID[t]
+    if s[i] == "<":
+        end = s.find(">", i + 1)
+        digits = s[i + 1:end] if end > 0 else ""
+        if digits.isdigit() and (digits == "0" or not digits.startswith("0")):
+            return s[i:end + 1], unit_token(int(digits))
+    return None
+
+
+def decode(ids: list[int], vocab: list[str]) -> str:
+    """Token texts joined: the readable form of a token sequence."""
+    return "".join(vocab[i] if 0 <= i < len(vocab) else "<unk>" for i in ids)

@@ -1,0 +1,178 @@
+// The language model runtime: a GGUF in node-llama-cpp on the CPU, its tokenizer, a pool of
+// sequences (one per conversation) and greedy generation. Streaming and batching live in the engine.
+import {
+  getLlama,
+  LlamaLogLevel,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
+import { GatewayError } from '../errors.ts';
+import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
+
+export interface LmOpenOptions extends TokenizerOptions {
+  /** Conversations that can hold a sequence at once. */
+  sequences: number;
+  /** Tokens each sequence can hold (manifest lm.contextTokens). */
+  contextTokens: number;
+  /** CPU threads for the context: 1 is fastest on small machines (2 threads on 2 vCPUs was 10-25x slower). */
+  threads?: number;
+  /**
+   * Key/value cache precision. 'f32' (default) keeps generation equal to torch's token for token;
+   * 'f16' halves the cache memory, and can flip near ties between the two best tokens.
+   */
+  kvCache?: 'f32' | 'f16';
+  /** Share one llama.cpp instance between runtimes. */
+  llama?: Llama;
+}
+
+/** One conversation's slot in the context: its tokens stay cached between turns. */
+export class LmSequence {
+  constructor(readonly raw: LlamaContextSequence) {}
+
+  /** Tokens evaluated into the sequence so far. */
+  get tokenCount(): number {
+    return this.raw.nextTokenIndex;
+  }
+
+  /** Tokens the sequence can hold. */
+  get capacityTokens(): number {
+    return this.raw.contextSize;
+  }
+
+  async clear(): Promise<void> {
+    await this.raw.clearHistory();
+  }
+
+  /** Gives the slot back to the runtime's pool. */
+  async release(): Promise<void> {
+    if (!this.raw.disposed) await this.raw.dispose();
+  }
+}
+
+export class LmRuntime {
+  private constructor(
+    readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    readonly tokenizer: Tokenizer,
+    private readonly ownsLlama: Llama | null,
+  ) {}
+
+  static async open(path: string, opts: LmOpenOptions): Promise<LmRuntime> {
+    // Warnings off: llama.cpp warns that `</s>` is an end-of-generation token besides our EOS, which is expected.
+    const owned = opts.llama ? null : await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const llama = opts.llama ?? owned!;
+    try {
+      const model = await llama.loadModel({ modelPath: path });
+      const tokenizer = new Tokenizer(tokenTexts(model), opts);
+      const kvType = opts.kvCache === 'f16' ? 'F16' : 'F32';
+      const context = await model.createContext({
+        sequences: opts.sequences,
+        contextSize: opts.contextTokens,
+        threads: opts.threads ?? 1,
+        // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
+        flashAttention: false,
+        experimentalKvCacheKeyType: kvType,
+        experimentalKvCacheValueType: kvType,
+      });
+      return new LmRuntime(model, context, tokenizer, owned);
+    } catch (err) {
+      await owned?.dispose();
+      throw new GatewayError('MODEL_INVALID', `${path}: cannot load the LM: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  get eosId(): number {
+    return this.tokenizer.eosId;
+  }
+
+  tokenizeTemplate(s: string): number[] {
+    return this.tokenizer.tokenizeTemplate(s);
+  }
+
+  tokenizeText(s: string): number[] {
+    return this.tokenizer.tokenizeText(s);
+  }
+
+  unitTokenId(unit: number): number {
+    return this.tokenizer.unitTokenId(unit);
+  }
+
+  unitOfToken(id: number): number {
+    return this.tokenizer.unitOfToken(id);
+  }
+
+  tokenText(id: number): string {
+    return this.tokenizer.tokenText(id);
+  }
+
+  /** Sequences not held by anyone. */
+  get freeSequences(): number {
+    return this.context.sequencesLeft;
+  }
+
+  /** Takes a free sequence; SERVER_FULL when all are held. Release it with `sequence.release()`. */
+  acquireSequence(): LmSequence {
+    if (this.context.sequencesLeft === 0) {
+      throw new GatewayError('SERVER_FULL', `all ${this.context.totalSequences} LM sequences are in use`, { retryable: true });
+    }
+    return new LmSequence(this.context.getSequence());
+  }
+
+  /** Evaluates tokens into the sequence without generating (prefill). */
+  async prefill(sequence: LmSequence, tokens: readonly number[]): Promise<void> {
+    if (tokens.length === 0) return;
+    ensureRoom(sequence, tokens.length);
+    await sequence.raw.evaluateWithoutGeneratingNewTokens(asTokens(tokens));
+  }
+
+  /**
+   * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`.
+   * The last token yielded is not yet evaluated into the sequence: pass it first in the next
+   * prefill or greedy call (e.g. `<eoa>` before the next turn's prompt).
+   * CONTEXT_FULL when the sequence cannot hold the next token.
+   */
+  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal): AsyncGenerator<number, void, void> {
+    if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
+    ensureRoom(sequence, tokens.length);
+    // yieldEogToken: llama.cpp also ends generation at `</s>`; voxgate's only stop token is `eosId`.
+    const tokensOut = sequence.raw.evaluate(asTokens(tokens), { temperature: 0, yieldEogToken: true });
+    let count = 0;
+    for await (const token of tokensOut) {
+      if (signal?.aborted) return;
+      yield token;
+      count++;
+      if (token === this.eosId || count >= maxTokens || signal?.aborted) return;
+      ensureRoom(sequence, 1);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.ownsLlama?.dispose();
+  }
+}
+
+/** Each token's text as node-llama-cpp detokenises it, special tokens included (a space as " "). */
+function tokenTexts(model: LlamaModel): string[] {
+  const count = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  if (count === 0) throw new Error('the GGUF has no tokenizer.ggml.tokens');
+  return Array.from({ length: count }, (_, id) => model.detokenize(asTokens([id]), true));
+}
+
+/** node-llama-cpp brands token ids; voxgate's are plain numbers from the same vocabulary. */
+function asTokens(ids: readonly number[]): Token[] {
+  return ids.slice() as Token[];
+}
+
+function ensureRoom(sequence: LmSequence, tokens: number): void {
+  if (sequence.tokenCount + tokens > sequence.capacityTokens) {
+    throw new GatewayError(
+      'CONTEXT_FULL',
+      `the conversation holds ${sequence.tokenCount} of ${sequence.capacityTokens} tokens; ${tokens} more do not fit`,
+    );
+  }
+}

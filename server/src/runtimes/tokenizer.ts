@@ -1,0 +1,123 @@
+// The LM's tokenizer, built from the model's own token list (docs/models.md, "lm"):
+// templates match whole tokens by longest match; caller text is one token per character, so
+// text can never spell a marker or a unit.
+
+export interface TokenizerOptions {
+  /** Unit i is the token whose text is this pattern with {i} replaced (manifest lm.unitToken). */
+  unitToken?: string;
+  /** Text of the end-of-answer token. */
+  eosToken?: string;
+  /** Lower-case caller text first (the default model's text is lower case). */
+  lowerCase?: boolean;
+}
+
+export class Tokenizer {
+  readonly eosId: number;
+  readonly unitCount: number;
+  private readonly idByText = new Map<string, number>();
+  /** Longest multi-character token, bounding the template search. */
+  private readonly maxTokenChars: number;
+  private readonly unitIds: number[] = [];
+  private readonly unitByToken: Int32Array;
+  private readonly spaceId: number;
+  private readonly lowerCase: boolean;
+
+  /** `texts[id]` is token id's text as it reads when detokenised (a space as " "). */
+  constructor(
+    private readonly texts: readonly string[],
+    opts: TokenizerOptions = {},
+  ) {
+    const unitPattern = opts.unitToken ?? '<{i}>';
+    const eosText = opts.eosToken ?? '<eoa>';
+    this.lowerCase = opts.lowerCase ?? true;
+    texts.forEach((text, id) => {
+      if (!this.idByText.has(text)) this.idByText.set(text, id);
+    });
+    this.maxTokenChars = Math.max(1, ...texts.map((t) => t.length));
+
+    const unitRe = unitRegex(unitPattern);
+    this.unitByToken = new Int32Array(texts.length).fill(-1);
+    texts.forEach((text, id) => {
+      const m = unitRe.exec(text);
+      if (!m?.[1]) return;
+      const unit = Number(m[1]);
+      this.unitIds[unit] = id;
+      this.unitByToken[id] = unit;
+    });
+    this.unitCount = this.unitIds.length;
+    for (let i = 0; i < this.unitCount; i++) {
+      if (this.unitIds[i] === undefined) throw new Error(`LM vocabulary lacks unit token ${unitPattern.replace('{i}', String(i))}`);
+    }
+
+    this.eosId = this.requireId(eosText);
+    this.spaceId = this.requireId(' ');
+  }
+
+  get size(): number {
+    return this.texts.length;
+  }
+
+  /** Id of the token with exactly this text, if any. */
+  idOf(text: string): number | undefined {
+    return this.idByText.get(text);
+  }
+
+  /** Template text (prompts, markers): longest match on whole tokens; a character with no token is an error. */
+  tokenizeTemplate(s: string): number[] {
+    const ids: number[] = [];
+    let i = 0;
+    while (i < s.length) {
+      let matched = false;
+      for (let len = Math.min(this.maxTokenChars, s.length - i); len >= 1; len--) {
+        const id = this.idByText.get(s.slice(i, i + len));
+        if (id === undefined) continue;
+        ids.push(id);
+        i += len;
+        matched = true;
+        break;
+      }
+      if (!matched) throw new Error(`template text ${JSON.stringify(s)} has no token for ${JSON.stringify(s[i])}`);
+    }
+    return ids;
+  }
+
+  /** Caller text: one token per character; characters the vocabulary lacks become spaces. */
+  tokenizeText(s: string): number[] {
+    const text = this.lowerCase ? s.toLowerCase() : s;
+    const ids: number[] = [];
+    for (const ch of text) {
+      const id = ch.length === 1 ? this.idByText.get(ch) : undefined;
+      ids.push(id !== undefined && this.unitByToken[id] === -1 ? id : this.spaceId);
+    }
+    return ids;
+  }
+
+  /** Token id of unit i. */
+  unitTokenId(unit: number): number {
+    const id = this.unitIds[unit];
+    if (id === undefined) throw new RangeError(`unit ${unit} is outside 0..${this.unitCount - 1}`);
+    return id;
+  }
+
+  /** Unit index of a token id, or -1 when the token is not a unit. */
+  unitOfToken(id: number): number {
+    return this.unitByToken[id] ?? -1;
+  }
+
+  /** The token's text ("" for an id outside the vocabulary). */
+  tokenText(id: number): string {
+    return this.texts[id] ?? '';
+  }
+
+  private requireId(text: string): number {
+    const id = this.idByText.get(text);
+    if (id === undefined) throw new Error(`LM vocabulary lacks the token ${JSON.stringify(text)}`);
+    return id;
+  }
+}
+
+function unitRegex(pattern: string): RegExp {
+  const [before = '', after = ''] = pattern.split('{i}');
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${esc(before)}(0|[1-9][0-9]*)${esc(after)}$`);
+}
