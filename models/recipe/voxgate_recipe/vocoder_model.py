@@ -1,0 +1,119 @@
+"""The unit vocoder network: merged units → durations → frames → magnitudes → waveform.
+
+Everything is causal (each output depends only on the current and earlier units), so a
+chunk vocoded with `leftContextUnits` of context gets exactly the durations and
+magnitudes of the whole utterance; only Griffin-Lim's phase differs near chunk edges.
+Receptive field: the unit encoder sees 2 * unit_layers units back, the frame decoder
+2 * frame_layers frames back (each unit lasts >= 1 frame), 8 units in all by default.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .vocoder_griffinlim import GriffinLim, StftConfig
+
+HOP_SAMPLES = 160  # one unit frame = 10 ms at 16 kHz
+SAMPLE_RATE_HZ = 16000
+LOG_MAGNITUDE_FLOOR = 1e-3  # magnitudes below this (about -100 dB of a full-scale sine) are silence
+
+
+@dataclass
+class NetConfig:
+    unit_count: int = 128
+    channels: int = 128
+    unit_layers: int = 2  # causal kernel-3 convs over units
+    frame_layers: int = 2  # causal kernel-3 convs over 10 ms frames
+    max_duration_frames: int = 50
+    stft: StftConfig = field(default_factory=StftConfig)
+
+    @property
+    def receptive_units(self) -> int:
+        return 2 * self.unit_layers + 2 * self.frame_layers
+
+    @property
+    def subframes(self) -> int:
+        return HOP_SAMPLES // self.stft.hop_samples
+
+
+class CausalConv(nn.Module):
+    """Residual kernel-3 conv that only looks back (two steps of left padding).
+
+    Normalised per step over channels only: a norm over time would leak the future.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3)
+        self.norm = nn.LayerNorm(channels)
+        self.mix = nn.Linear(channels, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, C, T]
+        y = self.conv(F.pad(x, (2, 0))).transpose(1, 2)
+        return x + self.mix(F.gelu(self.norm(y))).transpose(1, 2)
+
+
+def expand(durations: torch.Tensor, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each frame t < frames: the index of its unit and frames since that unit began.
+
+    durations [N, U] int64 → (unit_index [N, T], offset [N, T]); frames past a row's total
+    point at its last unit. A comparison against cumulative ends, no Python loop, so it
+    exports to ONNX with a dynamic number of frames.
+    """
+    ends = torch.cumsum(durations, dim=1)  # [N, U]
+    t = torch.arange(frames, device=durations.device)
+    index = (t[None, :, None] >= ends[:, None, :]).long().sum(dim=2)
+    index = torch.minimum(index, torch.full_like(index, durations.shape[1] - 1))
+    starts = ends - durations
+    offset = t[None, :] - torch.gather(starts, 1, index)
+    return index, offset
+
+
+class UnitVocoder(nn.Module):
+    def __init__(self, cfg: NetConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c = cfg.channels
+        self.embed = nn.Embedding(cfg.unit_count, c)
+        self.unit_convs = nn.Sequential(*[CausalConv(c) for _ in range(cfg.unit_layers)])
+        self.duration_head = nn.Linear(c, 1)
+        # Added after training so the summed rounded durations match the true total.
+        self.register_buffer("log_duration_bias", torch.zeros(()))
+        self.position = nn.Linear(4, c)
+        self.frame_convs = nn.Sequential(*[CausalConv(c) for _ in range(cfg.frame_layers)])
+        self.out = nn.Linear(c, cfg.subframes * cfg.stft.bins)
+        self.griffin_lim = GriffinLim(cfg.stft)
+
+    def encode(self, units: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """units [N, U] → unit features [N, U, C] and predicted log-durations [N, U]."""
+        h = self.unit_convs(self.embed(units).transpose(1, 2)).transpose(1, 2)
+        return h, self.duration_head(h)[..., 0]
+
+    def round_durations(self, log_durations: torch.Tensor) -> torch.Tensor:
+        frames = torch.round(torch.exp(log_durations + self.log_duration_bias))
+        return frames.clamp(1, self.cfg.max_duration_frames).long()
+
+    def log_magnitude(self, h: torch.Tensor, durations: torch.Tensor, frames: int) -> torch.Tensor:
+        """Unit features + durations → log-magnitude [N, T * subframes, bins]."""
+        index, offset = expand(durations, frames)
+        gathered = torch.gather(h, 1, index[..., None].expand(-1, -1, h.shape[2]))
+        d = torch.gather(durations, 1, index).float()
+        k = offset.float()
+        # Where in its unit the frame lies: the decoder shapes onsets and transitions with it.
+        position = torch.stack([k / d, (k + 1) / d, torch.log(d) / 3, torch.clamp(k, max=20) / 10], dim=2)
+        x = (gathered + self.position(position)).transpose(1, 2)
+        y = self.out(self.frame_convs(x).transpose(1, 2))  # [N, T, subframes * bins]
+        n = y.shape[0]
+        return y.reshape(n, -1, self.cfg.stft.bins)
+
+    def forward(self, units: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inference on one utterance: units [1, U] → audio [1, sum(d) * hop], durations [1, U]."""
+        h, log_d = self.encode(units)
+        durations = self.round_durations(log_d)
+        frames = torch.sum(durations)
+        log_mag = self.log_magnitude(h, durations, frames)
+        audio = self.griffin_lim(torch.exp(log_mag).transpose(1, 2))
+        return audio, durations
