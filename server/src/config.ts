@@ -1,0 +1,181 @@
+// The server's one configuration schema: every setting with its flag, environment variable, default and bounds.
+// Precedence: flag > environment > default. `voxgate serve --help` prints this table.
+import { DEFAULT_MODEL_DIR } from './runtimes/manifest.ts';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Interface to listen on. Loopback by default: exposing the gateway is a deliberate choice (--host 0.0.0.0). */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  modelDir: string;
+  /** Concurrent WebSocket connections (each holds at most one engine session). */
+  maxSessions: number;
+  /** Largest WebSocket message accepted; larger ones are answered MESSAGE_TOO_LARGE. */
+  maxMessageBytes: number;
+  /** WebSocket messages per second per connection, both kinds; beyond it RATE_LIMITED. */
+  maxFramesPerSecond: number;
+  /** Time a new connection has to send session.start. */
+  handshakeTimeoutMs: number;
+  /** Longest session, from session.started. */
+  sessionTimeoutMs: number;
+  /** A session with no message either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** Server-side end-of-speech detection when session.start does not say. */
+  vad: boolean;
+  /** Silence after speech that ends a turn (server VAD). */
+  endOfSpeechSilenceMs: number;
+  /** When set, a client must present it (Authorization: Bearer, or ?token=). */
+  authToken: string | undefined;
+  /** How far ahead of real time output audio is sent: what a barge-in cannot take back. */
+  outputLeadMs: number;
+  /** Per-connection send buffer above which audio frames are dropped; at twice this the caller is disconnected. */
+  maxBufferedBytes: number;
+  /** How long a connection may stay above maxBufferedBytes before it is disconnected. */
+  slowConsumerGraceMs: number;
+  /** On SIGTERM: how long answers in progress may take to finish before connections close. */
+  shutdownGraceMs: number;
+  /** Advice sent with SERVER_FULL and NOT_READY. */
+  retryAfterMs: number;
+  logLevel: LogLevel;
+}
+
+type Parse<T> = (raw: string) => T | undefined;
+
+interface FieldSpec<V> {
+  flag: string;
+  env: string;
+  default: V;
+  /** undefined: the raw value is invalid, and `expect` says what was wanted. */
+  parse: Parse<V>;
+  check: (v: V) => boolean;
+  expect: string;
+  doc: string;
+}
+
+type Schema = { [K in keyof Config]: FieldSpec<Config[K]> };
+
+const int =
+  (min: number, max: number): Parse<number> =>
+  (raw) => {
+    const n = Number(raw.trim());
+    return raw.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  };
+const inRange = (min: number, max: number) => (v: number) => Number.isInteger(v) && v >= min && v <= max;
+const bool: Parse<boolean> = (raw) =>
+  ['true', '1', 'yes', 'on'].includes(raw) ? true : ['false', '0', 'no', 'off'].includes(raw) ? false : undefined;
+const nonEmpty: Parse<string> = (raw) => (raw.trim() === '' ? undefined : raw);
+
+function intField(flag: string, env: string, dflt: number, min: number, max: number, doc: string): FieldSpec<number> {
+  return { flag, env, default: dflt, parse: int(min, max), check: inRange(min, max), expect: `an integer in [${min}, ${max}]`, doc };
+}
+
+const DAY_MS = 86_400_000;
+const MIB = 1024 * 1024;
+
+export const CONFIG_SCHEMA: Schema = {
+  host: {
+    flag: 'host', env: 'VOXGATE_HOST', default: '127.0.0.1', parse: nonEmpty, check: (v) => v.length > 0,
+    expect: 'a host name or address', doc: 'interface to listen on (0.0.0.0 for all)',
+  },
+  port: intField('port', 'PORT', 8080, 0, 65535, 'TCP port (0: any free port)'),
+  modelDir: {
+    flag: 'model', env: 'VOXGATE_MODEL_DIR', default: DEFAULT_MODEL_DIR, parse: nonEmpty, check: (v) => v.length > 0,
+    expect: 'a folder with a manifest.json', doc: 'model folder',
+  },
+  maxSessions: intField('max-sessions', 'VOXGATE_MAX_SESSIONS', 16, 1, 10_000, 'concurrent connections'),
+  maxMessageBytes: intField('max-message-bytes', 'VOXGATE_MAX_MESSAGE_BYTES', 65_536, 1024, 16 * MIB, 'largest WebSocket message'),
+  maxFramesPerSecond: intField('max-frames-per-second', 'VOXGATE_MAX_FRAMES_PER_SECOND', 100, 1, 10_000, 'messages per second per connection'),
+  handshakeTimeoutMs: intField('handshake-timeout-ms', 'VOXGATE_HANDSHAKE_TIMEOUT_MS', 5_000, 50, 600_000, 'time to send session.start'),
+  sessionTimeoutMs: intField('session-timeout-ms', 'VOXGATE_SESSION_TIMEOUT_MS', 1_800_000, 100, DAY_MS, 'longest session'),
+  idleTimeoutMs: intField('idle-timeout-ms', 'VOXGATE_IDLE_TIMEOUT_MS', 60_000, 100, DAY_MS, 'close after this long without traffic'),
+  vad: {
+    flag: 'vad', env: 'VOXGATE_VAD', default: true, parse: bool, check: (v) => typeof v === 'boolean',
+    expect: 'true or false', doc: 'server end-of-speech detection unless session.start says',
+  },
+  endOfSpeechSilenceMs: intField('end-of-speech-silence-ms', 'VOXGATE_END_OF_SPEECH_SILENCE_MS', 500, 100, 10_000, 'silence that ends a turn'),
+  authToken: {
+    flag: 'auth-token', env: 'VOXGATE_AUTH_TOKEN', default: undefined, parse: nonEmpty,
+    check: (v) => v === undefined || v.length >= 16, expect: 'at least 16 characters',
+    doc: 'bearer token clients must present (prefer the env var: flags show in ps)',
+  },
+  outputLeadMs: intField('output-lead-ms', 'VOXGATE_OUTPUT_LEAD_MS', 150, 0, 5_000, 'output audio sent ahead of real time'),
+  maxBufferedBytes: intField('max-buffered-bytes', 'VOXGATE_MAX_BUFFERED_BYTES', 262_144, 16_384, 64 * MIB, 'send buffer cap per connection'),
+  slowConsumerGraceMs: intField('slow-consumer-grace-ms', 'VOXGATE_SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000, 'time allowed above the send buffer cap'),
+  shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
+  retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
+  logLevel: {
+    flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',
+    parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : undefined),
+    check: (v) => (LOG_LEVELS as readonly string[]).includes(v), expect: LOG_LEVELS.join(' | '), doc: 'log verbosity',
+  },
+};
+
+const KEYS = Object.keys(CONFIG_SCHEMA) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultConfig(): Config {
+  const out = {} as Record<keyof Config, unknown>;
+  for (const key of KEYS) out[key] = CONFIG_SCHEMA[key].default;
+  return out as Config;
+}
+
+/** Defaults plus overrides, checked against the same bounds as flags (tests and embedders build configs here). */
+export function makeConfig(overrides: Partial<Config> = {}): Config {
+  const config = { ...defaultConfig(), ...overrides };
+  const problems: string[] = [];
+  for (const key of KEYS) {
+    const spec = CONFIG_SCHEMA[key] as FieldSpec<unknown>;
+    if (!spec.check(config[key])) problems.push(`${key}: must be ${spec.expect}, got ${JSON.stringify(config[key])}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Flag names the config owns, for commands that parse flags of their own too. */
+export const CONFIG_FLAGS: readonly string[] = KEYS.map((k) => CONFIG_SCHEMA[k].flag);
+
+/**
+ * Reads the config from flag values (`{ port: '9000', 'max-sessions': '4' }`, keyed by flag name) and the
+ * environment. Throws ConfigError listing every bad value.
+ */
+export function loadConfig(flags: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv): Config {
+  const out = {} as Record<keyof Config, unknown>;
+  const problems: string[] = [];
+  for (const key of KEYS) {
+    const spec = CONFIG_SCHEMA[key] as FieldSpec<unknown>;
+    const fromFlag = flags[spec.flag];
+    const fromEnv = env[spec.env];
+    const raw = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (raw === undefined) {
+      out[key] = spec.default;
+      continue;
+    }
+    const value = spec.parse(raw);
+    const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
+    if (value === undefined || !spec.check(value)) {
+      problems.push(`${source}: must be ${spec.expect}, got ${JSON.stringify(key === 'authToken' ? '(hidden)' : raw)}`);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as Config;
+}
+
+/** One line per setting: flag, environment variable, default, meaning. */
+export function configHelp(): string {
+  return KEYS.map((key) => {
+    const s = CONFIG_SCHEMA[key];
+    const dflt = key === 'modelDir' ? '(bundled model)' : s.default === undefined ? '(none)' : String(s.default);
+    return `  --${s.flag.padEnd(26)} ${s.env.padEnd(34)} default ${dflt.padEnd(16)} ${s.doc}`;
+  }).join('\n');
+}

@@ -1,0 +1,32 @@
+// Caller audio → what the engine takes: 16 kHz mono float32. Opus decodes straight to 16 kHz; PCM16 at 48 kHz
+// goes through the resampler. decode() is synchronous and throws GatewayError for bad payloads.
+import type { InputFormat } from '../../../client-sdk/src/protocol/index.ts';
+import { OpusPacketDecoder } from '../codec/opus-decode.ts';
+import { Resampler, pcm16BytesToFloat32 } from '../codec/audio.ts';
+import { GatewayError } from '../errors.ts';
+
+/** The engine's input rate (EngineSession.pushAudio). */
+export const ENGINE_INPUT_RATE_HZ = 16000;
+
+export interface InputAudio {
+  decode(payload: Uint8Array): Float32Array;
+  free(): void;
+}
+
+export async function createInputAudio(format: InputFormat): Promise<InputAudio> {
+  if (format.codec === 'opus') {
+    const decoder = await OpusPacketDecoder.create(ENGINE_INPUT_RATE_HZ);
+    return { decode: (p) => decoder.decode(p), free: () => decoder.free() };
+  }
+  const resampler = new Resampler(format.sampleRateHz, ENGINE_INPUT_RATE_HZ);
+  return {
+    decode(payload) {
+      if (payload.byteLength === 0) throw new GatewayError('INVALID_AUDIO', 'empty pcm16 frame');
+      if (payload.byteLength % 2 !== 0) {
+        throw new GatewayError('INVALID_AUDIO', `pcm16 frame of ${payload.byteLength} bytes: 16-bit samples need an even length`);
+      }
+      return resampler.push(pcm16BytesToFloat32(payload));
+    },
+    free() {},
+  };
+}

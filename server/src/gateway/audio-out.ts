@@ -1,0 +1,42 @@
+// Engine audio (float32 at the engine's rate) → wire payloads of whole frames in the session's output format:
+// resample → 20 ms frames → Opus packets or PCM16 bytes. One instance per session: Opus state runs across turns.
+import { FRAME_MS, type OutputFormat } from '../../../client-sdk/src/protocol/index.ts';
+import { FrameChunker, Resampler, float32ToPcm16Bytes } from '../codec/audio.ts';
+import { OpusFrameEncoder } from '../codec/opus-encode.ts';
+
+export class OutputAudio {
+  readonly frameMs = FRAME_MS;
+  private readonly chunker: FrameChunker;
+  private readonly encode: (frame: Float32Array) => Uint8Array;
+  private resampler: Resampler | undefined;
+
+  constructor(readonly format: OutputFormat) {
+    this.chunker = FrameChunker.forDuration(format.sampleRateHz, this.frameMs);
+    if (format.codec === 'opus') {
+      const encoder = new OpusFrameEncoder({ sampleRateHz: format.sampleRateHz, frameMs: FRAME_MS });
+      this.encode = (frame) => encoder.encode(frame);
+    } else {
+      this.encode = float32ToPcm16Bytes;
+    }
+  }
+
+  /** Whole frames ready to send; a partial frame waits for more audio or end(). */
+  push(pcm: Float32Array, sourceRateHz: number): Uint8Array[] {
+    if (this.resampler?.fromHz !== sourceRateHz) {
+      this.resampler = new Resampler(sourceRateHz, this.format.sampleRateHz);
+    }
+    return this.chunker.push(this.resampler.push(pcm)).map(this.encode);
+  }
+
+  /** The end of a turn's audio: the resampler's tail and the last frame, padded with silence. */
+  end(): Uint8Array[] {
+    const tail = this.resampler?.flush() ?? new Float32Array(0);
+    return [...this.chunker.push(tail), ...this.chunker.flush()].map(this.encode);
+  }
+
+  /** Forgets a partial frame (after an interruption) so it cannot leak into the next turn. */
+  reset(): void {
+    this.chunker.reset();
+    this.resampler?.reset();
+  }
+}

@@ -1,0 +1,364 @@
+// One caller on one connection: handshake, inbound messages, limits and timeouts, and the engine session's life.
+// Every failure here is answered on this connection only; nothing a caller sends can throw past onMessage.
+import {
+  NORMAL_CLOSE,
+  PROTOCOL_VERSION,
+  closeCodeFor,
+  decodeBinaryFrame,
+  decodeClientMessage,
+  defaultOutputSampleRateHz,
+  encodeServerMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+  type SessionStart,
+} from '../../../client-sdk/src/protocol/index.ts';
+import type { Config } from '../config.ts';
+import type { Engine, EngineEvent, EngineSession } from '../engine/types.ts';
+import { GatewayError } from '../errors.ts';
+import type { Connection, InboundMessage } from '../transport/connection.ts';
+import { createInputAudio, type InputAudio } from './audio-in.ts';
+import { SendBufferGuard } from './backpressure.ts';
+import { CallOutput } from './call-output.ts';
+import type { Logger } from './log.ts';
+import { FrameRateLimiter } from './rate-limit.ts';
+
+/** Non-fatal error events per second per call: a caller sending garbage gets told, not flooded. */
+const ERROR_EVENTS_PER_SECOND = 10;
+
+export interface CallClosedInfo {
+  callId: string;
+  sessionId: string | undefined;
+  /** The error that ended the call; undefined for session.end or a caller hang-up. */
+  errorCode: ErrorCode | undefined;
+  /** The WebSocket close code (sent by us, or received when the caller hung up). */
+  closeCode: number;
+  hungUp: boolean;
+  durationMs: number;
+  droppedAudioFrames: number;
+  peakBufferedBytes: number;
+}
+
+export interface CallDeps {
+  conn: Connection;
+  config: Config;
+  engine: Engine;
+  log: Logger;
+  now: () => number;
+  onClosed: (call: Call, info: CallClosedInfo) => void;
+}
+
+type State = 'handshake' | 'opening' | 'active' | 'closed';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class Call {
+  readonly id: string;
+  private state: State = 'handshake';
+  private draining = false;
+  private sessionId: string | undefined;
+  private session: EngineSession | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private input: InputAudio | undefined;
+  private output: CallOutput | undefined;
+  private readonly createdAtMs: number;
+  private startedAtMs = 0;
+  private lastActivityMs: number;
+  private readonly limiter: FrameRateLimiter;
+  private readonly errorBudget = new FrameRateLimiter(ERROR_EVENTS_PER_SECOND);
+  private readonly guard: SendBufferGuard;
+  private drainWaiters: (() => void)[] = [];
+  /** Resolves when the engine session (if any) has been closed. */
+  closed: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: CallDeps) {
+    this.id = deps.conn.id;
+    this.createdAtMs = this.lastActivityMs = deps.now();
+    this.limiter = new FrameRateLimiter(deps.config.maxFramesPerSecond);
+    this.guard = new SendBufferGuard(deps.config.maxBufferedBytes, deps.config.slowConsumerGraceMs);
+    deps.conn.onMessage((msg) => this.guarded(() => this.onMessage(msg)));
+    deps.conn.onClose((code) => this.onHangUp(code));
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  get hasSession(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Periodic checks from the gateway's sweep: timeouts and a send buffer that stopped draining. */
+  tick(nowMs: number): void {
+    const { handshakeTimeoutMs, sessionTimeoutMs, idleTimeoutMs } = this.deps.config;
+    if (this.state === 'handshake' && nowMs - this.createdAtMs > handshakeTimeoutMs) {
+      return this.fail('HANDSHAKE_REQUIRED', `no session.start within ${handshakeTimeoutMs} ms`);
+    }
+    if (this.state === 'active' && nowMs - this.startedAtMs > sessionTimeoutMs) {
+      return this.fail('SESSION_TIMEOUT', `session longer than ${sessionTimeoutMs} ms`);
+    }
+    if (this.state !== 'closed' && nowMs - this.lastActivityMs > idleTimeoutMs) {
+      return this.fail('IDLE_TIMEOUT', `no traffic for ${idleTimeoutMs} ms`);
+    }
+    if (this.state === 'active' && this.guard.check(this.deps.conn.bufferedBytes, nowMs) === 'disconnect') {
+      return this.slowConsumer();
+    }
+  }
+
+  /** Stops taking new turns; resolves once the answer in progress (if any) has been delivered. */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (!this.isBusy()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Ends the call with an error event and the code's close code. */
+  fail(code: ErrorCode, message: string, extra: { retryAfterMs?: number } = {}): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.write({ type: 'error', code, message, fatal: true, ...extra });
+    const closeCode = closeCodeFor(code);
+    this.deps.conn.close(closeCode, message);
+    this.dispose({ errorCode: code, closeCode, hungUp: false });
+    this.deps.log.info('call closed', { callId: this.id, sessionId: this.sessionId, code, message });
+  }
+
+  // ---- inbound ----
+
+  private onMessage(msg: InboundMessage): void {
+    if (this.state === 'closed') return;
+    const now = this.deps.now();
+    this.lastActivityMs = now;
+    const rate = this.limiter.hit(now);
+    if (rate === 'abusive') return this.fail('RATE_LIMITED', `more than twice ${this.limiter.maxPerSecond} messages per second`);
+    if (rate === 'limited-first') {
+      return this.sendError('RATE_LIMITED', `more than ${this.limiter.maxPerSecond} messages per second: extra messages are dropped`);
+    }
+    if (rate === 'limited') return;
+    const { maxMessageBytes } = this.deps.config;
+    if (msg.data.byteLength > maxMessageBytes) {
+      return this.sendError('MESSAGE_TOO_LARGE', `message of ${msg.data.byteLength} bytes exceeds ${maxMessageBytes}`);
+    }
+    if (msg.binary) this.onBinary(msg.data);
+    else this.onText(msg.data);
+  }
+
+  private onBinary(bytes: Uint8Array): void {
+    const frame = decodeBinaryFrame(bytes);
+    if (!frame.ok) return this.sendError(frame.error.code, frame.error.message);
+    if (frame.value.kind === 'extension') return;
+    if (this.state !== 'active' || this.session === undefined || this.input === undefined) {
+      return this.sendError('HANDSHAKE_REQUIRED', 'audio before session.started');
+    }
+    // A draining server starts no new turns; audio could start one through the VAD.
+    if (this.draining) return;
+    const pcm = this.input.decode(frame.value.payload);
+    if (pcm.length > 0) this.session.pushAudio(pcm);
+  }
+
+  private onText(bytes: Uint8Array): void {
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return this.sendError('BAD_REQUEST', 'text frame is not valid UTF-8');
+    }
+    const decoded = decodeClientMessage(text);
+    if (!decoded.ok) {
+      const { code, message } = decoded.error;
+      return code === 'UNSUPPORTED_VERSION' ? this.fail(code, message) : this.sendError(code, message);
+    }
+    const msg = decoded.value;
+    if (msg.type === 'unknown') return this.deps.log.debug('ignored unknown message type', { callId: this.id, type: msg.rawType });
+    if (msg.type === 'session.start') {
+      if (this.state !== 'handshake') return this.sendError('BAD_REQUEST', 'session.start sent twice');
+      this.start(msg).catch((err: unknown) => this.onThrown(err));
+      return;
+    }
+    if (this.state !== 'active' || this.session === undefined || this.output === undefined) {
+      return this.sendError('HANDSHAKE_REQUIRED', `${msg.type} before session.started`);
+    }
+    this.onControl(msg, this.session, this.output);
+  }
+
+  private onControl(msg: Exclude<ClientMessage, SessionStart>, session: EngineSession, output: CallOutput): void {
+    switch (msg.type) {
+      case 'input.text':
+      case 'input.commit':
+        if (this.draining) return this.sendError('SHUTTING_DOWN', 'the server is shutting down: no new turns');
+        output.expectTurn();
+        if (msg.type === 'input.text') session.pushText(msg.text, msg.mode);
+        else session.commit();
+        return;
+      case 'response.cancel':
+        return output.interrupt();
+      case 'session.update':
+        return session.setMode(msg.mode);
+      case 'session.end':
+        return this.end();
+    }
+  }
+
+  // ---- session ----
+
+  private async start(msg: SessionStart): Promise<void> {
+    this.state = 'opening';
+    const { config, engine } = this.deps;
+    const vad = msg.vad ?? config.vad;
+    let input: InputAudio | undefined;
+    let session: EngineSession;
+    try {
+      input = await createInputAudio(msg.input);
+      session = await engine.openSession({ mode: msg.mode, vad, endOfSpeechSilenceMs: config.endOfSpeechSilenceMs });
+    } catch (err) {
+      input?.free();
+      const code: ErrorCode = err instanceof GatewayError ? err.code : 'INTERNAL';
+      if (code === 'INTERNAL') this.deps.log.error('openSession failed', { callId: this.id, err: String(err) });
+      return this.fail(code, `could not open a session: ${(err as Error).message}`, code === 'SERVER_FULL' ? { retryAfterMs: config.retryAfterMs } : {});
+    }
+    if (this.state !== 'opening') {
+      // The caller hung up while the session opened.
+      input.free();
+      await session.close().catch(() => {});
+      return;
+    }
+    this.session = session;
+    this.input = input;
+    this.sessionId = session.id;
+    const output = {
+      codec: msg.output.codec,
+      sampleRateHz: msg.output.sampleRateHz ?? defaultOutputSampleRateHz(msg.output.codec),
+      frameMs: 20,
+    };
+    this.output = new CallOutput({
+      conn: this.deps.conn,
+      format: output,
+      leadMs: config.outputLeadMs,
+      guard: this.guard,
+      now: this.deps.now,
+      send: (m) => this.send(m),
+      onSlowConsumer: () => this.slowConsumer(),
+      cancelEngine: () => session.cancel(),
+      onSettled: () => this.settleDrain(),
+    });
+    this.unsubscribe = session.on((ev) => this.guarded(() => this.onEngineEvent(ev)));
+    this.state = 'active';
+    this.startedAtMs = this.deps.now();
+    this.send({
+      type: 'session.started',
+      sessionId: session.id,
+      version: PROTOCOL_VERSION,
+      model: engine.modelName,
+      mode: msg.mode,
+      vad,
+      input: msg.input,
+      output,
+      limits: {
+        maxMessageBytes: config.maxMessageBytes,
+        maxFramesPerSecond: config.maxFramesPerSecond,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        outputLeadMs: config.outputLeadMs,
+      },
+    });
+    this.deps.log.info('session started', { callId: this.id, sessionId: session.id, mode: msg.mode, input: msg.input, output });
+  }
+
+  private onEngineEvent(ev: EngineEvent): void {
+    if (this.state !== 'active' || this.output === undefined) return;
+    this.lastActivityMs = this.deps.now();
+    this.output.handle(ev);
+    if (ev.type !== 'error') return;
+    if (ev.fatal) return this.fail(ev.code, ev.message);
+    this.sendError(ev.code, ev.message, ev.turnId);
+  }
+
+  // ---- outbound ----
+
+  /** Writes a message and applies the send-buffer policy (text events are never dropped, only bounded). */
+  private send(msg: ServerMessage): void {
+    if (this.state === 'closed') return;
+    this.write(msg);
+    this.lastActivityMs = this.deps.now();
+    if (this.guard.check(this.deps.conn.bufferedBytes, this.lastActivityMs) === 'disconnect') this.slowConsumer();
+  }
+
+  private write(msg: ServerMessage): void {
+    this.deps.conn.sendText(encodeServerMessage(msg));
+  }
+
+  private sendError(code: ErrorCode, message: string, turnId?: string): void {
+    if (this.errorBudget.hit(this.deps.now()) !== 'ok') return;
+    this.send({ type: 'error', code, message, fatal: false, ...(turnId === undefined ? {} : { turnId }) });
+  }
+
+  private slowConsumer(): void {
+    this.fail('SLOW_CONSUMER', `send buffer above ${this.deps.config.maxBufferedBytes} bytes: the caller is not reading`);
+  }
+
+  // ---- endings ----
+
+  private end(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.deps.conn.close(NORMAL_CLOSE, 'session ended');
+    this.dispose({ errorCode: undefined, closeCode: NORMAL_CLOSE, hungUp: false });
+  }
+
+  private onHangUp(code: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.dispose({ errorCode: undefined, closeCode: code, hungUp: true });
+    this.deps.log.info('caller hung up', { callId: this.id, sessionId: this.sessionId, code });
+  }
+
+  /** Frees everything the call holds; the engine session is closed in the background (this.closed). */
+  private dispose(end: Pick<CallClosedInfo, 'errorCode' | 'closeCode' | 'hungUp'>): void {
+    this.unsubscribe?.();
+    this.output?.close();
+    this.input?.free();
+    const session = this.session;
+    this.session = undefined;
+    this.input = undefined;
+    if (session !== undefined) {
+      this.closed = session.close().catch((err: unknown) => {
+        this.deps.log.warn('engine session close failed', { sessionId: session.id, err: String(err) });
+      });
+    }
+    this.settleDrain();
+    this.deps.onClosed(this, {
+      callId: this.id,
+      sessionId: this.sessionId,
+      ...end,
+      durationMs: this.deps.now() - this.createdAtMs,
+      droppedAudioFrames: this.output?.droppedAudioFrames ?? 0,
+      peakBufferedBytes: this.guard.peakBytes,
+    });
+  }
+
+  private isBusy(): boolean {
+    return this.state === 'opening' || (this.state === 'active' && this.output?.isBusy === true);
+  }
+
+  private settleDrain(): void {
+    if (this.drainWaiters.length === 0 || this.isBusy()) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** A caller's bad input becomes an error event; anything else is a bug, contained to this call. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onThrown(err);
+    }
+  }
+
+  private onThrown(err: unknown): void {
+    if (err instanceof GatewayError) return this.sendError(err.code, err.message);
+    this.deps.log.error('call failed', { callId: this.id, err: err instanceof Error ? err.stack : String(err) });
+    this.fail('INTERNAL', 'internal error');
+  }
+}
