@@ -73,3 +73,26 @@ describe('Channel', () => {
     }
   });
 });
+
+describe('Channel with items that must not be dropped', () => {
+  it('drops the oldest droppable item and keeps the others in order', async () => {
+    type Item = { kind: 'audio' | 'commit'; n: number };
+    const ch = new Channel<Item>({ capacity: 3, policy: 'drop-oldest', droppable: (x) => x.kind === 'audio' });
+    ch.trySend({ kind: 'commit', n: 1 });
+    ch.trySend({ kind: 'audio', n: 2 });
+    ch.trySend({ kind: 'commit', n: 3 });
+    expect(ch.trySend({ kind: 'audio', n: 4 })).toBe(true);
+    expect(ch.dropped).toBe(1);
+    const got: number[] = [];
+    ch.close();
+    for await (const x of ch) got.push(x.n);
+    expect(got).toEqual([1, 3, 4]);
+  });
+
+  it('refuses an item when nothing queued may be dropped', () => {
+    const ch = new Channel<string>({ capacity: 1, policy: 'drop-oldest', droppable: (x) => x !== 'commit' });
+    ch.trySend('commit');
+    expect(ch.trySend('audio')).toBe(false);
+    expect(ch.size).toBe(1);
+  });
+});

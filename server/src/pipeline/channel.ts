@@ -3,9 +3,12 @@
 
 export type ChannelPolicy = 'block' | 'drop-oldest';
 
-export interface ChannelOptions {
+export interface ChannelOptions<T> {
   capacity: number;
   policy: ChannelPolicy;
+  /** Under drop-oldest, which items may be dropped (default: all). Others (e.g. a commit) are kept; when
+   * nothing droppable is queued a full channel refuses the item instead. */
+  droppable?: (item: T) => boolean;
 }
 
 export class ChannelClosedError extends Error {
@@ -28,11 +31,14 @@ export class Channel<T> implements AsyncIterable<T> {
   /** Blocked senders waiting for room (the queue is full while any wait). */
   private readonly senders: { item: T; resolve: () => void; reject: (e: Error) => void }[] = [];
 
-  constructor(opts: ChannelOptions) {
+  private readonly droppable: ((item: T) => boolean) | undefined;
+
+  constructor(opts: ChannelOptions<T>) {
     if (!Number.isInteger(opts.capacity) || opts.capacity < 1) throw new RangeError('capacity must be an integer >= 1');
     this.capacity = opts.capacity;
     this.policy = opts.policy;
     this.ring = new Array<T | undefined>(opts.capacity);
+    this.droppable = opts.droppable;
   }
 
   get size(): number {
@@ -55,8 +61,7 @@ export class Channel<T> implements AsyncIterable<T> {
       return true;
     }
     if (this.count === this.capacity) {
-      if (this.policy === 'block') return false;
-      this.take();
+      if (this.policy === 'block' || !this.dropOldest()) return false;
       this.droppedItems++;
     }
     this.put(item);
@@ -113,6 +118,21 @@ export class Channel<T> implements AsyncIterable<T> {
     this.head = (this.head + 1) % this.capacity;
     this.count--;
     return item;
+  }
+
+  /** Removes the oldest droppable item; false when none is. */
+  private dropOldest(): boolean {
+    for (let k = 0; k < this.count; k++) {
+      const at = (this.head + k) % this.capacity;
+      if (this.droppable && !this.droppable(this.ring[at] as T)) continue;
+      // Close the gap by moving the older items one slot forward.
+      for (let j = k; j > 0; j--) this.ring[(this.head + j) % this.capacity] = this.ring[(this.head + j - 1) % this.capacity];
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.count--;
+      return true;
+    }
+    return false;
   }
 
   private admitSender(): void {

@@ -1,0 +1,19 @@
+// Adapts a node-llama-cpp sequence (through the LM runtime) to the TokenSequence a conversation uses.
+import type { LmRuntime, LmSequence } from '../runtimes/lm.ts';
+import type { TokenSequence } from '../session/token-sequence.ts';
+
+export function lmTokenSequence(lm: LmRuntime, seq: LmSequence): TokenSequence {
+  return {
+    get tokenCount() {
+      return seq.tokenCount;
+    },
+    get capacityTokens() {
+      return seq.capacityTokens;
+    },
+    prefill: (tokens) => lm.prefill(seq, tokens),
+    generate: (tokens, maxTokens, signal) => lm.greedy(seq, tokens, maxTokens, signal),
+    // node-llama-cpp shifts the later tokens' positions down (RoPE re-rotation in the KV cache).
+    erase: (start, end) => seq.raw.eraseContextTokenRanges([{ start, end }]),
+    release: () => seq.release(),
+  };
+}

@@ -1,0 +1,143 @@
+// The loaded model: one LM context (a pool of sequences shared by every caller), one ONNX session per
+// model part, and the manifest's token-level contract (prompts split at {input}, markers, caps).
+import { GatewayError } from '../errors.ts';
+import { ComParser, partsForMode } from '../pipeline/com-parser.ts';
+import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes/manifest.ts';
+import { LmRuntime } from '../runtimes/lm.ts';
+import { UnitEncoder } from '../runtimes/unit-encoder.ts';
+import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
+import { openVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
+import { VocoderStream } from '../runtimes/vocoder-stream.ts';
+import type { AudioStream, PromptTokens, SessionModel, UnitStream } from '../session/session-model.ts';
+
+export interface ModelLoadOptions {
+  /** LLM sequences, i.e. callers served at once. */
+  sequences: number;
+  /** Voice activity detector; 'off' leaves endpointing to clients (commit). Default 'silero'. */
+  vad?: VadKind | 'off';
+  /** Run the unit encoder once this much new audio waits. */
+  encoderRunEveryMs?: number;
+}
+
+export class EngineModel implements SessionModel {
+  readonly name: string;
+  readonly sampleRateHz: number;
+  readonly hopSamples: number;
+  readonly mergeRepeats: boolean;
+  readonly vocoderSampleRateHz: number;
+  readonly endOfAnswerId: number;
+  readonly answerReserveTokens: number;
+  private readonly prompts = new Map<Mode, PromptTokens>();
+  private readonly foreignIds = new Set<number>();
+
+  private constructor(
+    readonly manifest: LoadedManifest,
+    readonly lm: LmRuntime,
+    readonly units: UnitEncoder,
+    readonly vocoder: VocoderRuntime,
+    readonly vad: VoiceActivityModel | undefined,
+    private readonly encoderRunEveryMs: number | undefined,
+  ) {
+    this.name = manifest.name;
+    this.sampleRateHz = manifest.sampleRateHz;
+    this.hopSamples = manifest.units.hopSamples;
+    this.mergeRepeats = manifest.units.mergeRepeats;
+    this.vocoderSampleRateHz = manifest.vocoder.sampleRateHz;
+    this.endOfAnswerId = lm.eosId;
+    // Half the context for the answer: room for one earlier turn besides, as in training.
+    this.answerReserveTokens = Math.floor(manifest.lm.contextTokens / 2);
+    const markers = manifest.lm.markers;
+    const outputMarkers = new Set([markers.transcript, markers.answer, markers.answerUnits, markers.endOfAnswer]);
+    for (const mode of MODES) {
+      const [before = '', after = ''] = manifest.lm.prompts[mode].split('{input}');
+      const prompt = { before: lm.tokenizeTemplate(before), after: lm.tokenizeTemplate(after) };
+      this.prompts.set(mode, prompt);
+      // Prompt-only tokens ([Human]:, <sosp>, <eoh>, ...) in an answer mean the model derailed.
+      for (const id of [...prompt.before, ...prompt.after]) {
+        const text = lm.tokenText(id);
+        if (text.length > 1 && !outputMarkers.has(text)) this.foreignIds.add(id);
+      }
+    }
+    for (const text of ['<s>', '</s>', '<unk>', '<pad>']) {
+      const id = lm.tokenizer.idOf(text);
+      if (id !== undefined && id !== lm.eosId) this.foreignIds.add(id);
+    }
+    if (lm.tokenizer.unitCount < manifest.units.count) {
+      throw new GatewayError('MODEL_INVALID', `${manifest.paths.lm}: has ${lm.tokenizer.unitCount} unit tokens; units.count is ${manifest.units.count}`);
+    }
+  }
+
+  static async load(dir: string, opts: ModelLoadOptions): Promise<EngineModel> {
+    const m = loadManifest(dir);
+    const lm = await LmRuntime.open(m.paths.lm, {
+      sequences: opts.sequences,
+      contextTokens: m.lm.contextTokens,
+      unitToken: m.lm.unitToken,
+      eosToken: m.lm.markers.endOfAnswer,
+    });
+    try {
+      const [units, vocoder, vad] = await Promise.all([
+        UnitEncoder.load(m.paths.units, m.units),
+        openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.units.count }),
+        opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
+      ]);
+      return new EngineModel(m, lm, units, vocoder, vad, opts.encoderRunEveryMs);
+    } catch (err) {
+      await lm.close();
+      throw err;
+    }
+  }
+
+  openUnitStream(): UnitStream {
+    return this.units.openStream({ sampleRateHz: this.sampleRateHz, ...(this.encoderRunEveryMs !== undefined ? { runEveryMs: this.encoderRunEveryMs } : {}) });
+  }
+
+  openAudioStream(): AudioStream {
+    const v = this.manifest.vocoder;
+    return new VocoderStream(this.vocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits });
+  }
+
+  prompt(mode: Mode): PromptTokens {
+    const p = this.prompts.get(mode);
+    if (!p) throw new GatewayError('BAD_REQUEST', `unknown mode ${mode}`);
+    return p;
+  }
+
+  unitTokens(units: readonly number[]): number[] {
+    return units.map((u) => this.lm.unitTokenId(u));
+  }
+
+  textTokens(text: string): number[] {
+    return this.lm.tokenizeText(text);
+  }
+
+  tokenText(id: number): string {
+    return this.lm.tokenText(id);
+  }
+
+  newParser(mode: Mode): ComParser {
+    const lm = this.lm;
+    return new ComParser({
+      parts: partsForMode(mode),
+      markers: this.manifest.lm.markers,
+      maxTokens: this.manifest.lm.maxTokens,
+      unitOf: (id) => {
+        const u = lm.unitOfToken(id);
+        return u >= 0 ? u : undefined;
+      },
+      isEndOfAnswer: (id) => id === lm.eosId,
+      isForeign: (id) => this.foreignIds.has(id),
+    });
+  }
+
+  maxAnswerTokens(mode: Mode): number {
+    const caps = this.manifest.lm.maxTokens;
+    // Each part's cap, plus its marker, plus the end of answer.
+    return partsForMode(mode).reduce((n, part) => n + caps[part] + 1, 1);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.units.close(), this.vad?.close()]);
+    await this.lm.close();
+  }
+}

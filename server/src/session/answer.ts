@@ -1,0 +1,246 @@
+// One answer: greedy generation through the chain-of-modality parser, text deltas out as they come, and
+// [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits) while the LLM is still generating.
+// Owns an AbortController tied to the session's; cancel() stops it within one token and decides how much
+// of the answer stays in the conversation (what the caller has heard, by the playback clock).
+import type { ErrorCode } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
+import type { EngineEvent, Mode, TurnTimings } from '../engine/types.ts';
+import type { ComParser, ParserEvent } from '../pipeline/com-parser.ts';
+import { Channel } from '../pipeline/channel.ts';
+import type { Conversation, GenerationEnd, Settlement } from './conversation.ts';
+import type { AudioStream, SessionModel } from './session-model.ts';
+import { PlaybackClock } from './playback-clock.ts';
+
+export interface AnswerOptions {
+  turnId: string;
+  mode: Mode;
+  /** Engine clock (ms) when the caller's input ended. */
+  endOfInputMs: number;
+  inputUnits: number;
+  sessionSignal: AbortSignal;
+  emit: (event: EngineEvent) => void;
+  now: () => number;
+}
+
+export type AnswerOutcome = 'done' | 'interrupted' | 'failed';
+
+interface Failure {
+  code: ErrorCode;
+  message: string;
+}
+
+export class Answer {
+  readonly turnId: string;
+  readonly mode: Mode;
+  private readonly ctl = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly parser: ComParser;
+  private readonly speaks: boolean;
+  private readonly unitQueue: Channel<number>;
+  private readonly audio: AudioStream | undefined;
+  readonly playback: PlaybackClock;
+  private failure: Failure | undefined;
+  private interrupted = false;
+  private generating = false;
+  private runDone = false;
+  /** Generated-token index of each [ua] unit, to cut the answer where the caller stopped hearing it. */
+  private readonly unitTokenAt: number[] = [];
+  private generated = 0;
+  private textTokens = 0;
+  private timings: Partial<TurnTimings> = {};
+  private keepOnCancel: number | undefined;
+
+  constructor(
+    private readonly model: SessionModel,
+    private readonly conversation: Conversation,
+    private readonly opts: AnswerOptions,
+  ) {
+    this.turnId = opts.turnId;
+    this.mode = opts.mode;
+    this.signal = AbortSignal.any([opts.sessionSignal, this.ctl.signal]);
+    this.parser = model.newParser(opts.mode);
+    this.speaks = opts.mode.endsWith('speech');
+    this.unitQueue = new Channel<number>({ capacity: model.maxAnswerTokens(opts.mode) + 1, policy: 'block' });
+    this.audio = this.speaks ? model.openAudioStream() : undefined;
+    this.playback = new PlaybackClock(model.vocoderSampleRateHz);
+  }
+
+  get isGenerating(): boolean {
+    return this.generating;
+  }
+
+  /** Runs the answer to its end; never throws (failures become `error` events). */
+  async run(tail: readonly number[], startsTurn: boolean): Promise<AnswerOutcome> {
+    const vocoding = this.audio ? this.vocode(this.audio) : Promise.resolve();
+    this.generating = true;
+    const end = await this.conversation
+      .generate({
+        turnId: this.turnId,
+        tail,
+        startsTurn,
+        maxTokens: this.model.maxAnswerTokens(this.mode),
+        signal: this.signal,
+        onToken: (t) => this.onToken(t),
+        settle: (e) => this.settle(e),
+      })
+      .catch((err: unknown): GenerationEnd => ({ generated: 0, lastToken: undefined, error: err }));
+    this.generating = false;
+    if (end.error !== undefined && !this.interrupted) this.fail(codeOf(end.error, 'INTERNAL'), messageOf(end.error));
+    this.unitQueue.close();
+    await vocoding;
+    this.runDone = true;
+    if (this.interrupted) return 'interrupted';
+    if (this.failure) {
+      this.opts.emit({ type: 'error', code: this.failure.code, message: this.failure.message, turnId: this.turnId, fatal: false });
+      return 'failed';
+    }
+    this.opts.emit({ type: 'turn.done', turnId: this.turnId, mode: this.mode, timings: this.finalTimings() });
+    return 'done';
+  }
+
+  /** Generating, vocoding, or its audio still playing (by the playback clock). */
+  isActive(nowMs: number): boolean {
+    return !this.interrupted && (!this.runDone || this.playback.playing(nowMs));
+  }
+
+  /**
+   * Barge-in or user cancel: stops generation and vocoding now. Undefined when there was nothing to stop.
+   * `trimHeard`: the generation had already ended, so the caller must trim the conversation to the first
+   * `keepGenerated` tokens (what was heard); otherwise the generation's own settlement does it.
+   */
+  cancel(): { trimHeard: boolean; keepGenerated: number } | undefined {
+    if (!this.isActive(this.opts.now())) return undefined;
+    this.interrupted = true;
+    this.keepOnCancel = this.heardTokens();
+    this.ctl.abort(new GatewayError('INTERNAL', 'answer cancelled'));
+    this.unitQueue.clear();
+    this.unitQueue.close();
+    return { trimHeard: !this.generating, keepGenerated: this.keepOnCancel };
+  }
+
+  private onToken(token: number): boolean {
+    if (this.signal.aborted) return false;
+    const index = this.generated++;
+    if (index === 0) this.timings.prefillTailMs = this.sinceEnd();
+    for (const e of this.parser.push({ id: token, text: this.model.tokenText(token) })) this.onParserEvent(e, index);
+    return !this.parser.done && !this.signal.aborted;
+  }
+
+  private onParserEvent(e: ParserEvent, tokenIndex: number): void {
+    const turnId = this.turnId;
+    switch (e.type) {
+      case 'text.delta':
+        if (e.part === 'transcript') {
+          this.timings.firstTranscriptMs ??= this.sinceEnd();
+          this.opts.emit({ type: 'transcript.delta', turnId, text: e.text });
+        } else {
+          this.timings.firstAnswerMs ??= this.sinceEnd();
+          this.opts.emit({ type: 'answer.delta', turnId, text: e.text });
+        }
+        return;
+      case 'part.end':
+        if (e.part === 'transcript') this.opts.emit({ type: 'transcript.final', turnId, text: e.text });
+        else if (e.part === 'answer') this.opts.emit({ type: 'answer.final', turnId, text: e.text });
+        if (e.part !== 'answerUnits') this.textTokens += e.tokens;
+        return;
+      case 'units':
+        for (const u of e.units) {
+          this.unitTokenAt.push(tokenIndex);
+          if (this.speaks) this.unitQueue.trySend(u);
+        }
+        return;
+      case 'error':
+        this.fail(e.code, `model output: ${e.message}`);
+        return;
+      case 'part.start':
+      case 'end':
+        return;
+    }
+  }
+
+  /** Inside the generation's exclusive step: what of this answer stays in the conversation. */
+  private settle(end: GenerationEnd): Settlement {
+    if (!this.interrupted && !this.parser.done) {
+      // Generation stopped without an end of answer (token cap): close the parts, report malformed output.
+      for (const e of this.parser.flush()) this.onParserEvent(e, end.generated);
+    }
+    if (this.failure && !this.interrupted) return { kind: 'drop' };
+    const evaluated = Math.max(0, end.generated - 1);
+    const keep = this.interrupted ? Math.min(evaluated, this.keepOnCancel ?? evaluated) : evaluated;
+    return { kind: 'keep', keep, carry: [this.model.endOfAnswerId] };
+  }
+
+  /** Generated tokens up to the first unit the caller has not heard yet (all of them for text answers). */
+  private heardTokens(): number {
+    if (this.unitTokenAt.length === 0) return this.generated;
+    const heard = this.playback.unitsHeard(this.opts.now());
+    return this.unitTokenAt[heard] ?? this.generated;
+  }
+
+  private async vocode(audio: AudioStream): Promise<void> {
+    try {
+      for (;;) {
+        const first = await this.unitQueue.receive();
+        if (first.done || this.signal.aborted) break;
+        const units = [first.value];
+        // Take whatever else is already waiting: fewer, larger vocoder calls.
+        while (this.unitQueue.size > 0) {
+          const next = await this.unitQueue.receive();
+          if (next.done) break;
+          units.push(next.value);
+        }
+        const chunks = await audio.push(units);
+        if (this.signal.aborted) return;
+        this.playback.unitsIn(units.length);
+        for (const pcm of chunks) this.emitAudio(pcm);
+      }
+      if (this.signal.aborted) return;
+      const rest = await audio.flush();
+      if (this.signal.aborted) return;
+      if (rest.length > 0) this.emitAudio(rest);
+      if (this.playback.started) this.opts.emit({ type: 'audio.end', turnId: this.turnId });
+    } catch (err) {
+      this.fail(codeOf(err, 'INTERNAL'), `vocoder: ${messageOf(err)}`);
+      this.ctl.abort(err);
+    }
+  }
+
+  private emitAudio(pcm: Float32Array): void {
+    if (pcm.length === 0) return;
+    const sampleRateHz = this.model.vocoderSampleRateHz;
+    if (!this.playback.started) {
+      this.timings.ttfaMs = this.sinceEnd();
+      this.opts.emit({ type: 'audio.start', turnId: this.turnId, sampleRateHz });
+    }
+    this.playback.chunkOut(pcm.length, this.opts.now());
+    this.opts.emit({ type: 'audio.chunk', turnId: this.turnId, pcm, sampleRateHz });
+  }
+
+  private fail(code: ErrorCode, message: string): void {
+    this.failure ??= { code, message };
+  }
+
+  private sinceEnd(): number {
+    return this.opts.now() - this.opts.endOfInputMs;
+  }
+
+  private finalTimings(): TurnTimings {
+    return {
+      ...this.timings,
+      endOfInputMs: this.opts.endOfInputMs,
+      totalMs: this.sinceEnd(),
+      inputUnits: this.opts.inputUnits,
+      outputTextTokens: this.textTokens,
+      outputUnits: this.unitTokenAt.length,
+      audioMs: this.playback.audioMs,
+    };
+  }
+}
+
+function codeOf(err: unknown, fallback: ErrorCode): ErrorCode {
+  return err instanceof GatewayError ? err.code : fallback;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

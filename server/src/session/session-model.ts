@@ -1,0 +1,48 @@
+// What a session needs from the loaded model: shared runtimes (no caller state) and the token-level
+// contract of the manifest. engine/model.ts builds it from the real runtimes; unit tests build fakes.
+import type { Mode } from '../runtimes/manifest.ts';
+import type { ComParser } from '../pipeline/com-parser.ts';
+import type { VoiceActivityModel } from '../runtimes/vad.ts';
+
+export interface UnitStream {
+  /** Audio in; raw unit ids (one per hop, unmerged) for the whole hops encoded by this call. */
+  push(pcm: Float32Array): Promise<number[]>;
+  /** The remaining whole hops. */
+  flush(): Promise<number[]>;
+}
+
+export interface AudioStream {
+  /** Units in; audio of every chunk that became complete. Calls must not overlap. */
+  push(units: readonly number[]): Promise<Float32Array[]>;
+  /** The rest of the answer's audio. */
+  flush(): Promise<Float32Array>;
+}
+
+export interface PromptTokens {
+  /** Tokens before {input}: prefilled when the turn starts. */
+  before: number[];
+  /** Tokens after {input}: evaluated with the first generated token. */
+  after: number[];
+}
+
+export interface SessionModel {
+  readonly name: string;
+  readonly sampleRateHz: number;
+  readonly hopSamples: number;
+  readonly mergeRepeats: boolean;
+  readonly vocoderSampleRateHz: number;
+  readonly endOfAnswerId: number;
+  /** Free room kept for an answer when prefilling a prompt. */
+  readonly answerReserveTokens: number;
+  /** Undefined when voice activity detection is off engine-wide. */
+  readonly vad: VoiceActivityModel | undefined;
+  openUnitStream(): UnitStream;
+  openAudioStream(): AudioStream;
+  prompt(mode: Mode): PromptTokens;
+  unitTokens(units: readonly number[]): number[];
+  textTokens(text: string): number[];
+  tokenText(id: number): string;
+  newParser(mode: Mode): ComParser;
+  /** Upper bound on the tokens of one answer in this mode (sum of its parts' maxTokens). */
+  maxAnswerTokens(mode: Mode): number;
+}

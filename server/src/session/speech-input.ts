@@ -1,0 +1,82 @@
+// One spoken turn on its way into the LLM: audio → trim (as training audio was trimmed) → sliding-window
+// unit encoder → merge repeats → unit tokens prefilled while the caller is still speaking. At end of speech
+// only the last window's units and the prompt's suffix are left: they become the generation's tail.
+import type { Mode } from '../runtimes/manifest.ts';
+import { SpeechTrimmer } from '../pipeline/speech-trim.ts';
+import { UnitMerger } from '../pipeline/unit-merger.ts';
+import type { Conversation } from './conversation.ts';
+import type { SessionModel, UnitStream } from './session-model.ts';
+
+export class SpeechInput {
+  private readonly trimmer: SpeechTrimmer;
+  private readonly merger: UnitMerger;
+  private readonly units: UnitStream;
+  /** Encoder results, chained so units reach the LLM in order. */
+  private chain: Promise<void> = Promise.resolve();
+  private promptSent = false;
+  private unitCount = 0;
+  private failure: unknown;
+
+  constructor(
+    private readonly model: SessionModel,
+    private readonly conversation: Conversation,
+    readonly turnId: string,
+    readonly mode: Mode,
+  ) {
+    this.trimmer = new SpeechTrimmer({ hopSamples: model.hopSamples });
+    this.merger = new UnitMerger(model.mergeRepeats);
+    this.units = model.openUnitStream();
+  }
+
+  /** True once audio above the trim threshold has arrived. */
+  get hasSpeech(): boolean {
+    return this.trimmer.hasSpeech;
+  }
+
+  /** Merged units sent to the LLM so far. */
+  get inputUnits(): number {
+    return this.unitCount;
+  }
+
+  pushAudio(pcm: Float32Array): void {
+    const speech = this.trimmer.pushAudio(pcm);
+    if (speech.length === 0) return;
+    const encoded = this.units.push(speech);
+    this.chain = this.chain.then(async () => this.feed(this.trimmer.pushUnits(await encoded)));
+    this.chain = this.chain.catch((err: unknown) => {
+      this.failure ??= err;
+    });
+  }
+
+  /**
+   * End of speech: encodes what is left and returns the generation's tail (last units + prompt suffix, and
+   * the prompt's start when nothing was sent yet), or undefined when the turn held no speech (nothing reached
+   * the LLM). Throws what failed on the way.
+   */
+  async end(): Promise<{ tail: number[]; startsTurn: boolean } | undefined> {
+    const last = this.units.flush();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+    const units = this.merger.push([...this.trimmer.pushUnits(await last), ...this.trimmer.end()]);
+    this.unitCount += units.length;
+    if (!this.promptSent && units.length === 0) return undefined;
+    const prompt = this.model.prompt(this.mode);
+    const startsTurn = !this.promptSent;
+    this.promptSent = true;
+    return { tail: [...(startsTurn ? prompt.before : []), ...this.model.unitTokens(units), ...prompt.after], startsTurn };
+  }
+
+  private feed(raw: number[]): void {
+    // After a failed prefill nothing more goes in: the turn will be dropped.
+    if (this.failure !== undefined) return;
+    const units = this.merger.push(raw);
+    if (units.length === 0) return;
+    this.unitCount += units.length;
+    const tokens = this.model.unitTokens(units);
+    const sent = this.conversation.append(this.promptSent ? tokens : [...this.model.prompt(this.mode).before, ...tokens], this.promptSent ? undefined : this.turnId);
+    this.promptSent = true;
+    sent.catch((err: unknown) => {
+      this.failure ??= err;
+    });
+  }
+}

@@ -1,0 +1,18 @@
+// What a conversation needs from its LLM sequence. The engine adapts node-llama-cpp (engine/lm-sequence.ts);
+// unit tests use a fake.
+
+export interface TokenSequence {
+  /** Tokens evaluated into the sequence (its KV cache). */
+  readonly tokenCount: number;
+  readonly capacityTokens: number;
+  /** Evaluates tokens without generating. */
+  prefill(tokens: readonly number[]): Promise<void>;
+  /**
+   * Evaluates `tokens`, then yields greedy tokens until end of answer (yielded), `maxTokens`, or abort.
+   * The last token yielded is not evaluated into the sequence.
+   */
+  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal): AsyncGenerator<number, void, void>;
+  /** Removes tokens [start, end); later tokens move down (their positions shift). */
+  erase(start: number, end: number): Promise<void>;
+  release(): Promise<void>;
+}
