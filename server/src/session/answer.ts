@@ -165,9 +165,13 @@ export class Answer {
       for (const e of this.parser.flush()) this.onParserEvent(e, end.generated);
     }
     if (this.failure && !this.interrupted) return { kind: 'drop' };
+    const eoa = this.model.endOfAnswerId;
     const evaluated = Math.max(0, end.generated - 1);
-    const keep = this.interrupted ? Math.min(evaluated, this.keepOnCancel ?? evaluated) : evaluated;
-    return { kind: 'keep', keep, carry: [this.model.endOfAnswerId] };
+    if (!this.interrupted) return { kind: 'keep', keep: evaluated, carry: [eoa] };
+    // The last token yielded was delivered (its text reached the caller) but never evaluated: carry it.
+    const keep = Math.min(end.generated, this.keepOnCancel ?? end.generated);
+    if (keep > evaluated && end.lastToken !== undefined && end.lastToken !== eoa) return { kind: 'keep', keep: evaluated, carry: [end.lastToken, eoa] };
+    return { kind: 'keep', keep: Math.min(keep, evaluated), carry: [eoa] };
   }
 
   /** Generated tokens up to the first unit the caller has not heard yet (all of them for text answers). */
