@@ -1,0 +1,88 @@
+// voxgate serve: config → engine (loading in the background) → HTTP + WebSocket server; SIGTERM drains it.
+import { ConfigError, CONFIG_SCHEMA, configHelp, loadConfig, type Config } from '../config.ts';
+import type { Engine } from '../engine/types.ts';
+import { createLogger } from '../gateway/log.ts';
+import { startServer } from '../http/server.ts';
+import { parseFlags, UsageError, type FlagSpec } from './args.ts';
+
+type EngineFactory = (opts: { modelDir: string; maxSessions: number }) => Promise<Engine>;
+
+const FLAGS: Record<string, FlagSpec> = {
+  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(Object.values(CONFIG_SCHEMA).map((s) => [s.flag, { type: 'string' } as FlagSpec])),
+};
+
+const HELP = `usage: voxgate serve [flags]
+
+Every setting is a flag or an environment variable (flag wins):
+${configHelp()}
+
+Ready for calls once /readyz answers 200. SIGTERM or SIGINT: stop accepting, let answers in progress
+finish (--shutdown-grace-ms), close sessions with 1001, exit 0.`;
+
+/** The engine factory, imported lazily: the model stack loads only for serve, and its absence is explained. */
+async function loadEngineFactory(): Promise<EngineFactory> {
+  try {
+    const mod = await import('../engine/create-engine.ts');
+    return mod.createEngine;
+  } catch (err) {
+    const e = err as { code?: string };
+    if (e.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(`the model engine is not available (server/src/engine/create-engine.ts or a dependency is missing): ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, FLAGS);
+  if (values['help']) {
+    console.log(HELP);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(values as Record<string, string | undefined>, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const createEngine = await loadEngineFactory();
+  const t0 = performance.now();
+  const engine = createEngine({ modelDir: config.modelDir, maxSessions: config.maxSessions });
+  engine.catch(() => {}); // reported below, after the server is up
+
+  const server = await startServer({ config, engine, log });
+  log.info('listening', { url: server.voiceUrl, health: `${server.httpUrl}/healthz`, modelDir: config.modelDir, maxSessions: config.maxSessions });
+
+  let shuttingDown = false;
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      if (shuttingDown) {
+        log.warn('second signal: exiting now', { signal });
+        process.exit(130);
+      }
+      shuttingDown = true;
+      log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+      void (async () => {
+        await server.close(config.shutdownGraceMs);
+        await engine.then((e) => e.close(), () => {});
+        log.info('stopped');
+        resolve(0);
+      })();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+  try {
+    const loaded = await engine;
+    log.info('ready', { model: loaded.modelName, loadMs: Math.round(performance.now() - t0) });
+  } catch (err) {
+    log.error('model failed to load', { err: err instanceof Error ? err.message : String(err) });
+    await server.close(0);
+    return 1;
+  }
+  return stopped;
+}
