@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../server/src/engine/create-engine.ts';
+import type { Engine } from '../../server/src/engine/types.ts';
+import { MODEL_DIR, MODEL_READY, record, stream } from './engine-model.ts';
+import { concat, silence, speak } from './engine-speech.ts';
+
+describe.skipIf(!MODEL_READY)('engine on the real model: VAD turns, barge-in, memory', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 2 });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('Silero finds the turn in streamed audio and the answer follows speech.stopped', async () => {
+    const session = await engine.openSession({ mode: 'speech-to-speech', endOfSpeechSilenceMs: 400 });
+    const r = record(session);
+    await stream(session, concat(silence(300), speak('what is two plus three', 'en-gb', 150), silence(700)), 4);
+    const done = await r.next((e) => e.type === 'turn.done');
+    if (done.type !== 'turn.done') throw new Error();
+    const types = r.events.map((e) => e.type);
+    expect(types.indexOf('speech.started')).toBeLessThan(types.indexOf('speech.stopped'));
+    expect(types.indexOf('speech.stopped')).toBeLessThan(types.indexOf('transcript.delta'));
+    expect(r.finalText('transcript.final', done.turnId)).toMatch(/plus/);
+    expect(r.audioSamples(done.turnId)).toBeGreaterThan(0);
+    await session.close();
+  });
+
+  it('speech over a playing answer interrupts it at once and the new question is answered', async () => {
+    const session = await engine.openSession({ mode: 'speech-to-speech', endOfSpeechSilenceMs: 400 });
+    const r = record(session);
+    await stream(session, concat(silence(200), speak('count from one to nine', 'en-us', 170), silence(600)), 4);
+    const first = await r.next((e) => e.type === 'audio.chunk');
+    const firstTurn = first.type === 'audio.chunk' ? first.turnId : '';
+    // The caller talks over the answer while it is still playing (its audio lasts seconds).
+    await stream(session, concat(speak('what is two plus three', 'en-gb', 150), silence(700)), 4);
+    const interrupted = await r.next((e) => e.type === 'interrupted');
+    expect(interrupted).toMatchObject({ turnId: firstTurn });
+    const started = [...r.events].reverse().find((e) => e.type === 'speech.started');
+    expect(r.events.indexOf(interrupted)).toBeLessThan(r.events.indexOf(started!));
+    const after = r.events.slice(r.events.indexOf(interrupted) + 1);
+    expect(after.some((e) => e.type === 'audio.chunk' && e.turnId === firstTurn)).toBe(false);
+    const second = await r.next((e) => e.type === 'turn.done' && e.turnId !== firstTurn);
+    if (second.type !== 'turn.done') throw new Error();
+    expect(r.finalText('transcript.final', second.turnId)).toMatch(/plus/);
+    await session.close();
+  });
+
+  it('a second turn in the same session is answered with the first in memory', async () => {
+    const session = await engine.openSession({ mode: 'text-to-text' });
+    const r = record(session);
+    session.pushText('what is two plus three');
+    const one = await r.next((e) => e.type === 'turn.done');
+    session.pushText('what is four plus four');
+    const two = await r.next((e) => e.type === 'turn.done' && e !== one);
+    if (one.type !== 'turn.done' || two.type !== 'turn.done') throw new Error();
+    expect(r.finalText('answer.final', one.turnId)).toBe('five');
+    expect(r.finalText('answer.final', two.turnId)).toBe('eight');
+    await session.close();
+  });
+});

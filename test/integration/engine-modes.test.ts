@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../../server/src/engine/create-engine.ts';
+import { runOneTurn } from '../../server/src/engine/one-turn.ts';
+import type { Engine } from '../../server/src/engine/types.ts';
+import { MODEL_DIR, MODEL_READY } from './engine-model.ts';
+import { speak } from './engine-speech.ts';
+
+describe.skipIf(!MODEL_READY)('engine on the real model: the four modes', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 2, vad: 'off' });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('speech-to-speech: an espeak-ng question gives a transcript, an answer and audio', async () => {
+    const r = await runOneTurn(engine, { mode: 'speech-to-speech', pcm: speak('what is two plus three', 'en-gb', 150) });
+    expect(r.transcript).toMatch(/plus/);
+    expect(r.answer.length).toBeGreaterThan(0);
+    expect(r.audio.length).toBeGreaterThan(r.sampleRateHz / 4);
+    expect(r.timings.ttfaMs).toBeGreaterThan(0);
+    expect(r.timings.ttfaMs).toBeLessThan(r.timings.totalMs + 1);
+    expect(r.timings.inputUnits).toBeGreaterThan(10);
+    expect(r.timings.outputUnits).toBeGreaterThan(10);
+    const order = r.events.map((e) => e.type).filter((t, i, all) => all.indexOf(t) === i);
+    expect(order.indexOf('transcript.final')).toBeLessThan(order.indexOf('answer.final'));
+    expect(order.indexOf('answer.final')).toBeLessThan(order.indexOf('audio.end'));
+    expect(order.at(-1)).toBe('turn.done');
+  });
+
+  it('speech-to-text: transcript and answer, no audio', async () => {
+    const r = await runOneTurn(engine, { mode: 'speech-to-text', pcm: speak('what is two plus three', 'en-us', 170) });
+    expect(r.transcript).toMatch(/plus/);
+    expect(r.answer.length).toBeGreaterThan(0);
+    expect(r.audio.length).toBe(0);
+    expect(r.timings.ttfaMs).toBeUndefined();
+  });
+
+  it('text-to-speech: answer and audio, no transcript', async () => {
+    const r = await runOneTurn(engine, { mode: 'text-to-speech', text: 'what is two plus three' });
+    expect(r.transcript).toBeNull();
+    expect(r.answer.length).toBeGreaterThan(0);
+    expect(r.audio.length).toBeGreaterThan(0);
+  });
+
+  it('text-to-text: the answer alone', async () => {
+    const r = await runOneTurn(engine, { mode: 'text-to-text', text: 'what is two plus three' });
+    expect(r.transcript).toBeNull();
+    expect(r.answer).toBe('five');
+    expect(r.audio.length).toBe(0);
+  });
+
+  it('two sessions at once each get their own answer, as when asked alone', async () => {
+    const alone = await Promise.all([
+      runOneTurn(engine, { mode: 'text-to-text', text: 'what is two plus three' }),
+    ]);
+    const [a, b] = await Promise.all([
+      runOneTurn(engine, { mode: 'speech-to-speech', pcm: speak('what is two plus three', 'en-gb', 150) }),
+      runOneTurn(engine, { mode: 'text-to-text', text: 'what is two plus three' }),
+    ]);
+    expect(a.transcript).toMatch(/plus/);
+    expect(a.audio.length).toBeGreaterThan(0);
+    expect(b.answer).toBe(alone[0]?.answer);
+    expect(engine.activeSessions).toBe(0);
+  });
+});
