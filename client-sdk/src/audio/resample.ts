@@ -55,14 +55,22 @@ export class Resampler {
     const end = buf.length * this.up;
     const count = this.position < end ? Math.ceil((end - this.position) / this.down) : 0;
     const out = new Float32Array(count);
-    let k = this.position;
-    for (let n = 0; n < count; n++, k += this.down) {
-      const i = Math.floor(k / this.up);
-      const branch = this.phases[k - i * this.up] as Float32Array;
+    // Walk the upsampled grid incrementally (input index i, branch phase) instead of dividing per output.
+    let i = Math.floor(this.position / this.up);
+    let phase = this.position - i * this.up;
+    const taps = this.taps;
+    for (let n = 0; n < count; n++) {
+      const branch = this.phases[phase] as Float32Array;
       let acc = 0;
-      for (let j = 0; j < this.taps; j++) acc += (branch[j] as number) * (buf[i - j] as number);
+      for (let j = 0; j < taps; j++) acc += (branch[j] as number) * (buf[i - j] as number);
       out[n] = acc;
+      phase += this.down;
+      while (phase >= this.up) {
+        phase -= this.up;
+        i++;
+      }
     }
+    const k = i * this.up + phase;
     const consumed = buf.length - keep;
     this.position = k - consumed * this.up;
     this.history = buf.slice(consumed);

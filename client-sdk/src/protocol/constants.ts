@@ -26,7 +26,10 @@ export const BinaryKind = {
 } as const;
 export const FIRST_EXTENSION_KIND = 0x80;
 
-/** Output sample rate when session.start leaves it out: Opus decoders conventionally run at 48 kHz. */
-export function defaultOutputSampleRateHz(codec: AudioCodec): SampleRateHz {
-  return codec === 'opus' ? 48000 : 16000;
+/**
+ * Output sample rate when session.start leaves it out: the model speaks at 16 kHz, so 16 kHz costs no resampling.
+ * For Opus it is only the encoder's rate: a decoder may still decode at 48 kHz for playback.
+ */
+export function defaultOutputSampleRateHz(_codec: AudioCodec): SampleRateHz {
+  return 16000;
 }

@@ -12,7 +12,7 @@ export interface InputFormat {
 
 export interface OutputFormatRequest {
   codec: AudioCodec;
-  /** PCM16: the rate of the samples received. Opus: the rate the server encodes at. Defaults per codec. */
+  /** PCM16: the rate of the samples received. Opus: the rate the server encodes at (decode at any rate). Default 16000. */
   sampleRateHz?: SampleRateHz;
 }
 
