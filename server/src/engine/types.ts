@@ -13,7 +13,10 @@ export interface TurnTimings {
   firstAnswerMs?: number;
   /** End of input → first audio chunk emitted (TTFA). */
   ttfaMs?: number;
-  /** Prefill of the tail left at end of speech (units not yet fed + template suffix). */
+  /**
+   * Prefill of the tail left at end of speech (units not yet fed + template suffix): end of input → first
+   * generated token, since the tail is evaluated in the same call that yields it.
+   */
   prefillTailMs?: number;
   /** End of input → turn done. */
   totalMs: number;
@@ -23,7 +26,13 @@ export interface TurnTimings {
   audioMs: number;
 }
 
+/**
+ * Every answered turn ends with exactly one of `turn.done`, `interrupted` (barge-in or cancel; no more events
+ * for that turn follow) or `error` carrying its turnId (fatal: false; the session goes on). An `interrupted`
+ * may also follow `turn.done` while that answer's audio is still playing (by the engine's real-time clock).
+ */
 export type EngineEvent =
+  /** atMs: position in the session's audio stream (ms of audio received), not the engine clock. */
   | { type: 'speech.started'; turnId: string; atMs: number }
   | { type: 'speech.stopped'; turnId: string; atMs: number }
   | { type: 'transcript.delta'; turnId: string; text: string }
