@@ -43,3 +43,13 @@ describe('TurnDetector', () => {
     expect(d.flush()).toEqual([]);
   });
 });
+
+describe('TurnDetector.reset', () => {
+  it('lets speech that goes on after a client commit start a new turn', () => {
+    const d = new TurnDetector({ frameMs: 10 });
+    expect(feed(d, [0.9]).map((e) => e.type)).toEqual(['speech.started']);
+    d.reset();
+    expect(d.inSpeech).toBe(false);
+    expect(feed(d, [0.9])).toEqual([{ type: 'speech.started', atMs: 20, speechStartMs: 10 }]);
+  });
+});

@@ -84,6 +84,13 @@ export class TurnDetector {
     return [];
   }
 
+  /** Forgets the current state (the client ended the turn itself); stream time goes on. */
+  reset(): void {
+    this.speaking = false;
+    this.runFrames = 0;
+    this.silenceSinceMs = undefined;
+  }
+
   /** Ends the stream: an open turn stops now. */
   flush(): TurnEvent[] {
     if (!this.speaking) return [];

@@ -122,7 +122,9 @@ export class Conversation {
         const all = await this.prepare(p, Math.min(maxTokens, this.opts.answerReserveTokens));
         turn = this.turns.find((t) => t.id === turnId);
         if (turn) turn.answerStart = this.seq.tokenCount + all.length;
-        if (signal.aborted) {
+        if (this.closed) {
+          throw new GatewayError('SHUTTING_DOWN', 'conversation closed');
+        } else if (signal.aborted) {
           // Cancelled before it began: evaluate the prompt anyway so the sequence stays consistent.
           await this.seq.prefill(all);
         } else {

@@ -243,6 +243,8 @@ export class VoxSession implements EngineSession {
   }
 
   private async onCommit(): Promise<void> {
+    // The client ended the turn: speech that goes on starts a new one.
+    this.turns?.reset();
     if (this.input) {
       for (const rest of this.framer.flush()) {
         this.preRoll.push(rest);
