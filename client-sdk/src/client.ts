@@ -15,7 +15,6 @@ import {
   RETRYABLE_CODES,
   decodeBinaryFrame,
   decodeServerMessage,
-  defaultOutputSampleRateHz,
   encodeAudioFrame,
   encodeClientMessage,
   errorCodeForClose,
@@ -105,8 +104,14 @@ export class VoiceClient {
       output: options.output ?? { codec: 'pcm16' },
     } as const;
     const client = new VoiceClient(opts);
-    await client.prepareCodecs();
+    client.prepareEncoder();
     await client.open();
+    try {
+      await client.prepareDecoder();
+    } catch (err) {
+      client.close();
+      throw err;
+    }
     return client;
   }
 
@@ -175,15 +180,18 @@ export class VoiceClient {
 
   // ---- internals ----
 
-  private async prepareCodecs(): Promise<void> {
+  private prepareEncoder(): void {
     const { input, output, codecs } = this.opts;
     if ((input.codec === 'opus' || output.codec === 'opus') && codecs === undefined) {
-      throw new Error('Opus input or output needs `codecs` (voxgate/client-sdk/node provides them for Node)');
+      throw new Error('Opus input or output needs `codecs` (client-sdk/src/node provides them for Node)');
     }
     if (input.codec === 'opus') this.encoder = codecs?.createOpusEncoder(input.sampleRateHz, FRAME_MS);
-    if (output.codec === 'opus') {
-      this.decoder = await codecs?.createOpusDecoder(output.sampleRateHz ?? defaultOutputSampleRateHz('opus'));
-    }
+  }
+
+  /** After session.started: decodes at the rate the server chose, which 'audio' events then report. */
+  private async prepareDecoder(): Promise<void> {
+    const { codec, sampleRateHz } = this.session.output;
+    if (codec === 'opus') this.decoder = await this.opts.codecs?.createOpusDecoder(sampleRateHz);
   }
 
   private open(): Promise<void> {
@@ -253,7 +261,9 @@ export class VoiceClient {
     const { codec, sampleRateHz } = this.started.output;
     let pcm: Float32Array;
     try {
-      pcm = codec === 'opus' && this.decoder ? this.decoder.decode(frame.value.payload) : pcm16BytesToFloat32(frame.value.payload);
+      if (codec === 'pcm16') pcm = pcm16BytesToFloat32(frame.value.payload);
+      else if (this.decoder) pcm = this.decoder.decode(frame.value.payload);
+      else return;
     } catch {
       return; // one bad packet is a click, not a reason to end the call
     }

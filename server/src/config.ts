@@ -87,7 +87,7 @@ export const CONFIG_SCHEMA: Schema = {
   },
   maxSessions: intField('max-sessions', 'VOXGATE_MAX_SESSIONS', 16, 1, 10_000, 'concurrent connections'),
   maxMessageBytes: intField('max-message-bytes', 'VOXGATE_MAX_MESSAGE_BYTES', 65_536, 1024, 16 * MIB, 'largest WebSocket message'),
-  maxFramesPerSecond: intField('max-frames-per-second', 'VOXGATE_MAX_FRAMES_PER_SECOND', 100, 1, 10_000, 'messages per second per connection'),
+  maxFramesPerSecond: intField('max-frames-per-second', 'VOXGATE_MAX_FRAMES_PER_SECOND', 200, 1, 10_000, 'messages per second per connection'),
   handshakeTimeoutMs: intField('handshake-timeout-ms', 'VOXGATE_HANDSHAKE_TIMEOUT_MS', 5_000, 50, 600_000, 'time to send session.start'),
   sessionTimeoutMs: intField('session-timeout-ms', 'VOXGATE_SESSION_TIMEOUT_MS', 1_800_000, 100, DAY_MS, 'longest session'),
   idleTimeoutMs: intField('idle-timeout-ms', 'VOXGATE_IDLE_TIMEOUT_MS', 60_000, 100, DAY_MS, 'close after this long without traffic'),

@@ -213,24 +213,23 @@ export class FakeEngineSession implements EngineSession {
 // ---- a voxgate server on the fake engine, and a raw WebSocket peer for protocol-level tests ----
 
 
-export interface FakeServer {
+export interface TestServer<E extends Engine = Engine> {
   server: RunningServer;
   /** The engine once loaded (throws before). */
-  readonly engine: FakeEngine;
+  readonly engine: E;
   closedCalls: CallClosedInfo[];
-  /** Resolves with the next call to close (or one already closed that matches). */
+  /** Resolves with the first closed call matching (already closed, or the next one to close). */
   callClosed(match?: (info: CallClosedInfo) => boolean): Promise<CallClosedInfo>;
   close(): Promise<void>;
 }
 
-export async function startFakeServer(
-  config: Partial<Config> = {},
-  engineOpts: FakeEngineOptions = {},
-  engine: FakeEngine | Promise<FakeEngine> = new FakeEngine(engineOpts),
-): Promise<FakeServer> {
+export type FakeServer = TestServer<FakeEngine>;
+
+/** A voxgate server on 127.0.0.1, any free port, on the given engine: the fake here, the real one elsewhere. */
+export async function startTestServer<E extends Engine>(engine: E | Promise<E>, config: Partial<Config> = {}): Promise<TestServer<E>> {
   const closedCalls: CallClosedInfo[] = [];
   const waiters: { match: (i: CallClosedInfo) => boolean; resolve: (i: CallClosedInfo) => void }[] = [];
-  let loaded: FakeEngine | undefined;
+  let loaded: E | undefined;
   void Promise.resolve(engine).then((e) => (loaded = e), () => {});
   const server = await startServer({
     config: makeConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...config }),
@@ -245,8 +244,8 @@ export async function startFakeServer(
   });
   return {
     server,
-    get engine(): FakeEngine {
-      if (loaded === undefined) throw new Error('fake engine not loaded yet');
+    get engine(): E {
+      if (loaded === undefined) throw new Error('engine not loaded yet');
       return loaded;
     },
     closedCalls,
@@ -256,6 +255,14 @@ export async function startFakeServer(
     },
     close: () => server.close(200),
   };
+}
+
+export function startFakeServer(
+  config: Partial<Config> = {},
+  engineOpts: FakeEngineOptions = {},
+  engine: FakeEngine | Promise<FakeEngine> = new FakeEngine(engineOpts),
+): Promise<FakeServer> {
+  return startTestServer(engine, config);
 }
 
 export type PeerMessage = { binary: true; data: Buffer } | { binary: false; json: Record<string, unknown> };

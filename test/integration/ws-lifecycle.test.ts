@@ -60,6 +60,16 @@ describe('lifecycle (fake engine)', () => {
     expect(peer.events('error')[0]).toMatchObject({ code: 'HANDSHAKE_REQUIRED', fatal: true });
   });
 
+  it('does not count a long answer as idle: audio going out is traffic', async () => {
+    fake = await startFakeServer({ idleTimeoutMs: 300 }, { answerAudioMs: 1200, audioChunkMs: 400 });
+    const client = await connect({ url: fake.server.voiceUrl, mode: 'text-to-speech' });
+    const done = new Promise((resolve) => client.on('turn.done', resolve));
+    client.sendText('talk for over a second');
+    await done;
+    expect(fake.closedCalls).toEqual([]);
+    expect(await client.closed).toMatchObject({ errorCode: 'IDLE_TIMEOUT' }); // and idle once it is over
+  });
+
   it('closes an idle session and one that outlives sessionTimeoutMs', async () => {
     fake = await startFakeServer({ idleTimeoutMs: 300, sessionTimeoutMs: 60_000 });
     const idle = await connect({ url: fake.server.voiceUrl });

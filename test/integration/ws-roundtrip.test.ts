@@ -91,4 +91,41 @@ describe('ws round trip (fake engine)', () => {
     expect(interrupted.turnId).toMatch(/^fake-/);
     await client.end();
   });
+
+  it('barge-in: caller speech over an answer still playing cuts it, even when the engine finished generating', async () => {
+    const client = await connect({ url: fake.server.voiceUrl, mode: 'speech-to-speech', vad: true });
+    const { types } = record(client);
+    const firstAudio = new Promise((resolve) => client.on('audio', resolve));
+    const interrupted = new Promise<{ turnId: string }>((resolve) => client.on('interrupted', resolve));
+    client.sendText('answer me at length', 'text-to-speech');
+    await firstAudio;
+    client.sendAudio(new Float32Array(1600).map((_, i) => 0.5 * Math.sin(i / 2))); // 100 ms of "speech"
+    const cut = await interrupted;
+    expect(types.indexOf('speech.started')).toBeGreaterThan(types.indexOf('audio'));
+    expect(types).not.toContain('audio.end'); // the rest of the answer was dropped, marks included
+    expect(cut.turnId).toMatch(/^fake-/);
+    await client.end();
+  });
+
+  it('a new text turn cuts the answer still playing', async () => {
+    const client = await connect({ url: fake.server.voiceUrl, mode: 'text-to-speech' });
+    const firstAudio = new Promise((resolve) => client.on('audio', resolve));
+    const done: string[] = [];
+    const interrupted: string[] = [];
+    client.on('interrupted', (e) => interrupted.push(e.turnId));
+    const second = new Promise<void>((resolve) =>
+      client.on('turn.done', (e) => {
+        done.push(e.turnId);
+        if (done.length === 1 && interrupted.length === 1) resolve();
+      }),
+    );
+    client.sendText('first question');
+    await firstAudio;
+    client.sendText('second question');
+    await second;
+    expect(interrupted).toHaveLength(1);
+    expect(done).toHaveLength(1);
+    expect(done[0]).not.toBe(interrupted[0]);
+    await client.end();
+  });
 });

@@ -1,7 +1,7 @@
 // The gateway's per-connection policies as pure cores: message rate windows and the send-buffer guard.
 import { describe, expect, it } from 'vitest';
 import { SendBufferGuard } from '../../server/src/gateway/backpressure.ts';
-import { FrameRateLimiter } from '../../server/src/gateway/rate-limit.ts';
+import { AudioRateBudget, FrameRateLimiter } from '../../server/src/gateway/rate-limit.ts';
 import { OutputAudio } from '../../server/src/gateway/audio-out.ts';
 import { createInputAudio } from '../../server/src/gateway/audio-in.ts';
 import { float32ToPcm16Bytes } from '../../server/src/codec/audio.ts';
@@ -13,6 +13,19 @@ describe('frame rate limiter', () => {
     const verdicts = Array.from({ length: 7 }, () => l.hit(100));
     expect(verdicts).toEqual(['ok', 'ok', 'ok', 'limited-first', 'limited', 'limited', 'abusive']);
     expect(l.hit(1100)).toBe('ok'); // a new window
+  });
+});
+
+describe('audio rate budget', () => {
+  it('allows a burst, then no more than the speed-up over real time', () => {
+    const b = new AudioRateBudget(1000, 1.5);
+    expect(b.take(1000, 0)).toBe(true); // the whole burst at once
+    expect(b.take(20, 0)).toBe(false);
+    expect(b.take(30, 20)).toBe(true); // 20 ms later: 30 ms of audio earned
+    expect(b.take(1, 20)).toBe(false);
+    // Real-time streaming never runs dry.
+    const rt = new AudioRateBudget(100, 1.5);
+    for (let t = 0; t < 10_000; t += 20) expect(rt.take(20, t)).toBe(true);
   });
 });
 

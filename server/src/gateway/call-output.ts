@@ -36,6 +36,8 @@ export interface CallOutputDeps {
   cancelEngine: () => void;
   /** Something changed that may end a drain. */
   onSettled: () => void;
+  /** Audio went out: the call is not idle. */
+  onAudioSent: () => void;
 }
 
 export class CallOutput {
@@ -70,9 +72,7 @@ export class CallOutput {
   handle(ev: EngineEvent): void {
     switch (ev.type) {
       case 'speech.started':
-        // The caller talks over an answer still playing: barge-in. The engine may already consider that
-        // answer done (it was generated faster than real time), so only the gateway knows it is still audible.
-        if (this.openTurns.size > 0 && !this.openTurns.has(ev.turnId)) this.interrupt();
+        if (!this.openTurns.has(ev.turnId)) this.bargeIn();
         this.deps.send({ type: ev.type, turnId: ev.turnId });
         return;
       case 'interrupted':
@@ -107,6 +107,14 @@ export class CallOutput {
       case 'turn.done':
         return this.queueMark({ type: 'turn.done', turnId: ev.turnId, mode: ev.mode, timings: wireTimings(ev.timings) });
     }
+  }
+
+  /**
+   * New speech or text while an answer is still being delivered cuts it. The engine judges playback by its own
+   * clock; the gateway's queue is the truth about what the caller has not heard yet, so it checks too.
+   */
+  bargeIn(): void {
+    if (this.openTurns.size > 0) this.interrupt();
   }
 
   /** response.cancel or barge-in: stop the engine, drop queued audio, tell the caller which turns were cut. */
@@ -162,6 +170,7 @@ export class CallOutput {
       return;
     }
     this.deps.conn.sendBinary(encodeAudioFrame(item.payload));
+    this.deps.onAudioSent();
     if (this.paced.isIdle) this.deps.onSettled();
   }
 }

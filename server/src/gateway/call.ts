@@ -17,11 +17,11 @@ import type { Config } from '../config.ts';
 import type { Engine, EngineEvent, EngineSession } from '../engine/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { Connection, InboundMessage } from '../transport/connection.ts';
-import { createInputAudio, type InputAudio } from './audio-in.ts';
+import { createInputAudio, ENGINE_INPUT_RATE_HZ, type InputAudio } from './audio-in.ts';
 import { SendBufferGuard } from './backpressure.ts';
 import { CallOutput } from './call-output.ts';
 import type { Logger } from './log.ts';
-import { FrameRateLimiter } from './rate-limit.ts';
+import { AudioRateBudget, FrameRateLimiter } from './rate-limit.ts';
 
 /** Non-fatal error events per second per call: a caller sending garbage gets told, not flooded. */
 const ERROR_EVENTS_PER_SECOND = 10;
@@ -66,6 +66,7 @@ export class Call {
   private lastActivityMs: number;
   private readonly limiter: FrameRateLimiter;
   private readonly errorBudget = new FrameRateLimiter(ERROR_EVENTS_PER_SECOND);
+  private readonly audioBudget = new AudioRateBudget();
   private readonly guard: SendBufferGuard;
   private drainWaiters: (() => void)[] = [];
   /** Resolves when the engine session (if any) has been closed. */
@@ -153,7 +154,11 @@ export class Call {
     // A draining server starts no new turns; audio could start one through the VAD.
     if (this.draining) return;
     const pcm = this.input.decode(frame.value.payload);
-    if (pcm.length > 0) this.session.pushAudio(pcm);
+    if (pcm.length === 0) return;
+    if (!this.audioBudget.take((pcm.length * 1000) / ENGINE_INPUT_RATE_HZ, this.deps.now())) {
+      return this.sendError('RATE_LIMITED', 'audio arrives faster than real time: frames dropped');
+    }
+    this.session.pushAudio(pcm);
   }
 
   private onText(bytes: Uint8Array): void {
@@ -187,9 +192,9 @@ export class Call {
       case 'input.commit':
         if (this.draining) return this.sendError('SHUTTING_DOWN', 'the server is shutting down: no new turns');
         output.expectTurn();
-        if (msg.type === 'input.text') session.pushText(msg.text, msg.mode);
-        else session.commit();
-        return;
+        if (msg.type === 'input.commit') return session.commit();
+        output.bargeIn(); // a new text turn cuts an answer still playing, as speech does
+        return session.pushText(msg.text, msg.mode);
       case 'response.cancel':
         return output.interrupt();
       case 'session.update':
@@ -240,6 +245,7 @@ export class Call {
       onSlowConsumer: () => this.slowConsumer(),
       cancelEngine: () => session.cancel(),
       onSettled: () => this.settleDrain(),
+      onAudioSent: () => (this.lastActivityMs = this.deps.now()),
     });
     this.unsubscribe = session.on((ev) => this.guarded(() => this.onEngineEvent(ev)));
     this.state = 'active';
