@@ -20,18 +20,21 @@ export class OutputAudio {
     }
   }
 
-  /** Whole frames ready to send; a partial frame waits for more audio or end(). */
-  push(pcm: Float32Array, sourceRateHz: number): Uint8Array[] {
+  /**
+   * Whole frames ready to send; a partial frame waits for more audio or end(). Lazy: each frame is encoded
+   * when taken, so the first frame of a long chunk can leave before the rest are encoded.
+   */
+  *push(pcm: Float32Array, sourceRateHz: number): Generator<Uint8Array> {
     if (this.resampler?.fromHz !== sourceRateHz) {
       this.resampler = new Resampler(sourceRateHz, this.format.sampleRateHz);
     }
-    return this.chunker.push(this.resampler.push(pcm)).map(this.encode);
+    for (const frame of this.chunker.push(this.resampler.push(pcm))) yield this.encode(frame);
   }
 
   /** The end of a turn's audio: the resampler's tail and the last frame, padded with silence. */
-  end(): Uint8Array[] {
+  *end(): Generator<Uint8Array> {
     const tail = this.resampler?.flush() ?? new Float32Array(0);
-    return [...this.chunker.push(tail), ...this.chunker.flush()].map(this.encode);
+    for (const frame of [...this.chunker.push(tail), ...this.chunker.flush()]) yield this.encode(frame);
   }
 
   /** Forgets a partial frame (after an interruption) so it cannot leak into the next turn. */

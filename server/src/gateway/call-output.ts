@@ -142,7 +142,7 @@ export class CallOutput {
     this.deps.onSettled();
   }
 
-  private queueAudio(payloads: Uint8Array[]): void {
+  private queueAudio(payloads: Iterable<Uint8Array>): void {
     for (const payload of payloads) {
       if (this.paced.queuedItems >= AUDIO_QUEUE_FRAMES || !this.paced.push({ kind: 'audio', payload }, this.audio.frameMs)) {
         this.droppedAudioFrames++;
