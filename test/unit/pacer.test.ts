@@ -90,4 +90,15 @@ describe('ring queue', () => {
     expect(q.clear()).toBe(1);
     expect(q.length).toBe(0);
   });
+
+  it('grows its storage in order while wrapped, up to the capacity', () => {
+    const q = new RingQueue<number>(1000);
+    for (let i = 0; i < 50; i++) q.push(i);
+    for (let i = 0; i < 40; i++) q.shift(); // head now deep inside the first block
+    for (let i = 50; i < 1070; i++) q.push(i); // wraps, then grows several times; the last 30 are refused
+    expect(q.length).toBe(1000);
+    const out: number[] = [];
+    for (let x = q.shift(); x !== undefined; x = q.shift()) out.push(x);
+    expect(out).toEqual(Array.from({ length: 1000 }, (_, i) => i + 40));
+  });
 });

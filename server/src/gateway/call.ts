@@ -309,6 +309,7 @@ export class Call {
     this.state = 'closed';
     this.deps.conn.close(NORMAL_CLOSE, 'session ended');
     this.dispose({ errorCode: undefined, closeCode: NORMAL_CLOSE, hungUp: false });
+    this.deps.log.info('session ended', { callId: this.id, sessionId: this.sessionId });
   }
 
   private onHangUp(code: number): void {
