@@ -1,28 +1,7 @@
-// Every error the gateway reports carries one of these codes; docs/errors.md lists each with its meaning.
-// Branch on `code`, never on message text.
-export const ERROR_CODES = [
-  'BAD_REQUEST', // malformed control message (invalid JSON, wrong types)
-  'UNSUPPORTED_VERSION',
-  'NOT_READY', // model still loading
-  'HANDSHAKE_REQUIRED', // audio or control before the session handshake
-  'MESSAGE_TOO_LARGE',
-  'RATE_LIMITED',
-  'CODEC_DECODE_FAILED',
-  'INVALID_AUDIO',
-  'SERVER_FULL',
-  'UNAUTHORIZED',
-  'SESSION_TIMEOUT',
-  'IDLE_TIMEOUT',
-  'SLOW_CONSUMER',
-  'MODEL_INVALID',
-  'MODEL_OUTPUT_MALFORMED',
-  'MODEL_OUTPUT_TOO_LONG',
-  'CONTEXT_FULL',
-  'TRANSPORT_FAILED',
-  'SHUTTING_DOWN',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+// GatewayError: the server's error type. Branch on `code`, never on message text.
+import type { ErrorCode } from '../../client-sdk/src/protocol/error-codes.ts';
+
+export { ERROR_CODES, type ErrorCode } from '../../client-sdk/src/protocol/error-codes.ts';
 
 export interface GatewayErrorOptions {
   retryable?: boolean;

@@ -8,3 +8,4 @@ export * from './decode-server.ts';
 export * from './close-codes.ts';
 export * from './pcm16.ts';
 export type { Decoded, ProtocolViolation } from './result.ts';
+export { ERROR_CODES } from './error-codes.ts';

@@ -1,5 +1,5 @@
 // The JSON control messages of protocol version 1, both directions. Audio travels in binary frames (binary.ts).
-import type { ErrorCode } from '../../../server/src/errors.ts';
+import type { ErrorCode } from './error-codes.ts';
 import type { AudioCodec, Mode, SampleRateHz } from './constants.ts';
 
 export type { ErrorCode };
