@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VOICE_PATH } from '../../../client-sdk/src/protocol/index.ts';
 import type { Gateway } from '../gateway/gateway.ts';
+import { gatewayMetrics } from './metrics.ts';
 
 export function handleHttp(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -24,6 +25,8 @@ export function handleHttp(gateway: Gateway, req: IncomingMessage, res: ServerRe
         maxSessions: gateway.config.maxSessions,
       });
     }
+    case '/metrics':
+      return json(res, 200, gatewayMetrics(gateway));
     case VOICE_PATH:
       return json(res, 426, { error: `${VOICE_PATH} is a WebSocket endpoint` }, { Upgrade: 'websocket' });
     default:
