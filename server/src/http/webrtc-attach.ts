@@ -1,0 +1,46 @@
+// Adds the browser-facing endpoints to a running voxgate server: POST /v1/webrtc (and DELETE /v1/webrtc/{id})
+// and the demo page with its assets. Requests for other paths go to the server's own handler, unchanged.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { silentLogger, type Logger } from '../gateway/log.ts';
+import { loadWebRtcConfig, type WebRtcConfig } from '../transport/webrtc-config.ts';
+import type { RunningServer } from './server.ts';
+import { handleStatic } from './static.ts';
+import { WebRtcRoute } from './webrtc-route.ts';
+
+export interface BrowserEndpointsOptions {
+  log?: Logger;
+  /** Default: from the environment (VOXGATE_ICE_SERVERS, ...), loopback host candidates for a loopback server. */
+  webrtc?: WebRtcConfig;
+  /** Serve the demo page at / (default true). */
+  demo?: boolean;
+}
+
+export interface BrowserEndpoints {
+  readonly webrtc: WebRtcRoute;
+  /** http://host:port/v1/webrtc */
+  readonly webrtcUrl: string;
+  /** http://host:port/ (the demo page) */
+  readonly pageUrl: string;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function attachBrowserEndpoints(server: RunningServer, opts: BrowserEndpointsOptions = {}): BrowserEndpoints {
+  const log = opts.log ?? silentLogger;
+  const webrtc = new WebRtcRoute({
+    gateway: server.gateway,
+    config: opts.webrtc ?? loadWebRtcConfig(process.env, server.gateway.config.host),
+    log,
+  });
+  const demo = opts.demo ?? true;
+  // The server's own handler answers every other path; ours run first and pass on what they do not own.
+  const previous = server.http.listeners('request') as RequestListener[];
+  server.http.removeAllListeners('request');
+  server.http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (webrtc.handle(req, res)) return;
+    if (demo && handleStatic(req, res, log)) return;
+    for (const listener of previous) listener.call(server.http, req, res);
+  });
+  server.http.once('close', () => webrtc.closeAll());
+  return { webrtc, webrtcUrl: `${server.httpUrl}/v1/webrtc`, pageUrl: `${server.httpUrl}/` };
+}
