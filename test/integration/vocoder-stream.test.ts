@@ -5,10 +5,10 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openVocoder, type UnitVocoder, type VocodeResult, type VocoderRuntime } from '../../server/src/runtimes/vocoder.ts';
-import { VocoderStream, DEFAULT_CROSSFADE_SAMPLES } from '../../server/src/runtimes/vocoder-stream.ts';
+import { VocoderStream, DEFAULT_CROSSFADE_SAMPLES, type VocoderStreamOptions } from '../../server/src/runtimes/vocoder-stream.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -17,7 +17,7 @@ const SHIPPED = process.env['VOXGATE_VOCODER_ONNX'] ?? join(REPO, 'models/voxgat
 const SMOKE_SCRIPT = join(REPO, 'models/recipe/voxgate_recipe/make_smoke_vocoder.py');
 const HOP_SAMPLES = 160;
 const UNIT_COUNT = 128;
-const CHUNKING = { firstChunkUnits: 10, chunkUnits: 40, leftContextUnits: 8 };
+const CHUNKING: VocoderStreamOptions = { firstChunkUnits: 10, chunkUnits: 40, leftContextUnits: 8, lookaheadUnits: 2 };
 
 // Tolerances for streamed vs whole. Measured: LSD 0.32–0.41 dB, SNR 12–27 dB (the waveform
 // differs only by Griffin-Lim phase, which the ear barely hears; the spectra are what must match).
@@ -39,8 +39,13 @@ function concat(parts: Float32Array[]): Float32Array {
 }
 
 /** Pushes units in uneven slices, as an LM's output arrives, then flushes. */
-async function streamAll(vocoder: UnitVocoder, units: readonly number[], slices = [1, 3, 7, 2, 11, 5]): Promise<Float32Array[]> {
-  const stream = new VocoderStream(vocoder, CHUNKING);
+async function streamAll(
+  vocoder: UnitVocoder,
+  units: readonly number[],
+  chunking: VocoderStreamOptions,
+  slices = [1, 3, 7, 2, 11, 5],
+): Promise<Float32Array[]> {
+  const stream = new VocoderStream(vocoder, chunking);
   const parts: Float32Array[] = [];
   for (let at = 0, i = 0; at < units.length; i++) {
     const n = slices[i % slices.length] ?? 1;
@@ -116,13 +121,14 @@ function maxSlope(signal: Float32Array, from: number, to: number): number {
   return max;
 }
 
-/** Where each call after the first hands over: the end of the units vocoded before it. */
-function handoverSamples(durationsFrames: number[]): number[] {
+/** Where each call after the first takes over: the start of the units the previous one held back. */
+function handoverSamples(durationsFrames: number[], chunking: VocoderStreamOptions): number[] {
   const out: number[] = [];
-  let units = CHUNKING.firstChunkUnits;
+  let units = chunking.firstChunkUnits;
   while (units < durationsFrames.length) {
-    out.push(durationsFrames.slice(0, units).reduce((a, b) => a + b, 0) * HOP_SAMPLES);
-    units += CHUNKING.chunkUnits;
+    const held = units - (chunking.lookaheadUnits ?? 0);
+    out.push(durationsFrames.slice(0, held).reduce((a, b) => a + b, 0) * HOP_SAMPLES);
+    units += chunking.chunkUnits;
   }
   return out;
 }
@@ -139,11 +145,18 @@ function pseudoUnits(count: number, seed: number): number[] {
   return units;
 }
 
-function suite(name: string, load: () => Promise<{ vocoder: VocoderRuntime; sequences: number[][] }>): void {
+interface Loaded {
+  vocoder: VocoderRuntime;
+  sequences: number[][];
+  chunking: VocoderStreamOptions;
+}
+
+function suite(name: string, load: () => Promise<Loaded>): void {
   describe(name, () => {
     let vocoder: VocoderRuntime;
     let sequences: number[][];
-    beforeAll(async () => ({ vocoder, sequences } = await load()));
+    let chunking: VocoderStreamOptions;
+    beforeAll(async () => ({ vocoder, sequences, chunking } = await load()));
 
     it('vocodes a whole utterance into sum(durations) * hop samples, deterministically', async () => {
       const units = sequences[0] ?? [];
@@ -165,7 +178,7 @@ function suite(name: string, load: () => Promise<{ vocoder: VocoderRuntime; sequ
     it('streams audio equal to whole-utterance vocoding within tolerance, without clicks at hand-overs', async () => {
       for (const units of sequences) {
         const whole = await vocoder.vocode(units);
-        const streamed = concat(await streamAll(vocoder, units));
+        const streamed = concat(await streamAll(vocoder, units, chunking));
         expect(streamed.length).toBe(whole.audio.length);
         const lsd = logSpectralDistanceDb(whole.audio, streamed);
         const snr = snrDb(whole.audio, streamed);
@@ -174,7 +187,7 @@ function suite(name: string, load: () => Promise<{ vocoder: VocoderRuntime; sequ
         }
         expect(lsd).toBeLessThan(MAX_LOG_SPECTRAL_DISTANCE_DB);
         expect(snr).toBeGreaterThan(MIN_SNR_DB);
-        for (const at of handoverSamples(whole.durationsFrames)) {
+        for (const at of handoverSamples(whole.durationsFrames, chunking)) {
           const from = at - DEFAULT_CROSSFADE_SAMPLES - HOP_SAMPLES;
           const to = at + HOP_SAMPLES;
           expect(maxSlope(streamed, from, to)).toBeLessThanOrEqual(MAX_JOIN_SLOPE_RATIO * maxSlope(whole.audio, from, to) + 1e-4);
@@ -184,8 +197,8 @@ function suite(name: string, load: () => Promise<{ vocoder: VocoderRuntime; sequ
 
     it('serves two streams at once from the one shared session', async () => {
       const [a, b] = [sequences[0] ?? [], sequences[1] ?? sequences[0] ?? []];
-      const [alone] = [concat(await streamAll(vocoder, a))];
-      const [together] = await Promise.all([streamAll(vocoder, a).then(concat), streamAll(vocoder, b)]);
+      const alone = concat(await streamAll(vocoder, a, chunking));
+      const [together] = await Promise.all([streamAll(vocoder, a, chunking).then(concat), streamAll(vocoder, b, chunking)]);
       expect(together).toEqual(alone);
     });
   });
@@ -197,30 +210,42 @@ describe.skipIf(!hasTorch)('vocoder stream on a smoke vocoder built by the recip
   suite('smoke vocoder', async () => {
     const run = spawnSync(PYTHON, [SMOKE_SCRIPT, dir], { encoding: 'utf8', timeout: 110_000 });
     if (run.status !== 0) throw new Error(`make_smoke_vocoder.py failed (${run.status}):\n${run.stderr}`);
-    const held = JSON.parse(readFileSync(join(dir, 'heldout-units.json'), 'utf8')) as { sequences: number[][] };
+    const held = JSON.parse(readFileSync(join(dir, 'heldout-units.json'), 'utf8')) as {
+      sequences: number[][];
+      vocoder: VocoderStreamOptions;
+    };
     const vocoder = await openVocoder(join(dir, 'vocoder.onnx'), { hopSamples: HOP_SAMPLES, unitCount: UNIT_COUNT });
     // Long enough for several hand-overs: the held-out sentences one after another.
-    return { vocoder, sequences: [...held.sequences, held.sequences.flat()] };
+    return { vocoder, sequences: [...held.sequences, held.sequences.flat()], chunking: held.vocoder };
   });
 });
 
 describe.skipIf(!existsSync(SHIPPED))('vocoder stream on the shipped vocoder', () => {
-  suite('shipped vocoder', async () => ({
-    vocoder: await openVocoder(SHIPPED, { hopSamples: HOP_SAMPLES, unitCount: UNIT_COUNT }),
-    sequences: [pseudoUnits(120, 1), pseudoUnits(200, 2)],
-  }));
+  suite('shipped vocoder', async () => {
+    // Chunk as the gateway would: from the model's manifest where it has one.
+    const manifestFile = join(dirname(SHIPPED), 'manifest.json');
+    const manifest = existsSync(manifestFile)
+      ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as { vocoder?: Partial<VocoderStreamOptions> })
+      : {};
+    return {
+      vocoder: await openVocoder(SHIPPED, { hopSamples: HOP_SAMPLES, unitCount: UNIT_COUNT }),
+      sequences: [pseudoUnits(120, 1), pseudoUnits(200, 2)],
+      chunking: { ...CHUNKING, ...manifest.vocoder },
+    };
+  });
 });
 
 describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
-  // A causal, phase-free fake: each unit's samples depend only on it and its predecessor, so the
-  // stream must reproduce whole-utterance output exactly and emit chunks on schedule.
+  // A phase-free fake with one unit of look-back and one of lookahead: each unit's samples depend
+  // on it and its neighbours, so the stream must reproduce whole-utterance output exactly.
   const fake: UnitVocoder = {
     hopSamples: 4,
     async vocode(units: readonly number[]): Promise<VocodeResult> {
       const durationsFrames = units.map((u) => 1 + (u % 3));
       const audio: number[] = [];
       units.forEach((u, i) => {
-        for (let f = 0; f < (durationsFrames[i] ?? 1) * 4; f++) audio.push(Math.sin(u + (units[i - 1] ?? 0) * 0.1 + f * 0.01));
+        const neighbours = (units[i - 1] ?? -1) * 0.1 + (units[i + 1] ?? -1) * 0.01;
+        for (let f = 0; f < (durationsFrames[i] ?? 1) * 4; f++) audio.push(Math.sin(u + neighbours + f * 0.001));
       });
       return { audio: Float32Array.from(audio), durationsFrames };
     },
@@ -228,7 +253,8 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
 
   it('emits the first chunk after firstChunkUnits, then every chunkUnits, and equals whole vocoding', async () => {
     const units = pseudoUnits(95, 3);
-    const stream = new VocoderStream(fake, { ...CHUNKING, crossfadeSamples: 6 });
+    const chunking = { ...CHUNKING, lookaheadUnits: 1, crossfadeSamples: 6 };
+    const stream = new VocoderStream(fake, chunking);
     const counts: number[] = [];
     const parts: Float32Array[] = [];
     for (const [from, to] of [[0, 9], [9, 10], [10, 49], [49, 50], [50, 95]] as const) {
@@ -242,11 +268,12 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
     const whole = (await fake.vocode(units)).audio;
     expect(streamed.length).toBe(whole.length);
     streamed.forEach((s, i) => expect(s).toBeCloseTo(whole[i] ?? NaN, 6));
+    expect(concat(await streamAll(fake, units, chunking, [2, 13, 1]))).toEqual(streamed);
   });
 
   it('starts afresh after flush', async () => {
     const units = pseudoUnits(30, 4);
-    const stream = new VocoderStream(fake, CHUNKING);
+    const stream = new VocoderStream(fake, { ...CHUNKING, lookaheadUnits: 1 });
     const first = concat([...(await stream.push(units)), await stream.flush()]);
     const second = concat([...(await stream.push(units)), await stream.flush()]);
     expect(second).toEqual(first);

@@ -2,8 +2,8 @@
 
     /usr/bin/python3 models/recipe/voxgate_recipe/make_smoke_vocoder.py OUT_DIR
 
-Writes OUT_DIR/vocoder.onnx and OUT_DIR/heldout-units.json (merged unit sequences of answer-voice
-sentences it did not train on, as the LM would emit them). Quality is far below the shipped
+Writes OUT_DIR/vocoder.onnx and OUT_DIR/heldout-units.json: the manifest's vocoder section for it
+and merged unit sequences of answer-voice sentences it did not train on, as the LM would emit them. Quality is far below the shipped
 model's; the graph, its shapes and its streaming behaviour are the same.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ if __package__ in (None, ""):
 import torch  # noqa: E402
 
 from voxgate_recipe.units import UnitConfig, merge_repeats  # noqa: E402
-from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder  # noqa: E402
+from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
 from voxgate_recipe.vocoder_dev import answer_audio, dev_texts, examples_for, fit_extractor  # noqa: E402
 
 TRAIN_TEXTS = 24
@@ -41,7 +41,7 @@ def main(out_dir: str) -> None:
     export_vocoder_onnx(model, os.path.join(out_dir, "vocoder.onnx"))
     held = [merge_repeats(extractor.frame_units(w))[0].tolist() for w in held_wavs]
     with open(os.path.join(out_dir, "heldout-units.json"), "w") as f:
-        json.dump({"unitCount": cfg.net.unit_count, "hopSamples": 160, "sequences": held}, f)
+        json.dump({"unitCount": cfg.net.unit_count, "vocoder": vocoder_manifest(model), "sequences": held}, f)
 
 
 if __name__ == "__main__":

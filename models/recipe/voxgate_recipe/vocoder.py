@@ -3,6 +3,7 @@
 API used by the build:
     train_vocoder(examples, steps=None, seed=0, log=print, cfg=None) -> UnitVocoder
     export_vocoder_onnx(model, path) -> None
+    vocoder_manifest(model, file="vocoder.onnx") -> dict   (the manifest's "vocoder" section)
     merge_repeats(frame_units) -> (units, durations)
 
 `examples` are (wav float32 16 kHz, frame_units int64) with len(frame_units) == len(wav) // 160,
@@ -22,10 +23,10 @@ import torch
 from torch.nn import functional as F
 
 from .units import merge_repeats
-from .vocoder_model import HOP_SAMPLES, LOG_MAGNITUDE_FLOOR, NetConfig, UnitVocoder
+from .vocoder_model import HOP_SAMPLES, LOG_MAGNITUDE_FLOOR, SAMPLE_RATE_HZ, NetConfig, UnitVocoder
 from .vocoder_griffinlim import Stft
 
-__all__ = ["VocoderConfig", "train_vocoder", "export_vocoder_onnx", "merge_repeats", "UnitVocoder"]
+__all__ = ["VocoderConfig", "train_vocoder", "export_vocoder_onnx", "vocoder_manifest", "merge_repeats", "UnitVocoder"]
 
 Example = tuple[np.ndarray, np.ndarray]
 
@@ -189,3 +190,18 @@ def export_vocoder_onnx(model: UnitVocoder, path: str) -> None:
             dynamic_axes={"units": {1: "units"}, "audio": {1: "samples"}, "durations": {1: "units"}},
             opset_version=13,
         )
+
+
+def vocoder_manifest(model: UnitVocoder, file: str = "vocoder.onnx") -> dict:
+    """The manifest's `vocoder` section for this model, chunking included.
+
+    leftContextUnits covers the model's look-back plus the held-back lookahead units that the
+    gateway re-sends as context; lookaheadUnits tells the gateway how many to hold back.
+    """
+    net = model.cfg
+    return {
+        "file": file, "sampleRateHz": SAMPLE_RATE_HZ, "hopSamples": HOP_SAMPLES, "durationPrediction": True,
+        "firstChunkUnits": 10, "chunkUnits": 40,
+        "leftContextUnits": max(8, net.context_units + net.lookahead_units),
+        "lookaheadUnits": net.lookahead_units,
+    }

@@ -9,6 +9,7 @@ metrics.json and a few WAVs (original, vocoded) to --out.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -18,7 +19,7 @@ import torch
 
 from .audio import ANSWER_VOICE, render, write_wav
 from .units import UnitConfig, UnitExtractor
-from .vocoder import VocoderConfig, export_vocoder_onnx, merge_repeats, train_vocoder
+from .vocoder import VocoderConfig, export_vocoder_onnx, merge_repeats, train_vocoder, vocoder_manifest
 from .vocoder_metrics import edit_distance, log_spectral_distance_db, spectral_convergence
 from .vocoder_model import UnitVocoder
 
@@ -64,7 +65,7 @@ def evaluate(model: UnitVocoder, extractor: UnitExtractor, held_out: list[tuple[
     """Quality on unseen texts: spectra against the original, units heard back, durations."""
     rows: dict[str, list[float]] = {k: [] for k in (
         "ceiling_lsd_db", "oracle_lsd_db", "oracle_sc", "oracle_frame_unit_match",
-        "ceiling_frame_unit_match", "merged_unit_error_rate", "ceiling_merged_unit_error_rate",
+        "ceiling_frame_unit_match", "oracle_merged_unit_error_rate", "merged_unit_error_rate", "ceiling_merged_unit_error_rate",
         "duration_log_mae", "length_ratio", "seconds")}
     stft = model.griffin_lim.stft
     bins = model.cfg.stft.bins
@@ -86,6 +87,8 @@ def evaluate(model: UnitVocoder, extractor: UnitExtractor, held_out: list[tuple[
         rows["oracle_sc"].append(spectral_convergence(ref, oracle))
         rows["oracle_frame_unit_match"].append(float(np.mean(extractor.frame_units(oracle) == frame_units)))
         rows["ceiling_frame_unit_match"].append(float(np.mean(extractor.frame_units(ceiling) == frame_units)))
+        heard_oracle, _ = merge_repeats(extractor.frame_units(oracle))
+        rows["oracle_merged_unit_error_rate"].append(edit_distance(units, heard_oracle) / len(units))
         heard, _ = merge_repeats(extractor.frame_units(predicted))
         rows["merged_unit_error_rate"].append(edit_distance(units, heard) / len(units))
         heard_ceiling, _ = merge_repeats(extractor.frame_units(ceiling))
@@ -108,6 +111,8 @@ def main() -> None:
     ap.add_argument("--held-out-texts", type=int, default=30)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--net", action="append", default=[], help="NetConfig override, e.g. channels=192 (experiments)")
+    ap.add_argument("--centre-offset", type=int, help="override StftConfig.centre_offset_samples (experiments)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -120,15 +125,21 @@ def main() -> None:
     extractor = fit_extractor(train_wavs, UnitConfig(kmeans_iterations=5) if args.smoke else None, log=lambda s: None)
     train, held_out = examples_for(extractor, train_wavs), examples_for(extractor, held_wavs)
     cfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
+    for setting in args.net:
+        key, value = setting.split("=")
+        setattr(cfg.net, key, int(value))
+    if args.centre_offset is not None:
+        cfg.net.stft = dataclasses.replace(cfg.net.stft, centre_offset_samples=args.centre_offset)
     started = time.time()
     model = train_vocoder(train, steps=args.steps, seed=args.seed, cfg=cfg)
     train_s = time.time() - started
+    torch.save({"state": model.state_dict(), "net": cfg.net, "extractor": extractor.state()}, os.path.join(args.out, "vocoder.pt"))
     path = os.path.join(args.out, "vocoder.onnx")
     export_vocoder_onnx(model, path)
     metrics = evaluate(model, extractor, held_out, wav_dir=args.out)
     with open(os.path.join(args.out, "heldout-units.json"), "w") as f:
         sequences = [merge_repeats(units)[0].tolist() for _, units in held_out]
-        json.dump({"unitCount": cfg.net.unit_count, "hopSamples": 160, "sequences": sequences}, f)
+        json.dump({"unitCount": cfg.net.unit_count, "vocoder": vocoder_manifest(model), "sequences": sequences}, f)
     metrics.update(train_seconds=train_s, onnx_bytes=os.path.getsize(path), train_texts=len(train_texts))
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=2)

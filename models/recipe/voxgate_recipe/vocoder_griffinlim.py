@@ -24,6 +24,10 @@ class StftConfig:
     hop_samples: int = 80  # Griffin-Lim hop: 2 frames per 10 ms unit frame (more overlap, better phase)
     iterations: int = 32
     momentum: float = 0.99  # "fast Griffin-Lim" (Perraudin et al. 2013)
+    # Frame j is centred on sample j*hop + centre_offset. -80 puts the two frames of unit frame t
+    # around t*160 - 40, the centre of the 25 ms window the unit extractor read unit t from, so a
+    # causal decoder predicts the spectrum its unit actually describes.
+    centre_offset_samples: int = -80
 
     @property
     def bins(self) -> int:
@@ -31,8 +35,7 @@ class StftConfig:
 
     @property
     def pad_left(self) -> int:
-        # Frame t is centred on the middle of its hop: samples [t*hop, (t+1)*hop).
-        return self.fft_samples // 2 - self.hop_samples // 2
+        return self.fft_samples // 2 - self.centre_offset_samples
 
     @property
     def pad_right(self) -> int:

@@ -1,10 +1,10 @@
 """The unit vocoder network: merged units → durations → frames → magnitudes → waveform.
 
-Everything is causal (each output depends only on the current and earlier units), so a
-chunk vocoded with `leftContextUnits` of context gets exactly the durations and
-magnitudes of the whole utterance; only Griffin-Lim's phase differs near chunk edges.
-Receptive field: the unit encoder sees 2 * unit_layers units back, the frame decoder
-2 * frame_layers frames back (each unit lasts >= 1 frame), 8 units in all by default.
+Each output depends on a bounded window of units: `lookahead_units` ahead (a unit is
+k-means over log-mel frames t-2..t, so units t+1 and t+2 still describe frame t) and
+`context_units` back. A chunk vocoded with that much context on both sides gets exactly
+the durations and magnitudes of the whole utterance; only Griffin-Lim's phase differs
+near a call's edges (the gateway's VocoderStream holds back and crossfades there).
 """
 from __future__ import annotations
 
@@ -25,34 +25,37 @@ LOG_MAGNITUDE_FLOOR = 1e-3  # magnitudes below this (about -100 dB of a full-sca
 class NetConfig:
     unit_count: int = 128
     channels: int = 128
-    unit_layers: int = 2  # causal kernel-3 convs over units
+    unit_layers: int = 2  # kernel-3 convs over units: the first lookahead_units centred, the rest causal
     frame_layers: int = 2  # causal kernel-3 convs over 10 ms frames
     max_duration_frames: int = 50
+    lookahead_units: int = 2  # units ahead an output can depend on (<= unit_layers)
     stft: StftConfig = field(default_factory=StftConfig)
 
     @property
-    def receptive_units(self) -> int:
-        return 2 * self.unit_layers + 2 * self.frame_layers
+    def context_units(self) -> int:
+        """Units back that any output frame can depend on (a unit lasts >= 1 frame)."""
+        return (2 * self.unit_layers - self.lookahead_units) + 2 * self.frame_layers
 
     @property
     def subframes(self) -> int:
         return HOP_SAMPLES // self.stft.hop_samples
 
 
-class CausalConv(nn.Module):
-    """Residual kernel-3 conv that only looks back (two steps of left padding).
+class ResidualConv(nn.Module):
+    """Residual kernel-3 conv that looks back two steps, or one back and one ahead.
 
     Normalised per step over channels only: a norm over time would leak the future.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, ahead: int = 0) -> None:
         super().__init__()
+        self.padding = (2 - ahead, ahead)
         self.conv = nn.Conv1d(channels, channels, 3)
         self.norm = nn.LayerNorm(channels)
         self.mix = nn.Linear(channels, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [N, C, T]
-        y = self.conv(F.pad(x, (2, 0))).transpose(1, 2)
+        y = self.conv(F.pad(x, self.padding)).transpose(1, 2)
         return x + self.mix(F.gelu(self.norm(y))).transpose(1, 2)
 
 
@@ -78,12 +81,12 @@ class UnitVocoder(nn.Module):
         self.cfg = cfg
         c = cfg.channels
         self.embed = nn.Embedding(cfg.unit_count, c)
-        self.unit_convs = nn.Sequential(*[CausalConv(c) for _ in range(cfg.unit_layers)])
+        self.unit_convs = nn.Sequential(*[ResidualConv(c, int(i < cfg.lookahead_units)) for i in range(cfg.unit_layers)])
         self.duration_head = nn.Linear(c, 1)
         # Added after training so the summed rounded durations match the true total.
         self.register_buffer("log_duration_bias", torch.zeros(()))
         self.position = nn.Linear(4, c)
-        self.frame_convs = nn.Sequential(*[CausalConv(c) for _ in range(cfg.frame_layers)])
+        self.frame_convs = nn.Sequential(*[ResidualConv(c) for _ in range(cfg.frame_layers)])
         self.out = nn.Linear(c, cfg.subframes * cfg.stft.bins)
         self.griffin_lim = GriffinLim(cfg.stft)
 

@@ -1,10 +1,12 @@
 // Chunked vocoding of one answer as its units arrive (docs/models.md, "Chunked vocoding").
 //
-// The vocoder is causal, so a chunk vocoded after `leftContextUnits` of context gets the same
-// durations and magnitudes as the whole utterance; only Griffin-Lim's phase differs, and only
-// near the chunk's edges. Each chunk therefore holds back its last `crossfadeSamples`: the next
-// call re-vocodes them as context (now far from its own edge) and the held tail fades into that
-// version, so joins carry no phase jump. Cost: the tail waits for the next chunk (or flush).
+// The default vocoder sees `leftContextUnits` back and `lookaheadUnits` ahead, so a chunk's
+// last `lookaheadUnits` units lack their right context: their audio is held back and taken
+// from the next call, which re-vocodes them among its context units with full context on both
+// sides. Durations and magnitudes then equal the whole utterance's; only Griffin-Lim's phase
+// differs near a call's edges, so the last `crossfadeSamples` emitted before the held units
+// are also held and faded into the next call's version of them: no phase jump at hand-overs.
+// Cost: the held audio waits for the next chunk (or flush).
 import type { UnitVocoder } from './vocoder.ts';
 
 export interface VocoderStreamOptions {
@@ -12,26 +14,26 @@ export interface VocoderStreamOptions {
   firstChunkUnits: number;
   /** Units per later chunk (manifest vocoder.chunkUnits). */
   chunkUnits: number;
-  /** Earlier units re-vocoded as context; their samples are not emitted again (manifest vocoder.leftContextUnits). */
+  /** Earlier units sent again as context (manifest vocoder.leftContextUnits); includes held units. */
   leftContextUnits: number;
-  /** Samples of each chunk's end held back and crossfaded with the next call's version of them. */
+  /** Units the vocoder looks ahead; each chunk's last ones are emitted by the next call. */
+  lookaheadUnits?: number;
+  /** Samples before the held units that fade from this call's version into the next call's. */
   crossfadeSamples?: number;
 }
 
-/** 40 ms: past it the edge chunk's phase is already close to the whole-utterance phase. */
+/** 40 ms: far enough from a call's edge that its Griffin-Lim phase is close to the whole's. */
 export const DEFAULT_CROSSFADE_SAMPLES = 640;
-
-interface VocodedUnit {
-  unit: number;
-  durationFrames: number;
-}
 
 export class VocoderStream {
   private readonly crossfadeSamples: number;
+  private readonly lookaheadUnits: number;
   private pending: number[] = [];
-  /** The last leftContextUnits vocoded units, for the next call's context. */
-  private history: VocodedUnit[] = [];
-  /** Samples already computed but not yet emitted: the end of the last chunk. */
+  /** The last leftContextUnits vocoded units, sent again as context. */
+  private history: number[] = [];
+  /** Trailing history units whose audio has not been emitted yet. */
+  private heldUnits = 0;
+  /** Samples just before the held units: computed, not yet emitted. */
   private tail = new Float32Array(0);
   private chunksVocoded = 0;
 
@@ -40,6 +42,8 @@ export class VocoderStream {
     private readonly opts: VocoderStreamOptions,
   ) {
     this.crossfadeSamples = opts.crossfadeSamples ?? DEFAULT_CROSSFADE_SAMPLES;
+    // Held units travel as context, so there can be no more of them than context units.
+    this.lookaheadUnits = Math.min(opts.lookaheadUnits ?? 0, opts.leftContextUnits);
   }
 
   /** Adds units; returns the audio of every chunk that became complete (often none). */
@@ -49,15 +53,17 @@ export class VocoderStream {
     for (;;) {
       const size = this.chunksVocoded === 0 ? this.opts.firstChunkUnits : this.opts.chunkUnits;
       if (this.pending.length < size) return out;
-      out.push(await this.vocodeChunk(this.pending.splice(0, size), false));
+      const audio = await this.vocodeChunk(this.pending.splice(0, size), false);
+      if (audio.length > 0) out.push(audio);
     }
   }
 
   /** Vocodes what is left and returns the rest of the answer's audio; the stream can then start a new answer. */
   async flush(): Promise<Float32Array> {
-    const rest = this.pending.length > 0 ? await this.vocodeChunk(this.pending.splice(0), true) : this.tail;
+    const rest = this.pending.length > 0 || this.heldUnits > 0 ? await this.vocodeChunk(this.pending.splice(0), true) : this.tail;
     this.pending = [];
     this.history = [];
+    this.heldUnits = 0;
     this.tail = new Float32Array(0);
     this.chunksVocoded = 0;
     return rest;
@@ -65,31 +71,35 @@ export class VocoderStream {
 
   private async vocodeChunk(units: number[], final: boolean): Promise<Float32Array> {
     const context = this.history.slice(-this.opts.leftContextUnits);
-    const { audio, durationsFrames } = await this.vocoder.vocode([...context.map((c) => c.unit), ...units]);
+    const input = [...context, ...units];
+    const { audio, durationsFrames } = await this.vocoder.vocode(input);
     const hop = this.vocoder.hopSamples;
-    // Cut by this call's own durations: they are what its audio was laid out with.
-    const contextSamples = durationsFrames.slice(0, context.length).reduce((a, b) => a + b, 0) * hop;
-    const fresh = audio.subarray(contextSamples);
-    const overlap = Math.min(this.tail.length, contextSamples);
-    const joined = new Float32Array(this.tail.length - overlap);
-    joined.set(this.tail.subarray(0, joined.length));
-    const faded = crossfade(this.tail.subarray(joined.length), audio.subarray(contextSamples - overlap, contextSamples));
+    // Sample offset where each unit starts, by this call's own durations (its audio's layout).
+    const starts = [0];
+    for (const d of durationsFrames) starts.push((starts[starts.length - 1] ?? 0) + d * hop);
+    const emitFromUnit = context.length - this.heldUnits;
+    const emitToUnit = final ? input.length : Math.max(emitFromUnit, input.length - this.lookaheadUnits);
+    const from = starts[emitFromUnit] ?? 0;
+    const body = audio.subarray(from, starts[emitToUnit] ?? audio.length);
 
-    const keep = final ? 0 : Math.min(this.crossfadeSamples, fresh.length);
-    const out = new Float32Array(joined.length + faded.length + fresh.length - keep);
-    out.set(joined);
-    out.set(faded, joined.length);
-    out.set(fresh.subarray(0, fresh.length - keep), joined.length + faded.length);
-    this.tail = fresh.slice(fresh.length - keep);
+    const overlap = Math.min(this.tail.length, from);
+    const unfaded = this.tail.subarray(0, this.tail.length - overlap);
+    const faded = crossfade(this.tail.subarray(unfaded.length), audio.subarray(from - overlap, from));
+    const keep = final ? 0 : Math.min(this.crossfadeSamples, body.length);
+    const out = new Float32Array(unfaded.length + faded.length + body.length - keep);
+    out.set(unfaded);
+    out.set(faded, unfaded.length);
+    out.set(body.subarray(0, body.length - keep), unfaded.length + faded.length);
 
-    units.forEach((unit, i) => this.history.push({ unit, durationFrames: durationsFrames[context.length + i] ?? 1 }));
-    this.history.splice(0, Math.max(0, this.history.length - this.opts.leftContextUnits));
+    this.tail = body.slice(body.length - keep);
+    this.heldUnits = input.length - emitToUnit;
+    this.history = input.slice(-Math.max(this.opts.leftContextUnits, this.heldUnits));
     this.chunksVocoded += 1;
     return out;
   }
 }
 
-/** Raised-cosine fade from `from` (the held tail) to `to` (the same span re-vocoded with context). */
+/** Raised-cosine fade from `from` (this call's audio) to `to` (the same span from the next call). */
 export function crossfade(from: Float32Array, to: Float32Array): Float32Array {
   const n = Math.min(from.length, to.length);
   const out = new Float32Array(n);
