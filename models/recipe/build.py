@@ -28,7 +28,7 @@ from voxgate_recipe.parity import write_parity  # noqa: E402
 from voxgate_recipe.plan import FULL, SMOKE, Plan  # noqa: E402
 from voxgate_recipe.train_lm import train  # noqa: E402
 from voxgate_recipe.units import HOP_SAMPLES, LEFT_CONTEXT_SAMPLES, UnitExtractor, UnitConfig  # noqa: E402
-from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder  # noqa: E402
+from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
 from voxgate_recipe.vocoder_model import NetConfig  # noqa: E402
 
 
@@ -61,7 +61,7 @@ def build_lm(plan: Plan, data: dict, log) -> tuple[LlamaLm, list[dict]]:
     return model, reports
 
 
-def manifest(plan: Plan, unit_count: int) -> dict:
+def manifest(plan: Plan, unit_count: int, vocoder_section: dict) -> dict:
     return {
         "schemaVersion": 1,
         "name": plan.name,
@@ -75,8 +75,7 @@ def manifest(plan: Plan, unit_count: int) -> dict:
                "markers": {"transcript": "[tq]", "answer": "[ta]", "answerUnits": "[ua]", "endOfAnswer": "<eoa>",
                            "separator": ";"},
                "maxTokens": {"transcript": 200, "answer": 200, "answerUnits": 900}},
-        "vocoder": {"file": "vocoder.onnx", "sampleRateHz": 16000, "hopSamples": HOP_SAMPLES,
-                    "durationPrediction": True, "firstChunkUnits": 10, "chunkUnits": 40, "leftContextUnits": 8},
+        "vocoder": vocoder_section,
     }
 
 
@@ -126,7 +125,7 @@ def main() -> int:
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest(plan, unit_count), f, indent=2)
+        json.dump(manifest(plan, unit_count, vocoder_manifest(vocoder)), f, indent=2)
         f.write("\n")
 
     t0 = time.time()

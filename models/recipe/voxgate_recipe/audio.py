@@ -13,7 +13,8 @@ ANSWER_VOICE = {"voice": "en-us", "speed": 160, "pitch": 50}
 def render(text: str, voice: str, speed: int, pitch: int) -> np.ndarray:
     """Speaks `text` and returns float32 mono PCM at 16 kHz in [-1, 1].
 
-    espeak-ng writes 22.05 kHz; sox resamples to 16 kHz in the same pipe.
+    espeak-ng writes 22.05 kHz; sox resamples to 16 kHz in the same pipe, without dither (-D),
+    which would otherwise add random noise.
     Identical arguments give bit-identical audio, so callers can cache by them.
     """
     espeak = subprocess.run(
@@ -21,7 +22,7 @@ def render(text: str, voice: str, speed: int, pitch: int) -> np.ndarray:
         check=True, capture_output=True,
     )
     sox = subprocess.run(
-        ["sox", "-t", "wav", "-", "-t", "raw", "-r", str(SAMPLE_RATE_HZ), "-e", "signed-integer",
+        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(SAMPLE_RATE_HZ), "-e", "signed-integer",
          "-b", "16", "-c", "1", "-"],
         input=espeak.stdout, check=True, capture_output=True,
     )

@@ -48,6 +48,8 @@ export interface VocoderSpec {
   firstChunkUnits: number;
   chunkUnits: number;
   leftContextUnits: number;
+  /** Units after a frame that still shape it; a stream holds them back until the next chunk (default 0). */
+  lookaheadUnits: number;
 }
 
 export interface Manifest {
@@ -178,6 +180,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     firstChunkUnits: r.int(v, 'firstChunkUnits', 'vocoder.firstChunkUnits', 1),
     chunkUnits: r.int(v, 'chunkUnits', 'vocoder.chunkUnits', 1),
     leftContextUnits: r.int(v, 'leftContextUnits', 'vocoder.leftContextUnits', 0),
+    lookaheadUnits: v['lookaheadUnits'] === undefined ? 0 : r.int(v, 'lookaheadUnits', 'vocoder.lookaheadUnits', 0),
   };
 
   const description = typeof raw['description'] === 'string' ? raw['description'] : undefined;
