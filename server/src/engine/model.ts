@@ -94,7 +94,7 @@ export class EngineModel implements SessionModel {
 
   openAudioStream(): AudioStream {
     const v = this.manifest.vocoder;
-    return new VocoderStream(this.vocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits });
+    return new VocoderStream(this.vocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits, lookaheadUnits: v.lookaheadUnits });
   }
 
   prompt(mode: Mode): PromptTokens {
