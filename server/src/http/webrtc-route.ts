@@ -66,7 +66,7 @@ export class WebRtcRoute {
     if (url.pathname !== WEBRTC_PATH) {
       if (req.method !== 'DELETE') return refuse(res, 'BAD_REQUEST', 'method not allowed', 405, { Allow: 'DELETE' });
       const conn = this.live.get(decodeURIComponent(url.pathname.slice(WEBRTC_PATH.length + 1)));
-      if (conn === undefined) return refuse(res, 'BAD_REQUEST', 'no such call', 404);
+      if (conn === undefined || !conn.isOpen) return refuse(res, 'BAD_REQUEST', 'no such call', 404);
       conn.close(1000, 'hung up');
       res.writeHead(200, { 'Content-Length': 0 }).end();
       return;

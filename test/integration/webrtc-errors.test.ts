@@ -1,0 +1,183 @@
+// The WebRTC endpoint's refusals and failures: HTTP answers with the protocol's codes before any peer connection,
+// the protocol's own errors on the data channel, and peers that never connect or vanish. None may take the
+// process down, and every call must end with its resources freed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RTCPeerConnection, MediaStreamTrack, useOPUS, type RTCDataChannel } from 'werift';
+import { VoiceClientError } from '../../client-sdk/src/errors.ts';
+import { connectWebRtc } from '../../client-sdk/src/transports/webrtc-node.ts';
+import { parseConnectionClose } from '../../client-sdk/src/transports/webrtc-wire.ts';
+import { attachBrowserEndpoints, type BrowserEndpoints } from '../../server/src/http/webrtc-attach.ts';
+import { FakeEngine, startTestServer, type TestServer } from '../helpers/fake-engine.ts';
+
+const TOKEN = 'a-token-of-sixteen-chars';
+
+interface Peer {
+  pc: RTCPeerConnection;
+  channel: RTCDataChannel;
+  offer: string;
+  messages: Record<string, unknown>[];
+  closeCode: Promise<number | undefined>;
+}
+
+/** A werift peer with an audio transceiver and the voxgate data channel, its offer ready (candidates gathered). */
+async function rawPeer(): Promise<Peer> {
+  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { audio: [useOPUS()], video: [] } });
+  pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendrecv' });
+  const channel = pc.createDataChannel('voxgate');
+  const messages: Record<string, unknown>[] = [];
+  const closeCode = new Promise<number | undefined>((resolve) => {
+    channel.onMessage.subscribe((data) => {
+      if (typeof data !== 'string') return;
+      const close = parseConnectionClose(data);
+      if (close) return resolve(close.code);
+      messages.push(JSON.parse(data) as Record<string, unknown>);
+    });
+    channel.stateChanged.subscribe((s) => s === 'closed' && resolve(undefined));
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((r) => setTimeout(r, 300)); // host candidates
+  return { pc, channel, offer: pc.localDescription!.sdp, messages, closeCode };
+}
+
+async function post(url: string, body: string, type = 'application/sdp', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': type, ...headers }, body });
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+async function waitFor<T>(fn: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('webrtc endpoint refusals (HTTP)', () => {
+  let server: TestServer<FakeEngine>;
+  let endpoints: BrowserEndpoints;
+  beforeAll(async () => {
+    server = await startTestServer(new FakeEngine(), { maxSessions: 1, authToken: TOKEN });
+    endpoints = attachBrowserEndpoints(server.server, { demo: false });
+  });
+  afterAll(() => server.close());
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+
+  it('401 without the token, with the protocol code', async () => {
+    const r = await post(endpoints.webrtcUrl, 'v=0');
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.body)).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('400 for a body that is not an offer, 415 for another type, 405 for GET', async () => {
+    expect((await post(endpoints.webrtcUrl, 'hello', 'application/sdp', auth)).status).toBe(400);
+    expect((await post(endpoints.webrtcUrl, 'v=0\r\n', 'text/plain', auth)).status).toBe(415);
+    expect((await fetch(endpoints.webrtcUrl, { headers: auth })).status).toBe(405);
+    const noAudio = await post(endpoints.webrtcUrl, 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', 'application/sdp', auth);
+    expect(noAudio.status).toBe(400);
+    expect(JSON.parse(noAudio.body).error).toMatch(/no audio/);
+  });
+
+  it('400 BAD_REQUEST for invalid session options, UNSUPPORTED_VERSION for another version', async () => {
+    const peer = await rawPeer();
+    try {
+      const bad = await post(endpoints.webrtcUrl, JSON.stringify({ sdp: peer.offer, session: { mode: 'shouting' } }), 'application/json', auth);
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ code: 'BAD_REQUEST' });
+      const version = await post(endpoints.webrtcUrl, JSON.stringify({ sdp: peer.offer, session: { version: 9 } }), 'application/json', auth);
+      expect(JSON.parse(version.body)).toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+    } finally {
+      await peer.pc.close();
+    }
+  });
+
+  it('503 SERVER_FULL with Retry-After when maxSessions calls are up; the SDK reports the code', async () => {
+    const first = await connectWebRtc({ url: endpoints.webrtcUrl, token: TOKEN, mode: 'text-to-text' });
+    try {
+      const err = await connectWebRtc({ url: endpoints.webrtcUrl, token: TOKEN }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VoiceClientError);
+      expect((err as VoiceClientError).code).toBe('SERVER_FULL');
+      expect((err as VoiceClientError).retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      await first.end();
+    }
+  });
+});
+
+describe('webrtc endpoint failures (data channel, ICE)', () => {
+  let server: TestServer<FakeEngine>;
+  let endpoints: BrowserEndpoints;
+  beforeAll(async () => {
+    server = await startTestServer(new FakeEngine(), { handshakeTimeoutMs: 1500 });
+    endpoints = attachBrowserEndpoints(server.server, { demo: false });
+  });
+  afterAll(() => server.close());
+
+  it('NOT_READY while the model loads', async () => {
+    let load!: (e: FakeEngine) => void;
+    const loading = await startTestServer(new Promise<FakeEngine>((r) => (load = r)));
+    const ep = attachBrowserEndpoints(loading.server, { demo: false });
+    const r = await post(ep.webrtcUrl, 'v=0');
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body)).toMatchObject({ code: 'NOT_READY' });
+    expect(r.headers.get('retry-after')).toBe('2');
+    load(new FakeEngine());
+    await loading.close();
+  });
+
+  it('answers malformed messages on the data channel with BAD_REQUEST and goes on', async () => {
+    const peer = await rawPeer();
+    const r = await post(endpoints.webrtcUrl, peer.offer);
+    expect(r.status).toBe(201);
+    expect(r.headers.get('location')).toMatch(/^\/v1\/webrtc\/[0-9a-f-]+$/);
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp: r.body });
+    await waitFor(() => (peer.channel.readyState === 'open' ? true : undefined));
+    peer.channel.send('{not json');
+    peer.channel.send(JSON.stringify({ type: 'input.text', text: 'early' }));
+    peer.channel.send(JSON.stringify({ type: 'session.start', version: 1, mode: 'text-to-text', input: { codec: 'pcm16', sampleRateHz: 16000 }, output: { codec: 'pcm16' } }));
+    const started = await waitFor(() => peer.messages.find((m) => m['type'] === 'session.started'));
+    // Media formats are the transport's: Opus on the tracks whatever session.start asked.
+    expect(started['input']).toEqual({ codec: 'opus', sampleRateHz: 48000 });
+    expect(started['output']).toMatchObject({ codec: 'opus', sampleRateHz: 16000 });
+    const codes = peer.messages.filter((m) => m['type'] === 'error').map((m) => m['code']);
+    expect(codes).toEqual(['BAD_REQUEST', 'HANDSHAKE_REQUIRED']);
+    peer.channel.send(JSON.stringify({ type: 'session.end' }));
+    expect(await peer.closeCode).toBe(1000);
+    await peer.pc.close();
+  });
+
+  it('ends a call whose peer never connects (handshake timeout); the server keeps serving', async () => {
+    const peer = await rawPeer();
+    await peer.pc.close(); // the offer's candidates now lead nowhere: ICE cannot complete
+    const r = await post(endpoints.webrtcUrl, peer.offer);
+    expect(r.status).toBe(201);
+    const closed = await server.callClosed((c) => c.errorCode === 'HANDSHAKE_REQUIRED');
+    expect(closed.sessionId).toBeUndefined();
+    const client = await connectWebRtc({ url: endpoints.webrtcUrl, mode: 'text-to-text' });
+    expect(client.session.sessionId).toBeTruthy();
+    await client.end();
+  });
+
+  it('frees the session when the caller drops its peer connection mid-call', async () => {
+    const client = await connectWebRtc({ url: endpoints.webrtcUrl, mode: 'text-to-speech' });
+    const sessionId = client.session.sessionId;
+    client.close(); // hang up without session.end
+    const closed = await server.callClosed((c) => c.sessionId === sessionId);
+    expect(closed.hungUp).toBe(true);
+    await waitFor(() => (server.engine.sessions.find((s) => s.id === sessionId)?.closed ? true : undefined));
+  });
+
+  it('DELETE /v1/webrtc/{id} hangs up a call (WHIP)', async () => {
+    const peer = await rawPeer();
+    const r = await post(endpoints.webrtcUrl, JSON.stringify({ sdp: peer.offer, session: { mode: 'text-to-text' } }), 'application/json');
+    const { sdp, callId } = JSON.parse(r.body) as { sdp: string; callId: string };
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp });
+    // The POST started the session: session.started arrives once the channel opens, no session.start needed.
+    await waitFor(() => peer.messages.find((m) => m['type'] === 'session.started'));
+    expect((await fetch(`${endpoints.webrtcUrl}/${callId}`, { method: 'DELETE' })).status).toBe(200);
+    expect(await peer.closeCode).toBe(1000);
+    expect((await fetch(`${endpoints.webrtcUrl}/${callId}`, { method: 'DELETE' })).status).toBe(404);
+    await peer.pc.close();
+  });
+});
