@@ -1,6 +1,7 @@
 // GET /metrics: the process's CPU, memory and event-loop health beside the gateway's call counts, as one JSON
 // object. CPU and event-loop busy time are cumulative counters: a reader differences two samples, so any number
 // of readers can poll without disturbing each other. Event-loop delay is the last complete one-second window.
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Gateway } from '../gateway/gateway.ts';
 
@@ -11,6 +12,8 @@ export interface GatewayMetrics {
   /** Cumulative CPU time of the process (all threads: onnxruntime and llama.cpp work counts here). */
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** CPUs this process may use: 100 % CPU is one of them. */
+  cpuCores: number;
   rssBytes: number;
   heapUsedBytes: number;
   externalBytes: number;
@@ -29,10 +32,12 @@ export interface GatewayMetrics {
 
 const WINDOW_MS = 1000;
 const NS_PER_MS = 1e6;
+/** The histogram's timer period; its samples are whole periods, so the delay is what exceeds it. */
+const RESOLUTION_MS = 10;
 
 /** Samples event-loop delay in one-second windows; started on first use, its timer never holds the process. */
 class LoopDelayWindow {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private last = { windowMs: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
 
   constructor() {
@@ -47,8 +52,7 @@ class LoopDelayWindow {
 
   private roll(): void {
     const h = this.histogram;
-    // The histogram's floor is its sampling resolution; report what the loop added beyond it.
-    const ms = (ns: number) => Math.round((Math.max(0, ns) / NS_PER_MS) * 100) / 100;
+    const ms = (ns: number) => (h.count === 0 ? 0 : Math.round(Math.max(0, ns / NS_PER_MS - RESOLUTION_MS) * 100) / 100);
     this.last = { windowMs: WINDOW_MS, p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max) };
     h.reset();
   }
@@ -67,6 +71,7 @@ export function gatewayMetrics(gateway: Gateway): GatewayMetrics {
     uptimeMs: Math.round(process.uptime() * 1000),
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
+    cpuCores: availableParallelism(),
     rssBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
     externalBytes: mem.external,

@@ -1,0 +1,141 @@
+// The load tester end to end against a gateway on the fake engine (test/helpers/fake-engine.ts), which answers
+// "heard N ms" / "you said: heard N ms" for N ms of speech: questions of known length have known answers.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../../client-sdk/src/node/wav.ts';
+import { writeReport } from '../../server/src/loadtest/report/write.ts';
+import { runLoad, type LoadPlan } from '../../server/src/loadtest/run.ts';
+import { summarize } from '../../server/src/loadtest/summary.ts';
+import { makeConnector, TransportUnavailable } from '../../server/src/loadtest/transports.ts';
+import { loadUtterances, type Utterance } from '../../server/src/loadtest/utterances.ts';
+import { startFakeServer, type FakeServer } from '../helpers/fake-engine.ts';
+
+let dir: string;
+let utterances: Utterance[];
+
+function tone(ms: number): Float32Array {
+  return Float32Array.from({ length: ms * 16 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000));
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'voxgate-loadtest-'));
+  const entries = [400, 600].map((ms) => ({ id: `tone-${ms}`, file: `tone-${ms}.wav`, skill: 'tone', transcript: `heard ${ms} ms`, answer: `you said: heard ${ms} ms` }));
+  for (const e of entries) await writeFile(join(dir, e.file), encodeWav(tone(Number(e.id.slice(5))), 16000));
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ utterances: entries }));
+  utterances = await loadUtterances(dir);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function plan(server: FakeServer, over: Partial<LoadPlan> = {}): LoadPlan {
+  return {
+    url: server.server.voiceUrl,
+    callers: 2,
+    rampPerSecond: 20,
+    durationS: 0,
+    turns: 2,
+    transport: 'ws',
+    codec: 'pcm16',
+    utterances,
+    bargeInShare: 0,
+    turnTimeoutMs: 5000,
+    connectTimeoutMs: 2000,
+    underrunToleranceMs: 30,
+    thinkMs: 50,
+    seed: 1,
+    ...over,
+  };
+}
+
+describe('voxgate loadtest on the fake engine', () => {
+  it('loads the utterance index, and only the ids or skills asked for', async () => {
+    expect(utterances.map((u) => [u.id, u.durationMs])).toEqual([['tone-400', 400], ['tone-600', 600]]);
+    expect((await loadUtterances(dir, ['tone-600'])).map((u) => u.id)).toEqual(['tone-600']);
+    await expect(loadUtterances(dir, ['nothing'])).rejects.toThrow(/no utterances/);
+  });
+
+  it('runs callers through their turns: answers checked, TTFA and playback measured, gateway sampled', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 400, audioChunkMs: 100, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server), { connect: await makeConnector('ws') });
+      const s = summarize(result);
+      expect(s).toMatchObject({ calls: 2, completedCalls: 2, turns: 4, answeredTurns: 4, errors: 0, judged: 4, correct: 4, underruns: 0 });
+      expect(s.p95TtfaMs).toBeGreaterThan(0);
+      expect(s.p95TtfaMs).toBeLessThan(1000);
+      for (const t of result.turns) {
+        expect(t.playback.audioMs).toBeGreaterThanOrEqual(400);
+        expect(t.server?.audioMs).toBeGreaterThan(0);
+      }
+      expect(result.server.length).toBeGreaterThan(0);
+      expect(result.activity.some((a) => a.activeCallers === 2)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('barges in: the answer is cut, nothing of it follows, the next question is answered', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 3000, audioChunkMs: 100, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server, { callers: 1, bargeInShare: 1 }), { connect: await makeConnector('ws') });
+      const [cut, next] = result.turns;
+      expect(cut).toMatchObject({ outcome: 'interrupted', bargedIn: true, framesAfterInterrupt: 0, transcriptOk: true });
+      expect(cut?.bargeInReactionMs).toBeLessThan(1000);
+      expect(next).toMatchObject({ outcome: 'done', bargedIn: false, transcriptOk: true, answerOk: true });
+      expect(summarize(result)).toMatchObject({ errors: 0, bargedInTurns: 1, judged: 1, correct: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('records refusals with their code when the gateway is full', async () => {
+    const server = await startFakeServer({ maxSessions: 1 }, { answerAudioMs: 200, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server, { callers: 3, rampPerSecond: 1000, turns: 1 }), { connect: await makeConnector('ws') });
+      const s = summarize(result);
+      expect(s.refusedCalls).toBeGreaterThanOrEqual(1);
+      expect(s.errorsByCode['SERVER_FULL']).toBe(s.refusedCalls);
+      expect(s.completedCalls).toBeGreaterThanOrEqual(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('counts a turn the gateway never answers as a timeout', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 200, stepDelayMs: 3000 }); // answers far too late
+    try {
+      const result = await runLoad(plan(server, { callers: 1, turnTimeoutMs: 300 }), { connect: await makeConnector('ws') });
+      expect(result.turns[0]).toMatchObject({ outcome: 'timeout', error: { code: 'TIMEOUT' } });
+      expect(summarize(result)).toMatchObject({ errors: 1, failedCalls: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('writes a JSON and a self-contained HTML report with three plots', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 300, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server), { connect: await makeConnector('ws') });
+      const out = join(dir, 'report');
+      const paths = await writeReport(out, result, summarize(result), { url: server.server.voiceUrl, model: 'fake', settings: { callers: 2 }, targetTtfaMs: 500 });
+      const html = await readFile(paths.html, 'utf8');
+      expect(html.match(/<svg /g)).toHaveLength(3);
+      expect(html).not.toMatch(/NaN|undefined|https?:\/\/(?!127\.0\.0\.1|www\.w3\.org)/);
+      const json = JSON.parse(await readFile(paths.json, 'utf8')) as { summary: { turns: number }; turns: unknown[] };
+      expect(json.summary.turns).toBe(4);
+      expect(json.turns).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses WebRTC callers clearly while the SDK has no Node WebRTC transport', async () => {
+    const { existsSync } = await import('node:fs');
+    if (existsSync(new URL('../../client-sdk/src/transports/webrtc-node.ts', import.meta.url))) return; // it landed
+    await expect(makeConnector('webrtc')).rejects.toThrow(TransportUnavailable);
+    await expect(makeConnector('mixed')).rejects.toThrow(/--transport ws/);
+  });
+});
