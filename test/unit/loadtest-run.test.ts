@@ -8,8 +8,9 @@ import { encodeWav } from '../../client-sdk/src/node/wav.ts';
 import { writeReport } from '../../server/src/loadtest/report/write.ts';
 import { runLoad, type LoadPlan } from '../../server/src/loadtest/run.ts';
 import { summarize } from '../../server/src/loadtest/summary.ts';
-import { makeConnector, TransportUnavailable } from '../../server/src/loadtest/transports.ts';
+import { makeConnector, offerUrlFor } from '../../server/src/loadtest/transports.ts';
 import { loadUtterances, type Utterance } from '../../server/src/loadtest/utterances.ts';
+import { attachBrowserEndpoints } from '../../server/src/http/webrtc-attach.ts';
 import { startFakeServer, type FakeServer } from '../helpers/fake-engine.ts';
 
 let dir: string;
@@ -132,10 +133,22 @@ describe('voxgate loadtest on the fake engine', () => {
     }
   });
 
-  it('refuses WebRTC callers clearly while the SDK has no Node WebRTC transport', async () => {
-    const { existsSync } = await import('node:fs');
-    if (existsSync(new URL('../../client-sdk/src/transports/webrtc-node.ts', import.meta.url))) return; // it landed
-    await expect(makeConnector('webrtc')).rejects.toThrow(TransportUnavailable);
-    await expect(makeConnector('mixed')).rejects.toThrow(/--transport ws/);
+  it('mixes WebSocket and WebRTC callers', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 400, audioChunkMs: 100, stepDelayMs: 1 });
+    attachBrowserEndpoints(server.server, { demo: false });
+    try {
+      const result = await runLoad(plan(server, { transport: 'mixed', codec: 'opus', turns: 1 }), { connect: await makeConnector('mixed') });
+      expect(result.calls.map((c) => c.transport).sort()).toEqual(['webrtc', 'ws']);
+      // Opus both ways changes the caller's audio length by a frame or so: the fake engine's answer names it.
+      expect(summarize(result)).toMatchObject({ calls: 2, completedCalls: 2, errors: 0, answeredTurns: 2 });
+      for (const t of result.turns) expect(t.playback.audioMs).toBeGreaterThanOrEqual(400);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names the offer URL of a WebRTC call after the WebSocket URL', () => {
+    expect(offerUrlFor('ws://127.0.0.1:8080/v1/voice', '/v1/webrtc')).toBe('http://127.0.0.1:8080/v1/webrtc');
+    expect(offerUrlFor('wss://gw.example:443/v1/voice?token=x', '/v1/webrtc')).toBe('https://gw.example/v1/webrtc?token=x');
   });
 });

@@ -1,10 +1,9 @@
-// How a synthetic caller reaches the gateway: the client SDK over WebSocket, or over WebRTC through the Node
-// WebRTC transport of the SDK when this build has it (client-sdk/src/transports/webrtc-node.ts).
+// How a synthetic caller reaches the gateway: the client SDK over WebSocket, or over WebRTC through the SDK's
+// Node WebRTC transport (client-sdk/src/transports/webrtc-node.ts, werift). The WebRTC side loads only when
+// asked for, so a WebSocket run never loads werift, and a build without it refuses WebRTC clearly.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connect, VoiceClient, type NodeVoiceClientOptions } from '../../../client-sdk/src/node/index.ts';
-import { nodeCodecs } from '../../../client-sdk/src/node/opus.ts';
-import type { SocketFactory } from '../../../client-sdk/src/socket.ts';
+import { connect, type NodeVoiceClientOptions, type VoiceClient } from '../../../client-sdk/src/node/index.ts';
 import type { TransportName } from './records.ts';
 
 export type TransportChoice = TransportName | 'mixed';
@@ -13,6 +12,7 @@ export type TransportChoice = TransportName | 'mixed';
 export type Connector = (transport: TransportName, opts: NodeVoiceClientOptions) => Promise<VoiceClient>;
 
 const WEBRTC_MODULE = new URL('../../../client-sdk/src/transports/webrtc-node.ts', import.meta.url);
+const WEBRTC_WIRE_MODULE = new URL('../../../client-sdk/src/transports/webrtc-wire.ts', import.meta.url);
 
 export class TransportUnavailable extends Error {
   override name = 'TransportUnavailable';
@@ -22,6 +22,14 @@ export class TransportUnavailable extends Error {
 export function transportOf(choice: TransportChoice, callerId: number): TransportName {
   if (choice === 'mixed') return callerId % 2 === 0 ? 'ws' : 'webrtc';
   return choice;
+}
+
+/** ws://host:port/v1/voice → http://host:port/<offer path> (wss → https): where a WebRTC call posts its offer. */
+export function offerUrlFor(voiceUrl: string, offerPath: string): string {
+  const u = new URL(voiceUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = offerPath;
+  return u.toString();
 }
 
 /** A connector for the transports `choice` needs; refuses at once when WebRTC is asked for and absent. */
@@ -34,23 +42,18 @@ export async function makeConnector(choice: TransportChoice): Promise<Connector>
   };
 }
 
-type WebRtcConnect = (opts: NodeVoiceClientOptions) => Promise<VoiceClient>;
+type ConnectWebRtc = (opts: Omit<NodeVoiceClientOptions, 'openSocket' | 'codecs'>) => Promise<VoiceClient>;
 
-/**
- * The SDK's WebRTC transport, in either shape it may take: a connect function with the WebSocket connect's
- * signature (`connectWebRtc` or `connect`), or a SocketFactory (`openWebRtcSocket`) the client core runs on.
- */
-async function loadWebRtc(): Promise<WebRtcConnect> {
+async function loadWebRtc(): Promise<(opts: NodeVoiceClientOptions) => Promise<VoiceClient>> {
   const path = fileURLToPath(WEBRTC_MODULE);
   if (!existsSync(path)) {
     throw new TransportUnavailable(`WebRTC callers need the SDK's Node WebRTC transport, and this build has none (${path} is missing): use --transport ws`);
   }
-  const mod = (await import(WEBRTC_MODULE.href)) as Record<string, unknown>;
-  const fn = mod['connectWebRtc'] ?? mod['connect'];
-  if (typeof fn === 'function') return fn as WebRtcConnect;
-  const factory = mod['openWebRtcSocket'];
-  if (typeof factory === 'function') {
-    return (opts) => VoiceClient.connect({ codecs: nodeCodecs, ...opts, openSocket: factory as SocketFactory });
-  }
-  throw new TransportUnavailable(`${path} exports none of connectWebRtc, connect, openWebRtcSocket (it exports: ${Object.keys(mod).join(', ') || 'nothing'})`);
+  const mod = (await import(WEBRTC_MODULE.href)) as { connectWebRtc?: unknown };
+  const wire = (await import(WEBRTC_WIRE_MODULE.href).catch(() => ({}))) as { WEBRTC_PATH?: unknown };
+  if (typeof mod.connectWebRtc !== 'function') throw new TransportUnavailable(`${path} does not export connectWebRtc(options)`);
+  const connectWebRtc = mod.connectWebRtc as ConnectWebRtc;
+  const offerPath = typeof wire.WEBRTC_PATH === 'string' ? wire.WEBRTC_PATH : '/v1/webrtc';
+  // Opus both ways: the media tracks carry nothing else. The SDK's own Node codecs are used.
+  return ({ openSocket: _s, codecs: _c, ...opts }) => connectWebRtc({ ...opts, url: offerUrlFor(opts.url, offerPath) });
 }
