@@ -2,6 +2,7 @@
 // and a voxgate server with the browser endpoints (WebRTC, demo page) on loopback.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Config } from '../../server/src/config.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
@@ -42,7 +43,7 @@ export function launchChromium(speechWav?: string): Promise<Browser> {
  */
 export function fakeMicrophoneFile(questionWav: string, name: string, leadS = 1.5, tailS = 2): string {
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  const out = `${OUTPUT_DIR}/${name}-mic-48k.wav`;
+  const out = resolve(OUTPUT_DIR, `${name}-mic-48k.wav`);
   execFileSync('sox', [questionWav, '-r', '48000', '-c', '1', '-b', '16', out, 'pad', String(leadS), String(tailS)]);
   return out;
 }
@@ -85,10 +86,32 @@ export interface DemoTurn {
   client: { ttfaMs?: number; firstTranscriptMs?: number; firstAnswerMs?: number; totalMs?: number };
 }
 
-/** Waits for the demo page to report `count` finished turns and returns them. */
+interface DemoState {
+  turns: DemoTurn[];
+  errors: { code: string; message: string; turnId?: string }[];
+  log: { atMs: number; type: string; turnId?: string }[];
+}
+
+/**
+ * Waits for the demo page to report `count` finished turns and returns them. A turn that ends in an error event
+ * fails at once, with the error and the page's event log.
+ */
 export async function waitForTurns(page: Page, count: number, timeoutMs: number): Promise<DemoTurn[]> {
-  await page.waitForFunction((n) => (globalThis as unknown as { voxgateDemo: { turns: unknown[] } }).voxgateDemo.turns.length >= n, count, { timeout: timeoutMs });
-  return page.evaluate(() => (globalThis as unknown as { voxgateDemo: { turns: DemoTurn[] } }).voxgateDemo.turns);
+  await page.waitForFunction(
+    (n) => {
+      const d = (globalThis as unknown as { voxgateDemo: DemoState }).voxgateDemo;
+      return d.turns.length >= n || d.errors.some((e) => e.turnId !== undefined);
+    },
+    count,
+    { timeout: timeoutMs, polling: 100 },
+  );
+  const demo = await page.evaluate(() => (globalThis as unknown as { voxgateDemo: DemoState }).voxgateDemo);
+  const failed = demo.errors.find((e) => e.turnId !== undefined);
+  if (demo.turns.length < count && failed !== undefined) {
+    const events = demo.log.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);
+    throw new Error(`turn ${failed.turnId} ended with ${failed.code}: ${failed.message} (events: ${events.join(' → ')})`);
+  }
+  return demo.turns;
 }
 
 export interface PageCallStats {

@@ -97,3 +97,28 @@ describe.skipIf(!CHROMIUM_READY)('demo page samples and text turns in Chromium (
     }
   });
 });
+
+describe.skipIf(!CHROMIUM_READY)('a browser that goes away (fake engine)', () => {
+  beforeAll(async () => {
+    server = await startBrowserTestServer(new FakeEngine(), {});
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('ends the call and frees its session when the tab closes mid-call', async () => {
+    const page = await browser!.newPage();
+    await page.goto(server.endpoints.pageUrl);
+    await startDemoCall(page, 'webrtc', false);
+    const t0 = performance.now();
+    await page.close(); // no hang-up click: the SDK ends the session as the page goes
+    const closed = await server.callClosed();
+    // At once, not when ICE consent expires (30 s).
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(closed.errorCode).toBeUndefined();
+    expect(server.engine.activeSessions).toBe(0);
+    expect(server.endpoints.webrtc.activeCalls).toBe(0);
+  });
+});

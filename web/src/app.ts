@@ -25,8 +25,15 @@ const demo = {
   call: undefined as VoxgateCall | undefined,
   turns: [] as TurnRecord[],
   interrupted: [] as string[],
-  errors: [] as { code: string; message: string }[],
+  errors: [] as { code: string; message: string; turnId?: string }[],
+  /** The call's events in order (bounded), for tests and for reading in the console. */
+  log: [] as { atMs: number; type: string; turnId?: string }[],
 };
+const LOG_MAX = 500;
+function logEvent(type: string, turnId?: string): void {
+  if (demo.log.length >= LOG_MAX) demo.log.shift();
+  demo.log.push({ atMs: Math.round(performance.now()), type, ...(turnId === undefined ? {} : { turnId }) });
+}
 (globalThis as unknown as { voxgateDemo: typeof demo }).voxgateDemo = demo;
 
 const el = <T extends HTMLElement>(id: string): T => {
@@ -143,6 +150,9 @@ async function startCall(): Promise<void> {
   ui.model.textContent = call.session?.model ?? '';
   setState(`live · ${kind === 'webrtc' ? 'WebRTC' : 'WebSocket'}`, 'live');
   setLive(true);
+  for (const type of ['speech.started', 'speech.stopped', 'transcript', 'answer', 'audio.first', 'interrupted', 'turn', 'error'] as const) {
+    call.on(type, (e) => logEvent(type, (e as { turnId?: string }).turnId));
+  }
   call.on('speech.started', (e) => view(e.turnId));
   call.on('transcript', (e) => (view(e.turnId).you.textContent = e.text));
   call.on('answer', (e) => (view(e.turnId).bot.textContent = e.text));
@@ -156,7 +166,8 @@ async function startCall(): Promise<void> {
     showTimings(record);
   });
   call.on('error', (e) => {
-    demo.errors.push({ code: e.code, message: e.message });
+    demo.errors.push({ code: e.code, message: e.message, ...(e.turnId === undefined ? {} : { turnId: e.turnId }) });
+    if (e.turnId !== undefined) chip(view(e.turnId).timings, 'error', e.code, true);
     if (e.fatal) ui.model.textContent = `${e.code}: ${e.message}`;
   });
   call.on('ended', (info) => {

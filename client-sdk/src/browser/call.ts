@@ -86,6 +86,15 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
   private audioTurnId: string | undefined;
   private wsAudio = { frames: 0, bytes: 0, energy: 0, seconds: 0 };
   private sampleAbort: AbortController | undefined;
+  /** A closing tab ends the call at once; otherwise the server would notice only when ICE consent expires (30 s). */
+  private readonly onPageHide = () => {
+    try {
+      this.client?.end().catch(() => {});
+    } finally {
+      this.pc?.close();
+      this.client?.close();
+    }
+  };
 
   private constructor(readonly options: Required<Pick<VoxgateCallOptions, 'transport' | 'mode' | 'microphone' | 'vad'>> & VoxgateCallOptions) {
     super();
@@ -223,6 +232,7 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
       this.rtpPoll = setInterval(() => this.pollRtp(), RTP_POLL_MS);
     }
     this.listen(this.client);
+    globalThis.addEventListener?.('pagehide', this.onPageHide);
     // After the session is live, so the caller's first words reach it.
     if (this.options.microphone) await this.graph.attachMicrophone({ voiceProcessing: this.options.voiceProcessing ?? true });
     this.setState('live');
@@ -308,6 +318,7 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
   private async cleanup(): Promise<void> {
     if (this.state === 'ended') return;
     this.setState('ended');
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
     clearInterval(this.rtpPoll);
     this.sampleAbort?.abort();
     this.player.stop();
