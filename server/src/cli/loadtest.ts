@@ -87,7 +87,9 @@ async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function humanSummary(o: LoadtestOptions, s: LoadSummary, r: LoadResult, model: string | null, reportHtml: string | undefined): string {
+function humanSummary(o: LoadtestOptions, summary: LoadSummary, r: LoadResult, model: string | null, reportHtml: string | undefined): string {
+  // Figures that could not be measured (no turn got audio) print as a dash.
+  const s = Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? '–' : v])) as unknown as LoadSummary;
   const codes = Object.entries(s.errorsByCode).map(([c, n]) => `${c} ×${n}`).join(', ');
   const lines = [
     `voxgate loadtest: ${s.calls} calls, ${s.turns} turns, up to ${s.peakActiveCallers} callers at once, in ${s.wallS} s against ${o.url}${model ? ` (${model})` : ''}`,

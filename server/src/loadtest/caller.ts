@@ -140,7 +140,8 @@ async function converse(client: VoiceClient, plan: CallPlan, env: CallEnv, base:
       probe.fail('TIMEOUT', `no answer within ${env.turnTimeoutMs} ms of the end of the question`);
       break; // the session's state is unknown: end the call
     }
-    if (outcome !== 'done') break;
+    if (outcome === 'closed') break;
+    // An error for one turn (not fatal) leaves the session usable: the caller asks its next question.
     await sleep(leadMs + plan.thinkMs);
   }
   await within(client.end().catch(() => undefined), END_TIMEOUT_MS, undefined);

@@ -29,8 +29,9 @@ export const LOADTEST_HELP = `usage: voxgate loadtest [flags]
 
 Synthetic callers on the client SDK: each streams a pre-rendered question at real time in 20 ms frames,
 commits, waits for the answer, checks transcript and answer against the expected ones, listens, and
-speaks again. Summary on stderr (a live progress bar while it runs) or, with --json, one JSON object as
-the last stdout line. Exit 0 when every call and turn succeeded and every answer was right, else 1.
+speaks again. A live progress bar on stderr while it runs; the summary on stdout (with --json, one JSON
+object as the last stdout line). Exit 0 when every call and turn succeeded, every answer was right and no
+answer audio underran, else 1.
 
   --url URL                 gateway (default ws://127.0.0.1:8080${VOICE_PATH})
   --callers N               concurrent callers (default 4)

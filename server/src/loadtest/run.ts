@@ -27,6 +27,8 @@ export interface LoadPlan {
   underrunToleranceMs: number;
   thinkMs: number;
   seed: number;
+  /** random (seeded, default), or cycle: caller i's call asks utterances i·turns … i·turns + turns − 1 (mod count). */
+  questionOrder?: 'random' | 'cycle';
   /** null: do not sample the gateway; undefined: derive from url. */
   metricsUrl?: string | null;
 }
@@ -123,7 +125,7 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
     const rng = new Rng(plan.seed * 7919 + callerId);
     await sleep((callerId / plan.rampPerSecond) * 1000);
     for (let n = 0; n < MAX_CALLS_PER_SLOT; n++) {
-      const result = await runCall(planCall(plan, callerId, rng), env);
+      const result = await runCall(planCall(plan, callerId, n, rng), env);
       calls.push(result.call);
       turns.push(...result.turns);
       if (plan.durationS === 0 || now() >= deadlineMs) return;
@@ -155,9 +157,11 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
   };
 }
 
-/** Questions drawn at random (seeded) from the utterances; bargers cut every answer but the last. */
-function planCall(plan: LoadPlan, callerId: number, rng: Rng): CallPlan {
-  const questions = Array.from({ length: plan.turns }, () => rng.pick(plan.utterances));
+/** Questions in the plan's order; bargers cut every answer but the last. */
+function planCall(plan: LoadPlan, callerId: number, callIndex: number, rng: Rng): CallPlan {
+  const u = plan.utterances;
+  const first = (callIndex * plan.callers + callerId) * plan.turns;
+  const questions = Array.from({ length: plan.turns }, (_, j) => (plan.questionOrder === 'cycle' ? u[(first + j) % u.length]! : rng.pick(u)));
   const barger = isBarger(callerId, plan.bargeInShare);
   return {
     callerId,

@@ -1,0 +1,172 @@
+// Capacity: how many callers one gateway holds with the shipped model while p95 TTFA ≤ 500 ms, no answer audio
+// underruns and every answer right; in the same run, what the media path costs against the raw codec, what the
+// ONNX models block the event loop for, and LLM tokens/s with 16 sequences against 1. Loopback only, bounded.
+//   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
+// Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
+import { parseArgs } from 'node:util';
+import { TARGET_TTFA_MS } from '../server/src/cli/loadtest.ts';
+import { EngineModel } from '../server/src/engine/model.ts';
+import { writeReport } from '../server/src/loadtest/report/write.ts';
+import { runLoad, type LoadPlan } from '../server/src/loadtest/run.ts';
+import { summarize } from '../server/src/loadtest/summary.ts';
+import { makeConnector } from '../server/src/loadtest/transports.ts';
+import { loadUtterances, DEFAULT_UTTERANCES_DIR, type Utterance } from '../server/src/loadtest/utterances.ts';
+import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
+import { measureBatching, type BatchingFigures } from './batching.ts';
+import { startGateway } from './capacity-gateway.ts';
+import { measureOnnxCosts, type OnnxCosts } from './capacity-onnx.ts';
+import { judgeStep, searchCapacity, type StepResult } from './capacity-steps.ts';
+import { measureMediaPath } from './media-path.ts';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    steps: { type: 'string' },
+    'step-seconds': { type: 'string' },
+    'budget-s': { type: 'string' },
+    report: { type: 'string' },
+    'skip-batching': { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+const steps = (values.steps ?? '1,2,4,6,8,12,16,24,32').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const stepSeconds = Number(values['step-seconds'] ?? 25);
+const budgetMs = Number(values['budget-s'] ?? 570) * 1000;
+const t0 = performance.now();
+const deadlineMs = t0 + budgetMs;
+const say = (line: string) => process.stderr.write(`[${Math.round((performance.now() - t0) / 1000)}s] ${line}\n`);
+const TURNS_PER_CALL = 2;
+
+// 1. The media path alone (no model): the gateway's codec code against the raw codec calls.
+const media16 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 16000 });
+const media48 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 48000 });
+say(`media path: ${media16.gatewayUsPerCallSecond} µs per call-second vs raw codec ${media16.rawCodecUsPerCallSecond} µs → ${media16.mediaOverRawCodec}× (48 kHz out: ${media48.mediaOverRawCodec}×)`);
+
+// 2. Per-caller ONNX cost (blocking the event loop), then LLM batching, on the model loaded here.
+const model = await EngineModel.load(modelDir, { sequences: 1 });
+const onnx: OnnxCosts = await measureOnnxCosts(model);
+await model.close();
+say(
+  `ONNX on the event loop: unit window ${onnx.unitWindowMs} ms (${onnx.unitMsPerSpeechSecond} ms per s of speech), VAD frame ${onnx.vadFrameMs} ms ` +
+    `(${onnx.vadMsPerAudioSecond} ms per s), vocoder first chunk ${onnx.vocoderFirstChunkMs} ms, chunk ${onnx.vocoderChunkMs} ms ` +
+    `(${onnx.vocoderMsPerAnswerSecond} ms per s of answer), longest run ${onnx.longestRunMs} ms`,
+);
+let batching: BatchingFigures | undefined;
+if (!values['skip-batching']) {
+  batching = await measureBatching({ modelDir, sequences: 16, tokens: 96, rounds: 2 });
+  say(
+    `LLM: 1 sequence ${batching.loops1TokensPerS} tok/s; 16 evaluate() loops ${batching.loopsNTokensPerS} tok/s → ${batching.batch16OverBatch1}×; ` +
+      `16 in lockstep ${batching.lockstepNTokensPerS} tok/s → ${batching.lockstepOverBatch1}×; prefill ${batching.prefillUsPerToken} µs/token`,
+  );
+}
+
+// 3. The gateway in its own process; calibration, then the step search.
+const gateway = await startGateway({
+  modelDir,
+  maxSessions: Math.max(64, ...steps),
+  ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
+});
+say(`gateway ready at ${gateway.voiceUrl}`);
+const connect = await makeConnector('ws');
+const all = await loadUtterances(DEFAULT_UTTERANCES_DIR);
+const base: Omit<LoadPlan, 'callers' | 'utterances' | 'turns' | 'durationS' | 'rampPerSecond'> = {
+  url: gateway.voiceUrl,
+  transport: 'ws',
+  codec: 'opus',
+  bargeInShare: 0,
+  turnTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  underrunToleranceMs: 30,
+  thinkMs: 500,
+  seed: 1,
+};
+
+let search: { capacity: number; steps: StepResult[]; stoppedBy: string } = { capacity: 0, steps: [], stoppedBy: 'failure' };
+let reliable: Utterance[] = all;
+let excluded: string[] = [];
+try {
+  // Calibration at light load: every question once, in calls of the steps' length. A question the model answers
+  // wrong here is the model's limit, not the gateway's: it is left out of the search (and reported).
+  const calibration = await runLoad(
+    { ...base, callers: Math.ceil(all.length / 7), turns: 7, durationS: 0, rampPerSecond: 1, utterances: all, questionOrder: 'cycle' },
+    { connect },
+  );
+  const right = new Set(calibration.turns.filter((t) => t.outcome === 'done' && t.transcriptOk && t.answerOk).map((t) => t.utteranceId));
+  reliable = all.filter((u) => right.has(u.id));
+  excluded = all.filter((u) => !right.has(u.id)).map((u) => u.id);
+  say(`calibration: ${reliable.length}/${all.length} questions answered right at light load${excluded.length ? `; left out: ${excluded.join(', ')}` : ''}`);
+  const stepMs = (stepSeconds + 20) * 1000;
+  search = reliable.length === 0 ? { capacity: 0, steps: [], stoppedBy: 'no question answered right' } : await searchCapacity(
+    steps,
+    async (callers) => {
+      const result = await runLoad(
+        { ...base, callers, turns: TURNS_PER_CALL, durationS: stepSeconds, rampPerSecond: Math.max(1, callers / 5), utterances: reliable },
+        { connect },
+      );
+      const summary = summarize(result);
+      if (values.report) {
+        await writeReport(`${values.report}/callers-${callers}`, result, summary, {
+          url: gateway.voiceUrl,
+          model: null,
+          targetTtfaMs: TARGET_TTFA_MS,
+          settings: { callers, ramp: `${Math.max(1, callers / 5)}/s`, duration: `${stepSeconds} s`, turns: TURNS_PER_CALL, transport: 'ws', codec: 'opus', questions: reliable.length },
+        });
+      }
+      return judgeStep(callers, result, summary, TARGET_TTFA_MS);
+    },
+    { deadlineMs: deadlineMs - 15_000, stepMs },
+    (r) =>
+      say(
+        `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
+          `(engine p95 ${r.engineTtfaP95Ms}, outside engine p95 ${r.outsideEngineP95Ms}, prefill tail p95 ${r.prefillTailP95Ms}), ` +
+          `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (stalls ${r.summary.stalls}, max gap ${r.summary.maxGapMs} ms), ` +
+          `errors ${r.summary.errors}, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
+          (r.pass ? '' : `  ← ${r.why.join('; ')}`),
+      ),
+  );
+} finally {
+  await gateway.stop();
+}
+
+const held = search.steps.filter((s) => s.pass).at(-1);
+const firstFail = search.steps.find((s) => !s.pass);
+say(`capacity: ${search.capacity} callers (stopped by ${search.stoppedBy}) in ${Math.round((performance.now() - t0) / 1000)} s`);
+const summaryJson = {
+  callers: search.capacity,
+  p95TtfaMs: held?.summary.p95TtfaMs ?? null,
+  p50TtfaMs: held?.summary.p50TtfaMs ?? null,
+  p99TtfaMs: held?.summary.p99TtfaMs ?? null,
+  mediaOverRawCodec: media16.mediaOverRawCodec,
+  mediaOverRawCodec48k: media48.mediaOverRawCodec,
+  mediaUsPerCallSecond: media16.gatewayUsPerCallSecond,
+  batch16OverBatch1: batching?.batch16OverBatch1 ?? null,
+  lockstep16OverBatch1: batching?.lockstepOverBatch1 ?? null,
+  tokensPerS1: batching?.loops1TokensPerS ?? null,
+  tokensPerS16: batching?.loopsNTokensPerS ?? null,
+  onnx,
+  firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
+  stoppedBy: search.stoppedBy,
+  questions: reliable.length,
+  excludedQuestions: excluded,
+  steps: search.steps.map((s) => ({
+    callers: s.callers,
+    pass: s.pass,
+    p50TtfaMs: s.summary.p50TtfaMs,
+    p95TtfaMs: s.summary.p95TtfaMs,
+    p99TtfaMs: s.summary.p99TtfaMs,
+    engineTtfaP95Ms: s.engineTtfaP95Ms,
+    outsideEngineP95Ms: s.outsideEngineP95Ms,
+    prefillTailP95Ms: s.prefillTailP95Ms,
+    turns: s.summary.turns,
+    correct: s.summary.correct,
+    judged: s.summary.judged,
+    underruns: s.summary.underruns,
+    stalls: s.summary.stalls,
+    errors: s.summary.errors,
+    serverCpuMeanPercent: s.summary.serverCpuMeanPercent,
+    serverEventLoopP99MaxMs: s.summary.serverEventLoopP99MaxMs,
+  })),
+  wallS: Math.round((performance.now() - t0) / 1000),
+};
+process.stdout.write(`${JSON.stringify(summaryJson)}\n`);
