@@ -181,3 +181,19 @@ describe('webrtc endpoint failures (data channel, ICE)', () => {
     await peer.pc.close();
   });
 });
+
+describe('webrtc calls and server shutdown', () => {
+  it('closes live WebRTC calls with SHUTTING_DOWN (1001) and refuses new offers while draining', async () => {
+    const server = await startTestServer(new FakeEngine(), { shutdownGraceMs: 200 });
+    const endpoints = attachBrowserEndpoints(server.server, { demo: false });
+    const client = await connectWebRtc({ url: endpoints.webrtcUrl, mode: 'text-to-text' });
+    const closing = server.server.close();
+    const refused = await post(endpoints.webrtcUrl, 'v=0').catch(() => undefined);
+    if (refused !== undefined) expect(refused.status).toBe(503); // or the listener was already closed
+    const info = await client.closed;
+    await closing;
+    expect(info.code).toBe(1001);
+    expect(info.errorCode).toBe('SHUTTING_DOWN');
+    expect(info.retryable).toBe(true);
+  });
+});
