@@ -105,6 +105,7 @@ function humanSummary(o: LoadtestOptions, summary: LoadSummary, r: LoadResult, m
       ? `  gateway     CPU mean ${s.serverCpuMeanPercent} %, max ${s.serverCpuMaxPercent} %; RSS max ${s.serverRssMaxMb} MB; event-loop p99 up to ${s.serverEventLoopP99MaxMs} ms`
       : `  gateway     no metrics (${r.serverMetricsProblem ?? 'not sampled'})`,
   );
+  lines.push(`  load gen    event-loop delay p99 ${s.clientEventLoopP99Ms} ms (this process: keep it far below the TTFA figures)`);
   if (reportHtml) lines.push(`  report      ${reportHtml}`);
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 // back until `durationS` has passed (one call each when durationS is 0). Meanwhile the gateway's /metrics and
 // the number of callers in a call are sampled. Bounded: calls per slot are capped, and the run stops starting
 // calls at its deadline; calls in progress end within their turn timeouts.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runCall, type CallPlan, type CallEnv } from './caller.ts';
 import { Rng } from './rng.ts';
 import type { ActivitySample, CallRecord, ServerSample, TurnRecord } from './records.ts';
@@ -53,6 +54,8 @@ export interface LoadResult {
   serverMetricsProblem: string | null;
   /** CPUs of the gateway's host (from /metrics), when sampled. */
   serverCores: number | null;
+  /** This process's own event-loop delay, p99 and max (ms): a late load generator inflates every figure. */
+  clientEventLoop: { p99Ms: number; maxMs: number };
   activity: ActivitySample[];
 }
 
@@ -68,6 +71,8 @@ const ACTIVITY_EVERY_MS = 500;
 /** Retry advice is followed, within these bounds. */
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+/** Sampling period of the load generator's event-loop delay histogram. */
+const LOOP_RESOLUTION_MS = 10;
 
 export function isBarger(callerId: number, share: number): boolean {
   // Spreads exactly round-down(callers × share) bargers evenly over the slots.
@@ -115,6 +120,9 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
     };
   };
 
+  // The load generator's own loop: if it runs late, callers speak late and hear late.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
   poller?.start();
   const sampler = setInterval(() => {
     activity.push({ atMs: Math.round(now()), activeCallers: active.count });
@@ -141,8 +149,10 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
     await Promise.all(Array.from({ length: plan.callers }, (_, i) => slot(i)));
   } finally {
     clearInterval(sampler);
+    loopDelay.disable();
     await poller?.stop();
   }
+  const lateMs = (ns: number) => Math.round(Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) * 10) / 10;
   activity.push({ atMs: Math.round(now()), activeCallers: active.count });
   hooks.onProgress?.(progress());
   return {
@@ -153,6 +163,7 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
     server: poller?.samples ?? [],
     serverMetricsProblem: poller === undefined ? 'not sampled' : poller.samples.length === 0 ? (poller.problem ?? 'no samples') : null,
     serverCores: poller?.cores ?? null,
+    clientEventLoop: { p99Ms: lateMs(loopDelay.percentile(99)), maxMs: lateMs(loopDelay.max) },
     activity,
   };
 }

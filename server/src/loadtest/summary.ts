@@ -41,6 +41,8 @@ export interface LoadSummary {
   serverCpuMaxPercent: number;
   serverRssMaxMb: number;
   serverEventLoopP99MaxMs: number;
+  /** The load generator's own event-loop delay p99: should stay far below the TTFA figures. */
+  clientEventLoopP99Ms: number;
   wallS: number;
 }
 
@@ -91,6 +93,7 @@ export function summarize(r: LoadResult): LoadSummary {
     serverCpuMaxPercent: round1(max(cpu)),
     serverRssMaxMb: round1(max(r.server.map((s) => s.rssMb))),
     serverEventLoopP99MaxMs: round1(max(r.server.map((s) => s.eventLoopP99Ms))),
+    clientEventLoopP99Ms: r.clientEventLoop.p99Ms,
     wallS: round1(r.wallMs / 1000),
   };
 }

@@ -57,7 +57,7 @@ export function reportHtml(result: LoadResult, s: LoadSummary, meta: ReportMeta)
 <p class="settings">${settings}</p></header>
 <div class="card verdict"><span class="badge ${pass ? 'pass' : 'fail'}">${pass ? 'PASS' : 'FAIL'}</span><span>${reasons.map(esc).join(' · ')}</span></div>
 ${tiles(s)}
-<div class="card"><h2>Time to first audio</h2><p class="note">End of the caller's audio (commit sent) → first answer audio frame received, ${ttfa.length} turns.</p>${ttfaHistogramSvg(ttfa, meta.targetTtfaMs)}</div>
+<div class="card"><h2>Time to first audio</h2><p class="note">End of the caller's audio (commit sent) → first answer audio frame received, ${ttfa.length} turns. The load generator's own event loop ran late by ${num(s.clientEventLoopP99Ms)} ms at p99.</p>${ttfaHistogramSvg(ttfa, meta.targetTtfaMs)}</div>
 <div class="card"><h2>TTFA over the run, against callers in a call</h2><p class="note">One dot per turn at the moment its question ended. Hover a dot for the caller, the question and the outcome.</p>${ttfaTimelineSvg(result.turns, result.activity, meta.targetTtfaMs)}</div>
 <div class="card"><h2>Gateway process</h2><p class="note">Sampled from the gateway's /metrics each second. Peak memory ${num(s.serverRssMaxMb)} MB RSS; mean CPU ${num(s.serverCpuMeanPercent)} %.</p>${serverSvg(result.server, result.wallMs, result.serverCores ?? 1, result.serverMetricsProblem)}</div>
 <div class="two">${skillTable(result)}${errorTable(s, result)}</div>
