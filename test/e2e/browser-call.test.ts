@@ -106,7 +106,7 @@ function report(): void {
   }));
   mkdirSync(OUTPUT_DIR, { recursive: true });
   writeFileSync(`${OUTPUT_DIR}/ttfa.json`, `${JSON.stringify(rows, null, 1)}\n`);
-  console.log('TTFA, same run (server: end of speech → first audio chunk at the gateway; page: speech.stopped received → first answer audio received by the page)');
+  console.log('TTFA, same run (server: end of speech → first audio chunk at the gateway; page: speech.stopped received → first answer audio starts playing on the page)');
   for (const r of rows) console.log(`  ${r.source.padEnd(20)} server ${String(r.serverTtfaMs).padStart(5)} ms   page ${String(r.pageTtfaMs).padStart(5)} ms`);
   console.log(`  → ${OUTPUT_DIR}/ttfa.json`);
 }

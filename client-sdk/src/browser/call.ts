@@ -255,8 +255,9 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
       this.wsAudio.bytes += a.pcm.length * 2;
       this.wsAudio.seconds += a.pcm.length / a.sampleRateHz;
       for (const x of a.pcm) this.wsAudio.energy += x * x;
-      this.player.push(a.pcm, a.sampleRateHz);
-      this.firstAudio(a.turnId);
+      const startS = this.player.push(a.pcm, a.sampleRateHz);
+      // When it starts playing (after the player's jitter cushion), as WebRTC's first packet leaves its jitter buffer.
+      this.firstAudio(a.turnId, performance.now() + Math.max(0, startS - this.graph.ctx.currentTime) * 1000);
     });
     client.on('interrupted', (e) => {
       this.player.stop();
@@ -273,8 +274,8 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
     });
   }
 
-  private firstAudio(turnId: string): void {
-    const ttfaMs = this.clock.firstAudio(turnId, performance.now());
+  private firstAudio(turnId: string, playsAtMs = performance.now()): void {
+    const ttfaMs = this.clock.firstAudio(turnId, playsAtMs);
     if (ttfaMs !== null) this.emit('audio.first', { turnId, ttfaMs });
   }
 
@@ -290,7 +291,10 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
     this.graph.meterRemote(stream);
   }
 
-  /** Answer RTP flows only while an answer plays: the first new packet after audio.start is its first audio. */
+  /**
+   * Answer RTP flows only while an answer plays: the first packet delivered to the track (out of the jitter buffer)
+   * after audio.start is the turn's first audio.
+   */
   private pollRtp(): void {
     const sources = this.receiver?.getSynchronizationSources() ?? [];
     let newest = this.lastRtpTimestamp;
@@ -327,6 +331,7 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
       this.audioElement.srcObject = null;
     }
     this.pc?.close();
+    this.client?.close(); // no-op once closed; frees the socket when start() failed after connecting
     await this.graph.close().catch(() => {});
   }
 }

@@ -1,7 +1,10 @@
 // Plays answer audio that arrives as PCM (WebSocket calls): each block is scheduled right after the previous one
 // on the audio clock, with a small cushion when playback has run dry, so network jitter does not click.
-/** Start delay after an underrun: absorbs the jitter of the next few frames. */
-const CUSHION_S = 0.06;
+/**
+ * Start delay after an underrun. One frame: the gateway sends each answer's first outputLeadMs (150 ms by
+ * default) at once and the rest that far ahead of time, so the real buffering is the server's lead.
+ */
+const CUSHION_S = 0.02;
 
 export class PcmPlayer {
   private playheadS = 0;

@@ -3,7 +3,7 @@
 // Pure (the caller passes the time), bounded (a handful of turns are ever open).
 
 export interface ClientTimings {
-  /** End of input → first answer audio received by this page. */
+  /** End of input → the first answer audio starts playing here (out of the jitter buffer / playback cushion). */
   ttfaMs?: number;
   firstTranscriptMs?: number;
   firstAnswerMs?: number;
