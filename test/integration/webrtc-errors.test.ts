@@ -2,7 +2,7 @@
 // the protocol's own errors on the data channel, and peers that never connect or vanish. None may take the
 // process down, and every call must end with its resources freed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RTCPeerConnection, MediaStreamTrack, useOPUS, type RTCDataChannel } from 'werift';
+import { RTCPeerConnection, MediaStreamTrack, RtpHeader, RtpPacket, useOPUS, type RTCDataChannel } from 'werift';
 import { VoiceClientError } from '../../client-sdk/src/errors.ts';
 import { connectWebRtc } from '../../client-sdk/src/transports/webrtc-node.ts';
 import { parseConnectionClose } from '../../client-sdk/src/transports/webrtc-wire.ts';
@@ -13,6 +13,7 @@ const TOKEN = 'a-token-of-sixteen-chars';
 
 interface Peer {
   pc: RTCPeerConnection;
+  track: MediaStreamTrack;
   channel: RTCDataChannel;
   offer: string;
   messages: Record<string, unknown>[];
@@ -22,7 +23,8 @@ interface Peer {
 /** A werift peer with an audio transceiver and the voxgate data channel, its offer ready (candidates gathered). */
 async function rawPeer(): Promise<Peer> {
   const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { audio: [useOPUS()], video: [] } });
-  pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendrecv' });
+  const track = new MediaStreamTrack({ kind: 'audio' });
+  pc.addTransceiver(track, { direction: 'sendrecv' });
   const channel = pc.createDataChannel('voxgate');
   const messages: Record<string, unknown>[] = [];
   const closeCode = new Promise<number | undefined>((resolve) => {
@@ -36,7 +38,7 @@ async function rawPeer(): Promise<Peer> {
   });
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((r) => setTimeout(r, 300)); // host candidates
-  return { pc, channel, offer: pc.localDescription!.sdp, messages, closeCode };
+  return { pc, track, channel, offer: pc.localDescription!.sdp, messages, closeCode };
 }
 
 async function post(url: string, body: string, type = 'application/sdp', headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
@@ -142,6 +144,28 @@ describe('webrtc endpoint failures (data channel, ICE)', () => {
     expect(started['output']).toMatchObject({ codec: 'opus', sampleRateHz: 16000 });
     const codes = peer.messages.filter((m) => m['type'] === 'error').map((m) => m['code']);
     expect(codes).toEqual(['BAD_REQUEST', 'HANDSHAKE_REQUIRED']);
+    peer.channel.send(JSON.stringify({ type: 'session.end' }));
+    expect(await peer.closeCode).toBe(1000);
+    await peer.pc.close();
+  });
+
+  it('answers RTP that is not Opus with CODEC_DECODE_FAILED, bounded, and keeps the call', async () => {
+    const peer = await rawPeer();
+    const r = await post(endpoints.webrtcUrl, JSON.stringify({ sdp: peer.offer, session: { mode: 'speech-to-text', vad: false } }), 'application/json');
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp: (JSON.parse(r.body) as { sdp: string }).sdp });
+    await waitFor(() => peer.messages.find((m) => m['type'] === 'session.started'));
+    // 30 packets of garbage in 300 ms: each fails to decode; the errors sent are capped per second.
+    for (let i = 0; i < 30; i++) {
+      const garbage = Buffer.from(Array.from({ length: 40 }, (_, j) => (j * 37 + i) & 0xff));
+      garbage[0] = 0xff; // TOC byte of a code-3 frame with an impossible frame count
+      peer.track.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: i, timestamp: i * 960 }), garbage));
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    await waitFor(() => peer.messages.find((m) => m['code'] === 'CODEC_DECODE_FAILED'));
+    await new Promise((res) => setTimeout(res, 200));
+    const errors = peer.messages.filter((m) => m['type'] === 'error');
+    expect(errors.every((e) => e['code'] === 'CODEC_DECODE_FAILED' && e['fatal'] === false)).toBe(true);
+    expect(errors.length).toBeLessThanOrEqual(10);
     peer.channel.send(JSON.stringify({ type: 'session.end' }));
     expect(await peer.closeCode).toBe(1000);
     await peer.pc.close();
