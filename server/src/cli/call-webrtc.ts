@@ -4,6 +4,7 @@ import { connectWebRtc, type NodeWebRtcOptions } from '../../../client-sdk/src/t
 import type { NodeVoiceClientOptions } from '../../../client-sdk/src/node/index.ts';
 import type { VoiceClient } from '../../../client-sdk/src/node/index.ts';
 import { WEBRTC_PATH } from '../../../client-sdk/src/transports/webrtc-wire.ts';
+import { UsageError } from './args.ts';
 
 export const DEFAULT_WEBRTC_URL = `http://127.0.0.1:8080${WEBRTC_PATH}`;
 
@@ -16,5 +17,6 @@ export function connectOverWebRtc(opts: NodeVoiceClientOptions, webrtc: NodeWebR
 /** The transport a `call` URL or flag names: ws(s):// is a WebSocket, http(s):// the WebRTC endpoint. */
 export function transportFor(url: string | undefined, flag: string | undefined): 'ws' | 'webrtc' {
   if (flag === 'webrtc' || flag === 'ws') return flag;
+  if (flag !== undefined) throw new UsageError(`--transport must be ws or webrtc, got "${flag}"`);
   return url !== undefined && /^https?:\/\//.test(url) ? 'webrtc' : 'ws';
 }
