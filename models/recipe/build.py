@@ -22,7 +22,7 @@ import torch  # noqa: E402
 from voxgate_recipe import dataset, sequences, vocab as V  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
-from voxgate_recipe.lm_model import LlamaLm, LmConfig, save_checkpoint  # noqa: E402
+from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.parity import write_parity  # noqa: E402
 from voxgate_recipe.plan import FULL, SMOKE, Plan  # noqa: E402
@@ -36,7 +36,11 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def build_lm(plan: Plan, data: dict, log) -> tuple[LlamaLm, list[dict]]:
+def build_lm(plan: Plan, data: dict, log, resume_after_stage3: str | None = None) -> tuple[LlamaLm, list[dict]]:
+    """Trains the three stages; with resume_after_stage3, loads that checkpoint instead of training stages 1-3.
+
+    The example lists are rebuilt either way, so the random draws (and stage 3b's data) are the same.
+    """
     rng = random.Random(plan.seed)
     unit_count = data["unit_count"]
     vocab = V.build_vocab(unit_count)
@@ -49,15 +53,27 @@ def build_lm(plan: Plan, data: dict, log) -> tuple[LlamaLm, list[dict]]:
     train_units = sorted({i["q_units"] for i in train_items} | {i["a_units"] for i in train_items})
     reports = []
     s1 = sequences.stage1([units[u] for u in train_units])
-    reports.append(train(model, s1, name="stage1-units", log=log, seed=plan.seed + 1, **plan.stage1))
+    if resume_after_stage3 is None:
+        reports.append(train(model, s1, name="stage1-units", log=log, seed=plan.seed + 1, **plan.stage1))
     s2 = sequences.stage2(train_items, units, rng)
-    reports.append(train(model, s2, name="stage2-cross-modal", log=log, seed=plan.seed + 2, **plan.stage2))
+    if resume_after_stage3 is None:
+        reports.append(train(model, s2, name="stage2-cross-modal", log=log, seed=plan.seed + 2, **plan.stage2))
     # Full fine-tuning in stage 3 (SpeechGPT uses LoRA to spare a 7B model's memory and keep its
     # text skills; at a few million parameters full fine-tuning is cheap), with stage-2 examples mixed
     # in so transcription and speaking are not forgotten.
     s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
     s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
-    reports.append(train(model, s3, name="stage3-chain-of-modality", log=log, seed=plan.seed + 3, **plan.stage3))
+    if resume_after_stage3 is None:
+        reports.append(train(model, s3, name="stage3-chain-of-modality", log=log, seed=plan.seed + 3, **plan.stage3))
+        save_checkpoint(model, os.path.join(os.path.dirname(data["_file"]), "lm-stage3.pt"))
+    else:
+        log(f"resuming after stage 3 from {resume_after_stage3}")
+        model = load_checkpoint(resume_after_stage3)
+        reports.append({"stage": "stage1-units", **plan.stage1, "resumed": True})
+        reports.append({"stage": "stage2-cross-modal", **plan.stage2, "resumed": True})
+        reports.append({"stage": "stage3-chain-of-modality", **plan.stage3, "resumed": True})
+    reports.append(train(model, s3, name="stage3b-chain-of-modality-text-weighted", log=log, seed=plan.seed + 4,
+                         **plan.stage3b))
     return model, reports
 
 
@@ -86,6 +102,8 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
     ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--resume-after-stage3", metavar="CHECKPOINT",
+                    help="load the LM saved after stage 3 (work/lm-stage3.pt) and run only what follows")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -104,6 +122,7 @@ def main() -> int:
         data = torch.load(data_file)
     else:
         data = dataset.build(plan.data, work, log)
+    data["_file"] = data_file
     timings["dataSeconds"] = time.time() - t0
     unit_count = data["unit_count"]
     extractor = UnitExtractor(UnitConfig(**data["unit_config"]))
@@ -111,7 +130,7 @@ def main() -> int:
     extractor.export_onnx(os.path.join(args.out, "units.onnx"))
 
     t0 = time.time()
-    lm, reports = build_lm(plan, data, log)
+    lm, reports = build_lm(plan, data, log, args.resume_after_stage3)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name)
     write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf")
@@ -122,6 +141,7 @@ def main() -> int:
     vcfg.net = NetConfig(unit_count=unit_count)
     vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=plan.seed, log=log, cfg=vcfg)
     export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
+    torch.save(vocoder.state_dict(), os.path.join(work, "vocoder.pt"))
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:

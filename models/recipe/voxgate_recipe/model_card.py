@@ -17,8 +17,12 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
         rows.append(f"| {skill} | {pct(figures['answerAccuracyPerSkill'][skill])} | {cells} |")
     sizes = figures["files"]
     total_mb = sum(sizes.values()) / 1e6
-    train = "\n".join(f"| {r['stage']} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | {r['seconds']:.0f} |"
-                      for r in figures["training"])
+    def train_row(r: dict) -> str:
+        if r.get("resumed"):
+            return f"| {r['stage']} | {r['steps']} | (trained in an earlier run of the same plan, resumed from its checkpoint) | | |"
+        return f"| {r['stage']} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | {r['seconds']:.0f} |"
+
+    train = "\n".join(train_row(r) for r in figures["training"])
     examples = "\n".join(f"| {e['skill']} | {e['question']} | {e['transcript']} | {e['answer']} | {e['expected']} |"
                          for e in figures["examples"][:8])
     t = figures["timings"]

@@ -14,6 +14,7 @@ class Plan:
     stage1: dict
     stage2: dict
     stage3: dict
+    stage3b: dict
     multi_turn_share: float = 0.15
     max_train_tokens: int = 720
     eval_per_skill: int = 30
@@ -27,6 +28,9 @@ FULL = Plan(
     stage1=dict(steps=150, lr=1.5e-3, tokens_per_batch=6000),
     stage2=dict(steps=450, lr=1.5e-3, tokens_per_batch=6000),
     stage3=dict(steps=750, lr=1e-3, tokens_per_batch=6000),
+    # A second chain-of-modality pass with the unit tokens' loss halved: after the first pass the
+    # answers' unit tokens dominate the loss while the text parts (transcript, answer) lag behind.
+    stage3b=dict(steps=650, lr=8e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
 )
 
 SMOKE = Plan(
@@ -36,6 +40,7 @@ SMOKE = Plan(
     stage1=dict(steps=10, lr=3e-3, tokens_per_batch=3000, warmup=2),
     stage2=dict(steps=15, lr=3e-3, tokens_per_batch=3000, warmup=2),
     stage3=dict(steps=20, lr=3e-3, tokens_per_batch=3000, warmup=2),
+    stage3b=dict(steps=10, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
     eval_per_skill=2,
     max_train_tokens=600,
 )

@@ -46,7 +46,8 @@ def collate(group: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
 
 
 def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tokens_per_batch: int,
-          seed: int, name: str, log=print, warmup: int = 50) -> dict:
+          seed: int, name: str, log=print, warmup: int = 50, unit_loss_weight: float = 1.0) -> dict:
+    """unit_loss_weight < 1 lets the text parts (transcript, answer) weigh more than the many unit tokens."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.05)
@@ -61,7 +62,10 @@ def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tok
             g["lr"] = lr * max(scale, 0.05)
         inputs, targets, _ = next(it)
         logits = model(inputs)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+        flat = targets.reshape(-1)
+        per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), flat, ignore_index=-100, reduction="none")
+        weight = torch.where(flat >= V.FIRST_UNIT_ID, unit_loss_weight, 1.0) * (flat != -100)
+        loss = (per_token * weight).sum() / weight.sum().clamp(min=1.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
