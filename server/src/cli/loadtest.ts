@@ -56,6 +56,7 @@ function planOf(o: LoadtestOptions, utterances: Utterance[]): LoadPlan {
     underrunToleranceMs: o.underrunToleranceMs,
     thinkMs: 500,
     seed: o.seed,
+    questionOrder: o.order,
     ...(o.metricsUrl === undefined ? {} : { metricsUrl: o.metricsUrl }),
   };
 }

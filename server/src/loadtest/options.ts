@@ -13,6 +13,7 @@ export const LOADTEST_FLAGS = {
   turns: { type: 'string' },
   utterances: { type: 'string' },
   only: { type: 'string' },
+  order: { type: 'string' },
   'barge-in-share': { type: 'string' },
   codec: { type: 'string' },
   json: { type: 'boolean' },
@@ -41,6 +42,7 @@ answer audio underran, else 1.
   --transport T             ws | webrtc | mixed (default ws; webrtc needs the SDK's Node WebRTC transport)
   --utterances DIR          questions: index.json + WAVs (default bench/utterances)
   --only IDS                comma-separated utterance ids or skills to use (default all)
+  --order O                 random (seeded, default) | cycle: every question in index order, spread over callers
   --barge-in-share X        share of callers that speak over answers, 0..1 (default 0.1)
   --codec C                 opus | pcm16, both ways (default opus)
   --json                    no progress bar; summary as one JSON object on the last stdout line
@@ -60,6 +62,7 @@ export interface LoadtestOptions {
   transport: TransportChoice;
   utterancesDir: string;
   only: string[] | undefined;
+  order: 'random' | 'cycle';
   bargeInShare: number;
   codec: 'opus' | 'pcm16';
   json: boolean;
@@ -92,6 +95,8 @@ export function parseLoadtestArgs(argv: readonly string[], env: NodeJS.ProcessEn
   if (durationS > MAX_DURATION_S) throw new UsageError(`--duration must be at most ${MAX_DURATION_S} s`);
   const turns = intFlag('turns', f.turns, 2, 1);
   if (turns > MAX_TURNS) throw new UsageError(`--turns must be at most ${MAX_TURNS}`);
+  const order = f.order ?? 'random';
+  if (order !== 'random' && order !== 'cycle') throw new UsageError('--order must be random or cycle');
   const only = f.only === undefined ? undefined : f.only.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return {
     url,
@@ -102,6 +107,7 @@ export function parseLoadtestArgs(argv: readonly string[], env: NodeJS.ProcessEn
     transport,
     utterancesDir: f.utterances ?? DEFAULT_UTTERANCES_DIR,
     only,
+    order,
     bargeInShare: share('barge-in-share', f['barge-in-share'], 0.1),
     codec,
     json: f.json === true,

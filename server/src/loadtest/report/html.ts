@@ -107,15 +107,24 @@ function errorTable(s: LoadSummary, r: LoadResult): string {
   return `<div class="card"><h2>Errors and refusals</h2><table><thead><tr><th>code</th><th class="n">count</th><th>example</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-const MAX_WRONG_ROWS = 25;
+const MAX_WRONG_ROWS = 12;
 
+/** Wrong answers grouped by question and what came back (the model is deterministic: repeats are the rule). */
 function wrongAnswers(r: LoadResult): string {
   const wrong = r.turns.filter((t) => t.outcome === 'done' && !t.bargedIn && !(t.transcriptOk && t.answerOk));
   if (wrong.length === 0) return '';
-  const rows = wrong.slice(0, MAX_WRONG_ROWS).map((t) => {
+  const groups = new Map<string, { t: (typeof wrong)[number]; n: number }>();
+  for (const t of wrong) {
+    const key = JSON.stringify([t.utteranceId, t.transcript, t.answer]);
+    const g = groups.get(key);
+    if (g) g.n++;
+    else groups.set(key, { t, n: 1 });
+  }
+  const sorted = [...groups.values()].sort((a, b) => b.n - a.n || a.t.utteranceId.localeCompare(b.t.utteranceId));
+  const rows = sorted.slice(0, MAX_WRONG_ROWS).map(({ t, n }) => {
     const cell = (ok: boolean, got: string) => `<td class="${ok ? '' : 'got'}">${esc(got || '(nothing)')}</td>`;
-    return `<tr><td class="mono">${esc(t.utteranceId)}</td>${cell(t.transcriptOk, t.transcript)}${cell(t.answerOk, t.answer)}<td>${esc(t.expectedAnswer)}</td></tr>`;
+    return `<tr><td class="mono">${esc(t.utteranceId)}</td><td class="n">${n}</td>${cell(t.transcriptOk, t.transcript)}${cell(t.answerOk, t.answer)}<td>${esc(t.expectedAnswer)}</td></tr>`;
   });
-  const more = wrong.length > MAX_WRONG_ROWS ? `<p class="note">and ${wrong.length - MAX_WRONG_ROWS} more in loadtest.json</p>` : '';
-  return `<div class="card"><h2>Wrong answers (${wrong.length})</h2><p class="note">What the model heard and answered; amber where it differs from the expected transcript or answer.</p><table><thead><tr><th>question</th><th>heard</th><th>answered</th><th>expected answer</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}</div>`;
+  const more = sorted.length > MAX_WRONG_ROWS ? `<p class="note">and ${sorted.length - MAX_WRONG_ROWS} more in loadtest.json</p>` : '';
+  return `<div class="card"><h2>Wrong answers (${wrong.length} turns)</h2><p class="note">What the model heard and answered, amber where it differs from the expected transcript or answer; identical outcomes counted together.</p><table><thead><tr><th>question</th><th class="n">×</th><th>heard</th><th>answered</th><th>expected answer</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}</div>`;
 }

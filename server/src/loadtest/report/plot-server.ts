@@ -1,7 +1,7 @@
 // The gateway process over the run: CPU (all its threads, 100 % = one core) and event-loop delay p99 (right
 // axis): is the machine saturated, and is the loop that paces every caller's audio being held up?
 import type { ServerSample } from '../records.ts';
-import { COLORS, DEFAULT_FRAME, emptyPlot, linear, niceMax, path, svgOpen, ticks, xAxis, yAxisLeft, yAxisRight } from './svg.ts';
+import { COLORS, DEFAULT_FRAME, emptyPlot, legend, linear, niceMax, path, svgOpen, ticks, xAxis, yAxisLeft, yAxisRight } from './svg.ts';
 
 export function serverSvg(samples: readonly ServerSample[], endMs: number, cores: number, problem: string | null): string {
   const f = DEFAULT_FRAME;
@@ -20,10 +20,10 @@ export function serverSvg(samples: readonly ServerSample[], endMs: number, cores
   const lagLine = `<path d="${path(samples.map((s) => [x(s.atMs / 1000), l(s.eventLoopP99Ms)]))}" fill="none" stroke="${COLORS.warn}" stroke-width="1.5" stroke-dasharray="5 3"/>`;
   const capY = y(100 * cores).toFixed(1);
   const cap = `<line x1="${f.left}" x2="${f.width - f.right}" y1="${capY}" y2="${capY}" stroke="${COLORS.ink}" stroke-opacity="0.5" stroke-dasharray="2 3"/><text x="${f.left + 4}" y="${capY}" dy="-4" fill="${COLORS.muted}">${cores} core${cores === 1 ? '' : 's'} = ${100 * cores}%</text>`;
-  const legend =
-    `<g transform="translate(${f.width - f.right - 230} ${f.top + 4})"><rect width="230" height="18" fill="white" fill-opacity="0.85"/>` +
-    `<line x1="2" x2="20" y1="9" y2="9" stroke="${COLORS.accent}" stroke-width="2"/><text x="25" y="9" dy="0.32em" fill="${COLORS.ink}">CPU %</text>` +
-    `<line x1="80" x2="98" y1="9" y2="9" stroke="${COLORS.warn}" stroke-width="2" stroke-dasharray="5 3"/><text x="103" y="9" dy="0.32em" fill="${COLORS.ink}">event-loop delay p99</text></g>`;
+  const key = legend(f, [
+    { swatch: `<line x1="1" x2="17" y1="6" y2="6" stroke="${COLORS.accent}" stroke-width="2"/>`, label: 'CPU %' },
+    { swatch: `<line x1="1" x2="17" y1="6" y2="6" stroke="${COLORS.warn}" stroke-width="2" stroke-dasharray="5 3"/>`, label: 'event-loop delay p99' },
+  ]);
   return (
     svgOpen(f, 'server CPU and event-loop delay over time') +
     yAxisLeft(f, y, ticks(0, cpuTop, 5), 'gateway CPU (% of one core)', COLORS.accent) +
@@ -33,7 +33,7 @@ export function serverSvg(samples: readonly ServerSample[], endMs: number, cores
     cpuLine +
     lagLine +
     cap +
-    legend +
+    key +
     '</svg>'
   );
 }

@@ -22,12 +22,17 @@ export function ttfaHistogramSvg(ttfaMs: readonly number[], targetMs: number): s
     { label: 'p95', v: percentile(ttfaMs, 95), color: COLORS.ink },
     { label: 'p99', v: percentile(ttfaMs, 99), color: COLORS.ink },
   ];
+  // Labels stacked in rows under the top edge (target first), flipped left of their line near the right edge.
+  const label = (px: number, row: number, text: string, color: string, weight = '600') => {
+    const flip = px > f.left + (f.width - f.left - f.right) * 0.78;
+    return `<text x="${px.toFixed(1)}" y="${f.top + 10 + row * 13}" dx="${flip ? -4 : 4}" text-anchor="${flip ? 'end' : 'start'}" fill="${color}" font-weight="${weight}" paint-order="stroke" stroke="white" stroke-width="3">${text}</text>`;
+  };
   const lines = marks.map((m, i) => {
-    const px = x(m.v).toFixed(1);
-    return `<line x1="${px}" x2="${px}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${m.color}" stroke-width="1.2" stroke-dasharray="${i === 0 ? '' : '4 3'}"/><text x="${px}" y="${f.top + 10 + i * 12}" dx="4" fill="${m.color}" font-weight="600">${m.label} ${Math.round(m.v)} ms</text>`;
+    const px = x(m.v);
+    return `<line x1="${px.toFixed(1)}" x2="${px.toFixed(1)}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${m.color}" stroke-width="1.2" stroke-dasharray="${i === 0 ? '' : '4 3'}"/>${label(px, i + 1, `${m.label} ${Math.round(m.v)} ms`, m.color)}`;
   });
-  const tx = x(targetMs).toFixed(1);
-  const target = `<line x1="${tx}" x2="${tx}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${COLORS.bad}" stroke-width="1.5"/><text x="${tx}" y="${f.height - f.bottom - 6}" dx="-4" text-anchor="end" fill="${COLORS.bad}">target ${targetMs} ms</text>`;
+  const tx = x(targetMs);
+  const target = `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="${COLORS.bad}" stroke-width="1.5"/>${label(tx, 0, `target ${targetMs} ms`, COLORS.bad, '500')}`;
   return (
     svgOpen(f, 'TTFA histogram') +
     yAxisLeft(f, y, ticks(0, yTop, 4), 'turns') +

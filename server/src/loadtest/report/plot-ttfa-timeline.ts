@@ -1,7 +1,7 @@
 // TTFA over the run, one dot per turn (green: right answer, amber: wrong, red: failed), against the number of
 // callers in a call (shaded steps, right axis): does waiting grow with load?
 import type { ActivitySample, TurnRecord } from '../records.ts';
-import { COLORS, DEFAULT_FRAME, emptyPlot, esc, linear, niceMax, path, svgOpen, ticks, xAxis, yAxisLeft, yAxisRight } from './svg.ts';
+import { COLORS, DEFAULT_FRAME, emptyPlot, esc, legend, linear, niceMax, path, svgOpen, ticks, xAxis, yAxisLeft, yAxisRight } from './svg.ts';
 
 export function ttfaTimelineSvg(turns: readonly TurnRecord[], activity: readonly ActivitySample[], targetMs: number): string {
   const f = DEFAULT_FRAME;
@@ -37,12 +37,12 @@ export function ttfaTimelineSvg(turns: readonly TurnRecord[], activity: readonly
   });
   const ty = y(targetMs).toFixed(1);
   const target = `<line x1="${f.left}" x2="${f.width - f.right}" y1="${ty}" y2="${ty}" stroke="${COLORS.bad}" stroke-dasharray="5 4"/><text x="${f.left + 4}" y="${ty}" dy="-4" fill="${COLORS.bad}">target ${targetMs} ms</text>`;
-  const legend =
-    `<g transform="translate(${f.width - f.right - 250} ${f.top + 4})"><rect width="250" height="18" fill="white" fill-opacity="0.85"/>` +
-    `<circle cx="8" cy="9" r="3.5" fill="${COLORS.good}"/><text x="15" y="9" dy="0.32em" fill="${COLORS.ink}">right</text>` +
-    `<circle cx="58" cy="9" r="3.5" fill="${COLORS.warn}"/><text x="65" y="9" dy="0.32em" fill="${COLORS.ink}">wrong</text>` +
-    `<text x="110" y="9" dy="0.32em" fill="${COLORS.bad}" font-weight="700">×</text><text x="120" y="9" dy="0.32em" fill="${COLORS.ink}">failed</text>` +
-    `<rect x="162" y="4" width="12" height="10" fill="${COLORS.area}" stroke="${COLORS.areaLine}"/><text x="179" y="9" dy="0.32em" fill="${COLORS.ink}">callers</text></g>`;
+  const key = legend(f, [
+    { swatch: `<circle cx="9" cy="6" r="3.5" fill="${COLORS.good}"/>`, label: 'right' },
+    { swatch: `<circle cx="9" cy="6" r="3.5" fill="${COLORS.warn}"/>`, label: 'wrong' },
+    { swatch: `<path d="M5,2l8,8m0,-8l-8,8" stroke="${COLORS.bad}" stroke-width="1.8"/>`, label: 'failed (no audio)' },
+    { swatch: `<rect x="2" y="1" width="14" height="10" fill="${COLORS.area}" stroke="${COLORS.areaLine}"/>`, label: 'callers in a call' },
+  ]);
   return (
     svgOpen(f, 'TTFA over time against active callers') +
     area +
@@ -51,7 +51,7 @@ export function ttfaTimelineSvg(turns: readonly TurnRecord[], activity: readonly
     xAxis(f, x, ticks(0, endS, 8), 'time since the start of the run (s)') +
     target +
     dots.join('') +
-    legend +
+    key +
     '</svg>'
   );
 }

@@ -23,7 +23,20 @@ export interface Frame {
   bottom: number;
 }
 
-export const DEFAULT_FRAME: Frame = { width: 760, height: 270, left: 58, right: 58, top: 18, bottom: 42 };
+/** The top margin holds the legend, so nothing drawn in the plot hides under it. */
+export const DEFAULT_FRAME: Frame = { width: 760, height: 280, left: 58, right: 58, top: 30, bottom: 42 };
+
+/** A one-line legend right-aligned in the top margin; each item a swatch (SVG at 0..18 × 0..12) and a label. */
+export function legend(f: Frame, items: { swatch: string; label: string }[]): string {
+  const widths = items.map((i) => 38 + i.label.length * 6.4);
+  let x = f.width - f.right - widths.reduce((a, b) => a + b, 0);
+  const parts = items.map((item, k) => {
+    const g = `<g transform="translate(${x.toFixed(1)} 6)">${item.swatch}<text x="23" y="6" dy="0.32em" fill="${COLORS.ink}">${esc(item.label)}</text></g>`;
+    x += widths[k] ?? 0;
+    return g;
+  });
+  return parts.join('');
+}
 
 export type Scale = (v: number) => number;
 
