@@ -27,6 +27,9 @@ export interface BatchingFigures {
   /** Share of wall time the JS thread was busy while N loops ran (1 = the thread, not the CPU core, is the limit). */
   loopsNEventLoopUtilization: number;
   lockstepNEventLoopUtilization: number;
+  /** Tokens per llama.cpp decode call while N sequences generated: N means every step was one full batch. */
+  loopsNMeanBatchTokens: number;
+  lockstepNMeanBatchTokens: number;
   /** Per-token cost of a 1-sequence prefill (batched by nature): the floor batching could approach. */
   prefillUsPerToken: number;
   sameTokens: boolean;
@@ -39,7 +42,39 @@ interface Run {
   tokens: number[][];
   wallMs: number;
   elu: number;
+  /** Tokens in each llama.cpp batch decoded during the run. */
+  batches: number[];
 }
+
+/** Counts the tokens of every batch the context decodes: wraps node-llama-cpp's native context in a proxy that
+ *  sees its initBatch(size) calls (native methods are bound to the real object, so they run unchanged). */
+function watchBatches(model: EngineModel): { take(): number[] } {
+  const holder = (model.lm as unknown as { context: { _ctx: object } }).context;
+  const native = holder._ctx as Record<string, unknown>;
+  let sizes: number[] = [];
+  holder._ctx = new Proxy(native, {
+    get(target, key) {
+      const value = target[key as string];
+      if (typeof value !== 'function') return value;
+      if (key === 'initBatch') {
+        return (size: number) => {
+          sizes.push(size);
+          return (value as (n: number) => unknown).call(target, size);
+        };
+      }
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return {
+    take() {
+      const out = sizes;
+      sizes = [];
+      return out;
+    },
+  };
+}
+
+let batchWatch: { take(): number[] } | undefined;
 
 /** Acquires `n` sequences, each with the prompt prefilled but its last token, so timing covers generation only. */
 async function prepared(model: EngineModel, n: number): Promise<{ seqs: LmSequence[]; last: number }> {
@@ -52,11 +87,12 @@ async function prepared(model: EngineModel, n: number): Promise<{ seqs: LmSequen
 }
 
 async function timed(fn: () => Promise<number[][]>): Promise<Run> {
+  batchWatch?.take();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const tokens = await fn();
   const wallMs = performance.now() - t0;
-  return { tokens, wallMs, elu: performance.eventLoopUtilization(elu0).utilization };
+  return { tokens, wallMs, elu: performance.eventLoopUtilization(elu0).utilization, batches: batchWatch?.take() ?? [] };
 }
 
 async function loops(model: EngineModel, n: number, maxTokens: number): Promise<Run> {
@@ -121,6 +157,7 @@ const count = (r: Run) => r.tokens.reduce((n, t) => n + t.length, 0);
 const rate = (r: Run) => (count(r) * 1000) / r.wallMs;
 const best = (runs: Run[]) => runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
 const r2 = (x: number) => Math.round(x * 100) / 100;
+const meanBatch = (r: Run) => r2(r.batches.reduce((a, b) => a + b, 0) / Math.max(1, r.batches.length));
 
 /** Loads the model with room for `sequences`, measures each way (best of `rounds`), closes it. */
 export async function measureBatching(opts: { modelDir?: string; sequences?: number; tokens?: number; rounds?: number } = {}): Promise<BatchingFigures> {
@@ -128,6 +165,7 @@ export async function measureBatching(opts: { modelDir?: string; sequences?: num
   const maxTokens = opts.tokens ?? 96;
   const rounds = opts.rounds ?? 2;
   const model = await EngineModel.load(opts.modelDir ?? DEFAULT_MODEL_DIR, { sequences: n, vad: 'off' });
+  batchWatch = watchBatches(model);
   try {
     await loops(model, 1, 8); // warm-up: thread start, allocations
     const runs = { loops1: [] as Run[], loopsN: [] as Run[], lock1: [] as Run[], lockN: [] as Run[] };
@@ -151,6 +189,8 @@ export async function measureBatching(opts: { modelDir?: string; sequences?: num
       lockstepOverBatch1: r2(rate(kN) / rate(l1)),
       loopsNEventLoopUtilization: r2(lN.elu),
       lockstepNEventLoopUtilization: r2(kN.elu),
+      loopsNMeanBatchTokens: meanBatch(lN),
+      lockstepNMeanBatchTokens: meanBatch(kN),
       prefillUsPerToken: Math.round(await prefillCost(model)),
       sameTokens,
     };
@@ -169,8 +209,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   process.stderr.write(
     `${f.sequences} sequences × ${f.tokensPerSequence} tokens (greedy, same prompt)\n` +
-      `  evaluate() loops : 1 seq ${f.loops1TokensPerS} tok/s, ${f.sequences} seqs ${f.loopsNTokensPerS} tok/s  → ${f.batch16OverBatch1}×  (JS thread busy ${Math.round(f.loopsNEventLoopUtilization * 100)} %)\n` +
-      `  lockstep         : 1 seq ${f.lockstep1TokensPerS} tok/s, ${f.sequences} seqs ${f.lockstepNTokensPerS} tok/s  → ${f.lockstepOverBatch1}× over 1 loop  (JS thread busy ${Math.round(f.lockstepNEventLoopUtilization * 100)} %)\n` +
+      `  evaluate() loops : 1 seq ${f.loops1TokensPerS} tok/s, ${f.sequences} seqs ${f.loopsNTokensPerS} tok/s  → ${f.batch16OverBatch1}×  (JS thread busy ${Math.round(f.loopsNEventLoopUtilization * 100)} %, ${f.loopsNMeanBatchTokens} tokens per decode)\n` +
+      `  lockstep         : 1 seq ${f.lockstep1TokensPerS} tok/s, ${f.sequences} seqs ${f.lockstepNTokensPerS} tok/s  → ${f.lockstepOverBatch1}× over 1 loop  (JS thread busy ${Math.round(f.lockstepNEventLoopUtilization * 100)} %, ${f.lockstepNMeanBatchTokens} tokens per decode)\n` +
       `  prefill          : ${f.prefillUsPerToken} µs/token   same tokens in every mode: ${f.sameTokens}\n`,
   );
   process.stdout.write(`${JSON.stringify(f)}\n`);

@@ -124,7 +124,7 @@ try {
     (r) =>
       say(
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
-          `(engine p95 ${r.engineTtfaP95Ms}, outside engine p95 ${r.outsideEngineP95Ms}, prefill tail p95 ${r.prefillTailP95Ms}), ` +
+          `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
           `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (stalls ${r.summary.stalls}, max gap ${r.summary.maxGapMs} ms), ` +
           `errors ${r.summary.errors}, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
@@ -163,6 +163,7 @@ const summaryJson = {
     engineTtfaP95Ms: s.engineTtfaP95Ms,
     outsideEngineP95Ms: s.outsideEngineP95Ms,
     prefillTailP95Ms: s.prefillTailP95Ms,
+    firstAnswerP95Ms: s.firstAnswerP95Ms,
     turns: s.summary.turns,
     correct: s.summary.correct,
     judged: s.summary.judged,
