@@ -11,7 +11,7 @@ import { OUTPUT_DIR, startBrowserTestServer, type BrowserTestServer } from '../h
 import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
 
 const QUESTION_WAV = 'web/samples/two-plus-three.wav';
-const ROUNDS = 3;
+const ROUNDS = 5;
 const FRAME_SAMPLES = 320;
 
 interface Measure {
