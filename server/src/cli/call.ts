@@ -2,9 +2,11 @@
 // 20 ms frames (or sends a text), collects the answer, saves its audio, and prints one JSON object with --json.
 import { connect, readWav, writeWav, MODES, VOICE_PATH, type AudioReceived, type Mode, type TurnTimings, type VoiceClient } from '../../../client-sdk/src/node/index.ts';
 import { intFlag, parseFlags, UsageError } from './args.ts';
+import { connectOverWebRtc, transportFor } from './call-webrtc.ts';
 
 const FLAGS = {
   url: { type: 'string' },
+  transport: { type: 'string' },
   wav: { type: 'string' },
   text: { type: 'string' },
   mode: { type: 'string' },
@@ -21,6 +23,7 @@ const FLAGS = {
 const HELP = `usage: voxgate call (--wav FILE | --text TEXT) [flags]
 
   --url URL          gateway (default ws://127.0.0.1:8080${VOICE_PATH})
+  --transport T      ws | webrtc (default: ws for ws:// URLs, webrtc for http:// URLs)
   --wav FILE         16-bit PCM WAV, any rate (resampled to 16 kHz), streamed at real time in 20 ms frames
   --text TEXT        a text turn instead
   --mode MODE        ${MODES.join(' | ')} (default speech-to-speech with --wav, text-to-speech with --text)
@@ -75,7 +78,8 @@ export async function runCall(argv: string[]): Promise<number> {
   const token = f.token ?? process.env['VOXGATE_AUTH_TOKEN'];
   const speech = f.wav !== undefined ? (await readWav(f.wav, INPUT_RATE_HZ)).pcm : undefined;
 
-  const client = await connect({
+  const open = transportFor(f.url, f.transport) === 'webrtc' ? connectOverWebRtc : connect;
+  const client = await open({
     url: f.url ?? `ws://127.0.0.1:8080${VOICE_PATH}`,
     ...(token ? { token } : {}),
     mode,

@@ -3,6 +3,7 @@ import { ConfigError, CONFIG_SCHEMA, configHelp, loadConfig, type Config } from 
 import type { Engine } from '../engine/types.ts';
 import { createLogger } from '../gateway/log.ts';
 import { startServer } from '../http/server.ts';
+import { attachBrowserEndpoints } from '../http/webrtc-attach.ts';
 import { parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 type EngineFactory = (opts: { modelDir: string; maxSessions: number }) => Promise<Engine>;
@@ -54,7 +55,15 @@ export async function runServe(argv: string[]): Promise<number> {
   engine.catch(() => {}); // reported below, after the server is up
 
   const server = await startServer({ config, engine, log });
-  log.info('listening', { url: server.voiceUrl, health: `${server.httpUrl}/healthz`, modelDir: config.modelDir, maxSessions: config.maxSessions });
+  const browser = attachBrowserEndpoints(server, { log });
+  log.info('listening', {
+    url: server.voiceUrl,
+    webrtc: browser.webrtcUrl,
+    page: browser.pageUrl,
+    health: `${server.httpUrl}/healthz`,
+    modelDir: config.modelDir,
+    maxSessions: config.maxSessions,
+  });
 
   let shuttingDown = false;
   const stopped = new Promise<number>((resolve) => {
