@@ -29,17 +29,25 @@ from voxgate_recipe.plan import FULL, SMOKE, Plan  # noqa: E402
 from voxgate_recipe.train_lm import train  # noqa: E402
 from voxgate_recipe.units import HOP_SAMPLES, LEFT_CONTEXT_SAMPLES, UnitExtractor, UnitConfig  # noqa: E402
 from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
-from voxgate_recipe.vocoder_model import NetConfig  # noqa: E402
+from voxgate_recipe.vocoder_model import NetConfig, UnitVocoder  # noqa: E402
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def build_lm(plan: Plan, data: dict, log, resume_after_stage3: str | None = None) -> tuple[LlamaLm, list[dict]]:
-    """Trains the three stages; with resume_after_stage3, loads that checkpoint instead of training stages 1-3.
+STAGES = ["stage1-units", "stage2-cross-modal", "stage3-chain-of-modality",
+          "stage3b-chain-of-modality-text-weighted", "stage3c-chain-of-modality-text-weighted"]
 
-    The example lists are rebuilt either way, so the random draws (and stage 3b's data) are the same.
+
+def checkpoint_after(work: str, stage: str) -> str:
+    return os.path.join(work, f"lm-after-{stage}.pt")
+
+
+def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None) -> tuple[LlamaLm, list[dict]]:
+    """Trains the stages in order, saving a checkpoint after each; resume_after skips up to that stage.
+
+    The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
     """
     rng = random.Random(plan.seed)
     unit_count = data["unit_count"]
@@ -51,29 +59,27 @@ def build_lm(plan: Plan, data: dict, log, resume_after_stage3: str | None = None
     train_items = [i for i in data["items"] if not i["dev"]]
     units = data["units"]
     train_units = sorted({i["q_units"] for i in train_items} | {i["a_units"] for i in train_items})
-    reports = []
     s1 = sequences.stage1([units[u] for u in train_units])
-    if resume_after_stage3 is None:
-        reports.append(train(model, s1, name="stage1-units", log=log, seed=plan.seed + 1, **plan.stage1))
     s2 = sequences.stage2(train_items, units, rng)
-    if resume_after_stage3 is None:
-        reports.append(train(model, s2, name="stage2-cross-modal", log=log, seed=plan.seed + 2, **plan.stage2))
     # Full fine-tuning in stage 3 (SpeechGPT uses LoRA to spare a 7B model's memory and keep its
     # text skills; at a few million parameters full fine-tuning is cheap), with stage-2 examples mixed
-    # in so transcription and speaking are not forgotten.
+    # in so transcription and speaking are not forgotten. Passes b and c weigh the text parts more.
     s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
     s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
-    if resume_after_stage3 is None:
-        reports.append(train(model, s3, name="stage3-chain-of-modality", log=log, seed=plan.seed + 3, **plan.stage3))
-        save_checkpoint(model, os.path.join(os.path.dirname(data["_file"]), "lm-stage3.pt"))
-    else:
-        log(f"resuming after stage 3 from {resume_after_stage3}")
-        model = load_checkpoint(resume_after_stage3)
-        reports.append({"stage": "stage1-units", **plan.stage1, "resumed": True})
-        reports.append({"stage": "stage2-cross-modal", **plan.stage2, "resumed": True})
-        reports.append({"stage": "stage3-chain-of-modality", **plan.stage3, "resumed": True})
-    reports.append(train(model, s3, name="stage3b-chain-of-modality-text-weighted", log=log, seed=plan.seed + 4,
-                         **plan.stage3b))
+    examples = dict(zip(STAGES, [s1, s2, s3, s3, s3]))
+    settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c]))
+    skip = STAGES.index(resume_after) if resume_after else -1
+    if resume_after:
+        path = checkpoint_after(work, resume_after)
+        log(f"resuming after {resume_after} from {path}")
+        model = load_checkpoint(path)
+    reports = []
+    for k, stage in enumerate(STAGES):
+        if k <= skip:
+            reports.append({"stage": stage, **settings[stage], "resumed": True})
+            continue
+        reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, **settings[stage]))
+        save_checkpoint(model, checkpoint_after(work, stage))
     return model, reports
 
 
@@ -102,8 +108,9 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
     ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--resume-after-stage3", metavar="CHECKPOINT",
-                    help="load the LM saved after stage 3 (work/lm-stage3.pt) and run only what follows")
+    ap.add_argument("--resume-after", choices=STAGES,
+                    help="load the LM checkpoint an earlier run saved after this stage and train only what follows")
+    ap.add_argument("--reuse-vocoder", action="store_true", help="load work/vocoder.pt from an earlier run")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -122,7 +129,6 @@ def main() -> int:
         data = torch.load(data_file)
     else:
         data = dataset.build(plan.data, work, log)
-    data["_file"] = data_file
     timings["dataSeconds"] = time.time() - t0
     unit_count = data["unit_count"]
     extractor = UnitExtractor(UnitConfig(**data["unit_config"]))
@@ -130,7 +136,7 @@ def main() -> int:
     extractor.export_onnx(os.path.join(args.out, "units.onnx"))
 
     t0 = time.time()
-    lm, reports = build_lm(plan, data, log, args.resume_after_stage3)
+    lm, reports = build_lm(plan, data, work, log, args.resume_after)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name)
     write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf")
@@ -139,9 +145,16 @@ def main() -> int:
     t0 = time.time()
     vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
     vcfg.net = NetConfig(unit_count=unit_count)
-    vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=plan.seed, log=log, cfg=vcfg)
+    vocoder_file = os.path.join(work, "vocoder.pt")
+    if args.reuse_vocoder and os.path.exists(vocoder_file):
+        log(f"reusing {vocoder_file}")
+        vocoder = UnitVocoder(vcfg.net)
+        vocoder.load_state_dict(torch.load(vocoder_file))
+        vocoder.eval()
+    else:
+        vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=plan.seed, log=log, cfg=vcfg)
     export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
-    torch.save(vocoder.state_dict(), os.path.join(work, "vocoder.pt"))
+    torch.save(vocoder.state_dict(), vocoder_file)
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:

@@ -15,6 +15,7 @@ class Plan:
     stage2: dict
     stage3: dict
     stage3b: dict
+    stage3c: dict
     multi_turn_share: float = 0.15
     max_train_tokens: int = 720
     eval_per_skill: int = 30
@@ -31,6 +32,7 @@ FULL = Plan(
     # A second chain-of-modality pass with the unit tokens' loss halved: after the first pass the
     # answers' unit tokens dominate the loss while the text parts (transcript, answer) lag behind.
     stage3b=dict(steps=650, lr=8e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
+    stage3c=dict(steps=550, lr=6e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
 )
 
 SMOKE = Plan(
@@ -41,6 +43,7 @@ SMOKE = Plan(
     stage2=dict(steps=15, lr=3e-3, tokens_per_batch=3000, warmup=2),
     stage3=dict(steps=20, lr=3e-3, tokens_per_batch=3000, warmup=2),
     stage3b=dict(steps=10, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
+    stage3c=dict(steps=5, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
     eval_per_skill=2,
     max_train_tokens=600,
 )
