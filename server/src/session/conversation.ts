@@ -7,6 +7,9 @@ import { GatewayError } from '../errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { TokenSequence } from './token-sequence.ts';
 
+/** Room kept, besides the answer's, for the next turn's prompt (≈ 3.5 s of speech units). */
+const NEXT_PROMPT_ALLOWANCE_TOKENS = 128;
+
 export interface ConversationOptions {
   /** Token that ends an answer; it is evaluated before the next turn's prompt, as in training. */
   endOfAnswerId: number;
@@ -144,6 +147,7 @@ export class Conversation {
           end.error ??= err;
         }
       }
+      this.makeRoomSoon();
       return end;
     });
   }
@@ -208,6 +212,17 @@ export class Conversation {
     if (p.turnStart) this.turns.push({ id: p.turnStart.id, start: this.seq.tokenCount + this.carry.length + p.turnStart.offset });
     this.carry = [];
     return all;
+  }
+
+  /**
+   * Frees room for the next turn right after an answer, while the caller listens. Erasing the oldest turn
+   * starts at position 0, where node-llama-cpp re-evaluates what remains (no cache shift from there): that cost
+   * belongs here, not between the caller's next question and its answer.
+   */
+  private makeRoomSoon(): void {
+    const need = this.carry.length + NEXT_PROMPT_ALLOWANCE_TOKENS;
+    if (this.closed || this.seq.tokenCount + need + this.opts.answerReserveTokens <= this.seq.capacityTokens) return;
+    this.exclusive(() => this.makeRoom(need, this.opts.answerReserveTokens)).catch(() => undefined);
   }
 
   /** Erases the oldest settled turns until `need` tokens fit with `reserve` to spare (or no such turn is left). */
