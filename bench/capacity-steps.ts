@@ -1,6 +1,8 @@
-// The capacity search: run the load at growing caller counts; a step holds when p95 TTFA is within the target,
-// no answer audio underran, every answer was right and nothing failed. The capacity is the largest step that
-// held before the first that did not. Steps that would overrun the time budget are not started.
+// The capacity search: run the load at growing caller counts. A step holds when p95 TTFA is within the target,
+// no answer audio underran, every answer was right and nothing failed; it holds on latency when all but the
+// underrun condition are met. The search goes on while steps hold on latency: the capacity is the largest step
+// before the first that did not hold, the latency-bound capacity the largest before the first that did not hold
+// on latency. Steps that would overrun the time budget are not started.
 import { percentile, round1 } from '../server/src/loadtest/stats.ts';
 import type { LoadResult } from '../server/src/loadtest/run.ts';
 import type { LoadSummary } from '../server/src/loadtest/summary.ts';
@@ -8,6 +10,8 @@ import type { LoadSummary } from '../server/src/loadtest/summary.ts';
 export interface StepResult {
   callers: number;
   pass: boolean;
+  /** p95 TTFA, answers and errors hold; underruns aside. */
+  holdsLatency: boolean;
   /** Why the step did not hold (empty when it did). */
   why: string[];
   summary: LoadSummary;
@@ -24,16 +28,18 @@ export interface StepResult {
 export function judgeStep(callers: number, result: LoadResult, summary: LoadSummary, targetTtfaMs: number): StepResult {
   const why: string[] = [];
   if (!(summary.p95TtfaMs <= targetTtfaMs)) why.push(`p95 TTFA ${summary.p95TtfaMs} ms > ${targetTtfaMs} ms`);
-  if (summary.underruns > 0) why.push(`${summary.underruns} underruns`);
   if (summary.correct < summary.judged) why.push(`${summary.judged - summary.correct} of ${summary.judged} answers wrong`);
   if (summary.errors > 0) why.push(`${summary.errors} errors (${Object.entries(summary.errorsByCode).map(([c, n]) => `${c} ×${n}`).join(', ')})`);
   if (summary.judged === 0) why.push('no answered turn');
+  const holdsLatency = why.length === 0;
+  if (summary.underruns > 0) why.push(`${summary.underruns} underruns (${summary.stalls} audible stalls, max gap ${summary.maxGapMs} ms)`);
   const server = result.turns.flatMap((t) => (t.server === null ? [] : [t.server]));
   const outside = result.turns.flatMap((t) => (t.ttfaMs === null || t.server?.ttfaMs === undefined ? [] : [t.ttfaMs - t.server.ttfaMs]));
   const p95 = (xs: (number | undefined)[]) => round1(percentile(xs.filter((x): x is number => x !== undefined), 95));
   return {
     callers,
     pass: why.length === 0,
+    holdsLatency,
     why,
     summary,
     engineTtfaP95Ms: p95(server.map((t) => t.ttfaMs)),
@@ -50,17 +56,30 @@ export interface SearchBudget {
   stepMs: number;
 }
 
-/** Steps up until one fails (or time runs out); capacity = the last step that held, 0 if the first failed. */
-export async function searchCapacity(steps: readonly number[], run: (callers: number) => Promise<StepResult>, budget: SearchBudget, onStep?: (s: StepResult) => void): Promise<{ capacity: number; steps: StepResult[]; stoppedBy: 'failure' | 'budget' | 'steps' }> {
+export interface SearchResult {
+  /** All conditions, underruns included. */
+  capacity: number;
+  /** Underruns aside. */
+  latencyCapacity: number;
+  steps: StepResult[];
+  stoppedBy: 'failure' | 'budget' | 'steps';
+}
+
+/** Steps up while they hold on latency (or until time runs out); capacities are 0 when the first step fails. */
+export async function searchCapacity(steps: readonly number[], run: (callers: number) => Promise<StepResult>, budget: SearchBudget, onStep?: (s: StepResult) => void): Promise<SearchResult> {
   const done: StepResult[] = [];
   let capacity = 0;
+  let strictHolding = true;
+  let latencyCapacity = 0;
   for (const callers of steps) {
-    if (performance.now() + budget.stepMs > budget.deadlineMs) return { capacity, steps: done, stoppedBy: 'budget' };
+    if (performance.now() + budget.stepMs > budget.deadlineMs) return { capacity, latencyCapacity, steps: done, stoppedBy: 'budget' };
     const r = await run(callers);
     done.push(r);
     onStep?.(r);
-    if (!r.pass) return { capacity, steps: done, stoppedBy: 'failure' };
-    capacity = callers;
+    strictHolding &&= r.pass;
+    if (strictHolding) capacity = callers;
+    if (!r.holdsLatency) return { capacity, latencyCapacity, steps: done, stoppedBy: 'failure' };
+    latencyCapacity = callers;
   }
-  return { capacity, steps: done, stoppedBy: 'steps' };
+  return { capacity, latencyCapacity, steps: done, stoppedBy: 'steps' };
 }

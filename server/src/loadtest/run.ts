@@ -180,7 +180,8 @@ function planCall(plan: LoadPlan, callerId: number, callIndex: number, rng: Rng)
     questions,
     bargeInTurns: new Set(barger ? questions.slice(0, -1).map((_, i) => i) : []),
     bargeAfterMs: rng.between(200, 600),
-    thinkMs: rng.between(300, 700),
+    // Callers do not all pause alike: ±40 % around the plan's pause.
+    thinkMs: rng.between(Math.round(plan.thinkMs * 0.6), Math.round(plan.thinkMs * 1.4)),
   };
 }
 
