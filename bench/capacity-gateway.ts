@@ -14,6 +14,8 @@ export interface GatewayProcess {
 }
 
 const BIN = fileURLToPath(new URL('../bin/voxgate.js', import.meta.url));
+/** The same CLI with the capacity prototypes switched on by environment (bench/capacity-prototypes.ts). */
+const PROTOTYPES_ENTRY = fileURLToPath(new URL('./capacity-prototypes.ts', import.meta.url));
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 const LOG_LINES = 40;
@@ -30,11 +32,17 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[] }): Promise<GatewayProcess> {
+export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderWorker?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
   const port = await freePort();
-  const args = [...(opts.nodeArgs ?? []), BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-sessions', String(opts.maxSessions), '--log-level', 'warn'];
+  const entry = opts.vocoderWorker || opts.secondChunkUnits ? ['--import', 'tsx', PROTOTYPES_ENTRY] : [BIN];
+  const args = [...(opts.nodeArgs ?? []), ...entry, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-sessions', String(opts.maxSessions), '--log-level', 'warn'];
   if (opts.modelDir !== undefined) args.push('--model', opts.modelDir);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = {
+    ...process.env,
+    ...(opts.vocoderWorker ? { VOXGATE_BENCH_VOCODER_WORKER: '1' } : {}),
+    ...(opts.secondChunkUnits ? { VOXGATE_BENCH_SECOND_CHUNK_UNITS: String(opts.secondChunkUnits) } : {}),
+  };
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   const log: string[] = [];
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {

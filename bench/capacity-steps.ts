@@ -32,7 +32,7 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
   if (summary.errors > 0) why.push(`${summary.errors} errors (${Object.entries(summary.errorsByCode).map(([c, n]) => `${c} ×${n}`).join(', ')})`);
   if (summary.judged === 0) why.push('no answered turn');
   const holdsLatency = why.length === 0;
-  if (summary.underruns > 0) why.push(`${summary.underruns} underruns (${summary.stalls} audible stalls, max gap ${summary.maxGapMs} ms)`);
+  if (summary.underruns > 0) why.push(`${summary.underruns} underruns (${summary.underrunMs} ms of silence heard)`);
   const server = result.turns.flatMap((t) => (t.server === null ? [] : [t.server]));
   const outside = result.turns.flatMap((t) => (t.ttfaMs === null || t.server?.ttfaMs === undefined ? [] : [t.ttfaMs - t.server.ttfaMs]));
   const p95 = (xs: (number | undefined)[]) => round1(percentile(xs.filter((x): x is number => x !== undefined), 95));

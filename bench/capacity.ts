@@ -2,6 +2,7 @@
 // underruns and every answer right; in the same run, what the media path costs against the raw codec, what the
 // ONNX models block the event loop for, and LLM tokens/s with 16 sequences against 1. Loopback only, bounded.
 //   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
+//                             [--vocoder-worker] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
 // Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
 import { parseArgs } from 'node:util';
 import { TARGET_TTFA_MS } from '../server/src/cli/loadtest.ts';
@@ -16,7 +17,7 @@ import { measureBatching, type BatchingFigures } from './batching.ts';
 import { startGateway } from './capacity-gateway.ts';
 import { measureOnnxCosts, type OnnxCosts } from './capacity-onnx.ts';
 import { judgeStep, searchCapacity, type SearchResult } from './capacity-steps.ts';
-import { measureMediaPath } from './media-path.ts';
+import { measureMediaPath, type MediaPathFigures } from './media-path.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     report: { type: 'string' },
     'skip-batching': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
+    'vocoder-worker': { type: 'boolean' },
+    'second-chunk-units': { type: 'string' },
+    'skip-micro': { type: 'boolean' },
   },
 });
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
@@ -43,35 +47,46 @@ const say = (line: string) => process.stderr.write(`[${Math.round((performance.n
 const TURNS_PER_CALL = 1;
 
 // 1. The media path alone (no model): the gateway's codec code against the raw codec calls.
-const media16 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 16000 });
-const media48 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 48000 });
-say(`media path: ${media16.gatewayUsPerCallSecond} µs per call-second vs raw codec ${media16.rawCodecUsPerCallSecond} µs → ${media16.mediaOverRawCodec}× (48 kHz out: ${media48.mediaOverRawCodec}×)`);
-
 // 2. Per-caller ONNX cost (blocking the event loop), then LLM batching, on the model loaded here.
-const model = await EngineModel.load(modelDir, { sequences: 1 });
-const onnx: OnnxCosts = await measureOnnxCosts(model);
-await model.close();
-say(
-  `ONNX on the event loop: unit window ${onnx.unitWindowMs} ms (${onnx.unitMsPerSpeechSecond} ms per s of speech), VAD frame ${onnx.vadFrameMs} ms ` +
-    `(${onnx.vadMsPerAudioSecond} ms per s), vocoder first chunk ${onnx.vocoderFirstChunkMs} ms, chunk ${onnx.vocoderChunkMs} ms ` +
-    `(${onnx.vocoderMsPerAnswerSecond} ms per s of answer), longest run ${onnx.longestRunMs} ms`,
-);
+// (--skip-micro leaves both out: the A/B run of --vocoder-worker needs only the steps.)
+let media16: MediaPathFigures | undefined;
+let media48: MediaPathFigures | undefined;
+let onnx: OnnxCosts | undefined;
 let batching: BatchingFigures | undefined;
-if (!values['skip-batching']) {
-  batching = await measureBatching({ modelDir, sequences: 16, tokens: 96, rounds: 2 });
+if (!values['skip-micro']) {
+  media16 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 16000 });
+  media48 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 48000 });
+  say(`media path: ${media16.gatewayUsPerCallSecond} µs per call-second vs raw codec ${media16.rawCodecUsPerCallSecond} µs → ${media16.mediaOverRawCodec}× (48 kHz out: ${media48.mediaOverRawCodec}×)`);
+
+  const model = await EngineModel.load(modelDir, { sequences: 1 });
+  onnx = await measureOnnxCosts(model);
+  await model.close();
   say(
-    `LLM: 1 sequence ${batching.loops1TokensPerS} tok/s; 16 evaluate() loops ${batching.loopsNTokensPerS} tok/s → ${batching.batch16OverBatch1}×; ` +
-      `16 in lockstep ${batching.lockstepNTokensPerS} tok/s → ${batching.lockstepOverBatch1}×; prefill ${batching.prefillUsPerToken} µs/token`,
+    `ONNX on the event loop: unit window ${onnx.unitWindowMs} ms (${onnx.unitMsPerSpeechSecond} ms per s of speech), VAD frame ${onnx.vadFrameMs} ms ` +
+      `(${onnx.vadMsPerAudioSecond} ms per s), vocoder first chunk ${onnx.vocoderFirstChunkMs} ms, chunk ${onnx.vocoderChunkMs} ms ` +
+      `(${onnx.vocoderMsPerAnswerSecond} ms per s of answer), longest run ${onnx.longestRunMs} ms`,
   );
+  if (!values['skip-batching']) {
+    batching = await measureBatching({ modelDir, sequences: 16, tokens: 96, rounds: 2 });
+    say(
+      `LLM: 1 sequence ${batching.loops1TokensPerS} tok/s; 16 evaluate() loops ${batching.loopsNTokensPerS} tok/s → ${batching.batch16OverBatch1}× ` +
+        `(${batching.loopsNMeanBatchTokens} tokens per decode); 16 in lockstep ${batching.lockstepNTokensPerS} tok/s → ${batching.lockstepOverBatch1}×; ` +
+        `prefill ${batching.prefillUsPerToken} µs/token`,
+    );
+  }
 }
 
 // 3. The gateway in its own process; calibration, then the step search.
 const gateway = await startGateway({
   modelDir,
   maxSessions: Math.max(64, ...steps),
+  vocoderWorker: values['vocoder-worker'] === true,
   ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
 });
-say(`gateway ready at ${gateway.voiceUrl}`);
+const prototypes = [values['vocoder-worker'] ? 'vocoding in a worker thread' : '', values['second-chunk-units'] ? `a second vocoder chunk of ${values['second-chunk-units']} units` : '']
+  .filter((p) => p !== '')
+  .join(', ');
+say(`gateway ready at ${gateway.voiceUrl}${prototypes ? ` (prototypes: ${prototypes})` : ''}`);
 const connect = await makeConnector('ws');
 const all = await loadUtterances(DEFAULT_UTTERANCES_DIR);
 const base: Omit<LoadPlan, 'callers' | 'utterances' | 'turns' | 'durationS' | 'rampPerSecond'> = {
@@ -125,7 +140,7 @@ try {
       say(
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : r.holdsLatency ? 'holds on latency' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
           `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
-          `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (stalls ${r.summary.stalls}, max gap ${r.summary.maxGapMs} ms), ` +
+          `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms), ` +
           `errors ${r.summary.errors}, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
       ),
@@ -149,14 +164,16 @@ const summaryJson = {
   /** Callers held with p95 TTFA, answers and errors within bounds, underruns aside. */
   latencyCallers: search.latencyCapacity,
   latencyP95TtfaMs: heldLatency?.summary.p95TtfaMs ?? null,
-  mediaOverRawCodec: media16.mediaOverRawCodec,
-  mediaOverRawCodec48k: media48.mediaOverRawCodec,
-  mediaUsPerCallSecond: media16.gatewayUsPerCallSecond,
+  mediaOverRawCodec: media16?.mediaOverRawCodec ?? null,
+  mediaOverRawCodec48k: media48?.mediaOverRawCodec ?? null,
+  mediaUsPerCallSecond: media16?.gatewayUsPerCallSecond ?? null,
   batch16OverBatch1: batching?.batch16OverBatch1 ?? null,
   lockstep16OverBatch1: batching?.lockstepOverBatch1 ?? null,
   tokensPerS1: batching?.loops1TokensPerS ?? null,
   tokensPerS16: batching?.loopsNTokensPerS ?? null,
-  onnx,
+  onnx: onnx ?? null,
+  vocoderInWorker: values['vocoder-worker'] === true,
+  secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
   firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
   stoppedBy: search.stoppedBy,
   questions: reliable.length,
@@ -176,7 +193,8 @@ const summaryJson = {
     correct: s.summary.correct,
     judged: s.summary.judged,
     underruns: s.summary.underruns,
-    stalls: s.summary.stalls,
+    underrunMs: s.summary.underrunMs,
+    gaps: s.summary.gaps,
     maxGapMs: s.summary.maxGapMs,
     errors: s.summary.errors,
     serverCpuMeanPercent: s.summary.serverCpuMeanPercent,

@@ -97,7 +97,7 @@ function humanSummary(o: LoadtestOptions, summary: LoadSummary, r: LoadResult, m
     `  TTFA        p50 ${s.p50TtfaMs} ms   p95 ${s.p95TtfaMs} ms   p99 ${s.p99TtfaMs} ms   max ${s.maxTtfaMs} ms`,
     `  answers     ${s.correct}/${s.judged} right (transcripts ${s.transcriptCorrect}, answers ${s.answerCorrect})`,
     `  errors      ${s.errors}${codes ? `: ${codes}` : ''}   (refused calls ${s.refusedCalls}, failed calls ${s.failedCalls})`,
-    `  underruns   ${s.underruns}   stalls ${s.stalls} (${s.stallMs} ms)   max gap ${s.maxGapMs} ms`,
+    `  underruns   ${s.underruns} (${s.underrunMs} ms of silence heard)   gaps over 20 ms + tolerance ${s.gaps}, longest ${s.maxGapMs} ms`,
     `  call setup  p50 ${s.p50SetupMs} ms   p95 ${s.p95SetupMs} ms`,
   ];
   if (s.bargedInTurns > 0) lines.push(`  barge-in    ${s.bargedInTurns} answers cut, p95 ${s.p95BargeInMs} ms to interrupted, ${s.framesAfterInterrupt} frames after it`);

@@ -1,19 +1,21 @@
 // How one answer's audio arrived, judged as a listener would hear it.
 //
-// - underruns: inter-frame arrival gaps longer than a frame plus a tolerance, once playback started (the
-//   gateway paces frames at real time, so a long gap means the stream ran late at that moment);
-// - stalls: a playout model with no buffer beyond what the server sent ahead: playback starts at the first
-//   frame and plays frame after frame; a frame arriving after its turn to play is an audible stall, and
-//   playback resumes from it. A gap the server's lead covers is an underrun by the first measure but no stall.
+// - underruns: the playout ran dry. Playback starts at the first frame and plays frame after frame with no
+//   buffer beyond what the server sent ahead (its outputLeadMs); a frame arriving more than the tolerance after
+//   the audio before it finished playing is an underrun (an audible gap), and playback resumes from it.
+// - gaps: inter-frame arrival gaps longer than a frame plus the tolerance, once playback started. The server
+//   sends its lead at once and then paces at real time, so a gap right after that burst is not heard: gaps
+//   count where the stream ran late, underruns where the listener heard it.
 
 export interface PlaybackStats {
   frames: number;
   audioMs: number;
   underruns: number;
+  /** Silence heard in all, ms. */
+  underrunMs: number;
+  gaps: number;
   /** Longest inter-frame gap, ms. */
   maxGapMs: number;
-  stalls: number;
-  stallMs: number;
 }
 
 export class PlaybackMonitor {
@@ -21,7 +23,7 @@ export class PlaybackMonitor {
   private lastAtMs = 0;
   /** When the frames received so far finish playing. */
   private playedUntilMs = 0;
-  private readonly stats: PlaybackStats = { frames: 0, audioMs: 0, underruns: 0, maxGapMs: 0, stalls: 0, stallMs: 0 };
+  private readonly stats: PlaybackStats = { frames: 0, audioMs: 0, underruns: 0, underrunMs: 0, gaps: 0, maxGapMs: 0 };
 
   constructor(private readonly toleranceMs: number) {}
 
@@ -38,11 +40,11 @@ export class PlaybackMonitor {
     } else {
       const gap = atMs - this.lastAtMs;
       if (gap > s.maxGapMs) s.maxGapMs = gap;
-      if (gap > frameMs + this.toleranceMs) s.underruns++;
-    }
-    if (atMs > this.playedUntilMs + this.toleranceMs && s.frames > 0) {
-      s.stalls++;
-      s.stallMs += atMs - this.playedUntilMs;
+      if (gap > frameMs + this.toleranceMs) s.gaps++;
+      if (atMs > this.playedUntilMs + this.toleranceMs) {
+        s.underruns++;
+        s.underrunMs += atMs - this.playedUntilMs;
+      }
     }
     this.playedUntilMs = Math.max(this.playedUntilMs, atMs) + frameMs;
     this.lastAtMs = atMs;
@@ -51,6 +53,6 @@ export class PlaybackMonitor {
   }
 
   result(): PlaybackStats {
-    return { ...this.stats, maxGapMs: Math.round(this.stats.maxGapMs * 10) / 10, stallMs: Math.round(this.stats.stallMs) };
+    return { ...this.stats, maxGapMs: Math.round(this.stats.maxGapMs * 10) / 10, underrunMs: Math.round(this.stats.underrunMs) };
   }
 }

@@ -23,9 +23,11 @@ export interface LoadSummary {
   correct: number;
   transcriptCorrect: number;
   answerCorrect: number;
+  /** Answer audio that ran dry under the listener (see playback-monitor.ts), and the silence heard. */
   underruns: number;
-  stalls: number;
-  stallMs: number;
+  underrunMs: number;
+  /** Inter-frame gaps longer than a frame plus the tolerance, heard or not. */
+  gaps: number;
   maxGapMs: number;
   p50TtfaMs: number;
   p95TtfaMs: number;
@@ -76,8 +78,8 @@ export function summarize(r: LoadResult): LoadSummary {
     transcriptCorrect: judged.filter((t) => t.transcriptOk).length,
     answerCorrect: judged.filter((t) => t.answerOk).length,
     underruns: sum((t) => t.playback.underruns),
-    stalls: sum((t) => t.playback.stalls),
-    stallMs: sum((t) => t.playback.stallMs),
+    underrunMs: sum((t) => t.playback.underrunMs),
+    gaps: sum((t) => t.playback.gaps),
     maxGapMs: round1(max(r.turns.map((t) => t.playback.maxGapMs)) || 0),
     p50TtfaMs: round1(percentile(ttfa, 50)),
     p95TtfaMs: round1(percentile(ttfa, 95)),

@@ -78,7 +78,7 @@ function tiles(s: LoadSummary): string {
     tile('p95 TTFA', `${num(s.p95TtfaMs)} ms`, `p50 ${num(s.p50TtfaMs)} · p99 ${num(s.p99TtfaMs)} ms`),
     tile('answers right', pct(s.correct, s.judged), `${s.correct}/${s.judged} · transcripts ${s.transcriptCorrect}`, s.correct === s.judged && s.judged > 0 ? 'good' : 'bad'),
     tile('errors', String(s.errors), `${s.refusedCalls} refused · ${s.failedCalls} failed calls`, s.errors === 0 ? 'good' : 'bad'),
-    tile('underruns', String(s.underruns), `${s.stalls} stalls, ${s.stallMs} ms · max gap ${num(s.maxGapMs)} ms`, s.underruns === 0 ? 'good' : 'bad'),
+    tile('underruns', String(s.underruns), `${s.underrunMs} ms heard · ${s.gaps} gaps, longest ${num(s.maxGapMs)} ms`, s.underruns === 0 ? 'good' : 'bad'),
     tile('callers', String(s.peakActiveCallers), `peak in a call · ${s.calls} calls`),
     tile('turns', String(s.turns), `${s.answeredTurns} answered · ${s.bargedInTurns} barged in`),
     tile('call setup', `${num(s.p50SetupMs)} ms`, `p95 ${num(s.p95SetupMs)} ms`),
