@@ -9,6 +9,7 @@ Deterministic: every random choice draws from fixed seeds, and training runs a f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -25,7 +26,7 @@ from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.parity import write_parity  # noqa: E402
-from voxgate_recipe.plan import FULL, SMOKE, Plan  # noqa: E402
+from voxgate_recipe.plan import PLANS, Plan  # noqa: E402
 from voxgate_recipe.train_lm import train  # noqa: E402
 from voxgate_recipe.units import HOP_SAMPLES, LEFT_CONTEXT_SAMPLES, UnitExtractor, UnitConfig  # noqa: E402
 from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
@@ -44,7 +45,8 @@ def checkpoint_after(work: str, stage: str) -> str:
     return os.path.join(work, f"lm-after-{stage}.pt")
 
 
-def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None) -> tuple[LlamaLm, list[dict]]:
+def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None,
+             device: str = "cpu") -> tuple[LlamaLm, list[dict]]:
     """Trains the stages in order, saving a checkpoint after each; resume_after skips up to that stage.
 
     The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
@@ -73,14 +75,30 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
         path = checkpoint_after(work, resume_after)
         log(f"resuming after {resume_after} from {path}")
         model = load_checkpoint(path)
+    model.to(device)
+    # A resumed build reports the stages it skipped as the run that trained them recorded them.
+    previous: dict[str, dict] = {}
+    record = os.path.join(work, "lm-training.json")
+    if resume_after and os.path.exists(record):
+        with open(record) as f:
+            previous = {r["stage"]: r for r in json.load(f)["reports"]}
     reports = []
     for k, stage in enumerate(STAGES):
         if k <= skip:
-            reports.append({"stage": stage, **settings[stage], "resumed": True})
+            earlier = previous.get(stage, settings[stage])
+            reports.append({**earlier, "stage": stage, "resumed": True})
             continue
-        reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, **settings[stage]))
+        reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, device=device,
+                             **settings[stage]))
         save_checkpoint(model, checkpoint_after(work, stage))
-    return model, reports
+    return model.cpu(), reports
+
+
+def scaled(plan: Plan, factor: float) -> Plan:
+    def stage(settings: dict) -> dict:
+        return {**settings, "steps": max(1, round(settings["steps"] * factor))}  # time caps stay: lease limits
+    return dataclasses.replace(plan, stage1=stage(plan.stage1), stage2=stage(plan.stage2), stage3=stage(plan.stage3),
+                               stage3b=stage(plan.stage3b), stage3c=stage(plan.stage3c))
 
 
 def manifest(plan: Plan, unit_count: int, vocoder_section: dict) -> dict:
@@ -106,6 +124,13 @@ def main() -> int:
     ap.add_argument("--out", required=True, help="model folder to write (manifest.json and the three parts)")
     ap.add_argument("--work", help="folder for intermediate data (default: models/recipe/work/<smoke|full>)")
     ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
+    ap.add_argument("--plan", choices=sorted(PLANS), default="full",
+                    help="full: ≈ 60 min on 2 cores; long: the shipped weights' plan, for a GPU (see plan.py)")
+    ap.add_argument("--device", default="cpu", help="torch device for LM training (cpu, cuda)")
+    ap.add_argument("--steps-scale", type=float, default=1.0,
+                    help="multiply every LM stage's steps: for tuning a plan, not for its builds")
+    ap.add_argument("--only", choices=["data", "lm"],
+                    help="stop after this step: data (work/data.pt) or lm (work/lm.pt, for a GPU machine)")
     ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume-after", choices=STAGES,
@@ -114,9 +139,12 @@ def main() -> int:
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    plan = SMOKE if args.smoke else FULL
+    plan_name = "smoke" if args.smoke else args.plan
+    plan = PLANS[plan_name]
+    if args.steps_scale != 1.0:
+        plan = scaled(plan, args.steps_scale)
     here = os.path.dirname(os.path.abspath(__file__))
-    work = args.work or os.path.join(here, "work", "smoke" if args.smoke else "full")
+    work = args.work or os.path.join(here, "work", plan_name)
     os.makedirs(work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
@@ -126,18 +154,27 @@ def main() -> int:
     data_file = os.path.join(work, "data.pt")
     if args.reuse_data and os.path.exists(data_file):
         log(f"reusing {data_file}")
-        data = torch.load(data_file)
+        data = torch.load(data_file, weights_only=False)  # our own file: lists, dicts and arrays
     else:
         data = dataset.build(plan.data, work, log)
     timings["dataSeconds"] = time.time() - t0
+    if args.only == "data":
+        log(f"data written to {work}")
+        return 0
     unit_count = data["unit_count"]
     extractor = UnitExtractor(UnitConfig(**data["unit_config"]))
     extractor.load_state(data["extractor"])
-    extractor.export_onnx(os.path.join(args.out, "units.onnx"))
+    if args.only != "lm":
+        extractor.export_onnx(os.path.join(args.out, "units.onnx"))
 
     t0 = time.time()
-    lm, reports = build_lm(plan, data, work, log, args.resume_after)
+    lm, reports = build_lm(plan, data, work, log, args.resume_after, args.device)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
+    with open(os.path.join(work, "lm-training.json"), "w") as f:
+        json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
+    if args.only == "lm":
+        log(f"LM checkpoints written to {work}")
+        return 0
     write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name)
     write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf")
     timings["lmSeconds"] = time.time() - t0
@@ -174,7 +211,7 @@ def main() -> int:
     timings["totalSeconds"] = time.time() - started
     figures.update({"training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},
                     "lmParameters": lm.param_count(), "lmConfig": lm.cfg.to_dict(),
-                    "smoke": args.smoke,
+                    "smoke": args.smoke, "plan": plan_name,
                     "files": {n: os.path.getsize(os.path.join(args.out, n))
                               for n in ("units.onnx", "lm.gguf", "vocoder.onnx")}})
     with open(os.path.join(args.out, "eval.json"), "w") as f:

@@ -30,6 +30,7 @@ class DataConfig:
     dev_fraction: float = 0.08
     dev_words: int = 150
     other_sentences: int = 1200
+    open_skill_voices: int = 1  # renders per repeat, spell and out-of-scope question (each a new voice)
     closed_skill_voices: int = 2  # renders per arithmetic question
     small_talk_voices: int = 24
     next_count_voices: int = 4
@@ -92,13 +93,13 @@ def build_items(cfg: DataConfig, rng: random.Random) -> list[Item]:
             for _ in range(copies):
                 items.append(Item(skill, q, a, sample_voice(rng, dev), dev))
 
-    add(skills.repeat(repeat_train, rng), False)
-    add(skills.spell(train_words, rng), False)
+    add(skills.repeat(repeat_train, rng), False, cfg.open_skill_voices)
+    add(skills.spell(train_words, rng), False, cfg.open_skill_voices)
     add(skills.arithmetic(rng), False, cfg.closed_skill_voices)
     add(skills.next_item(rng), False, cfg.next_count_voices)
     add(skills.count(rng), False, cfg.next_count_voices)
     add(skills.small_talk(), False, cfg.small_talk_voices)
-    add(skills.other(other_train), False)
+    add(skills.other(other_train), False, cfg.open_skill_voices)
 
     # Dev: unseen sentences and words for the open skills; every skill in unseen voices.
     add(skills.repeat(dev_sent[: cfg.dev_per_skill], rng), True)

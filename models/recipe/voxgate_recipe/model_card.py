@@ -18,9 +18,16 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
     sizes = figures["files"]
     total_mb = sum(sizes.values()) / 1e6
     def train_row(r: dict) -> str:
-        if r.get("resumed"):
-            return f"| {r['stage']} | {r['steps']} | (trained in an earlier run of the same plan, resumed from its checkpoint) | | |"
-        return f"| {r['stage']} | {r['steps']} | {r['tokens']:,} | {r['final_loss']:.3f} | {r['seconds']:.0f} |"
+        if "tokens" not in r:
+            return f"| {r['stage']} | {r['steps']} | (trained in an earlier run of the same plan, resumed from its checkpoint) | | | |"
+        steps = r["steps"] if "stoppedEarlyAtStep" not in r else f"{r['stoppedEarlyAtStep']} of {r['steps']} (time cap)"
+        return (f"| {r['stage']} | {steps} | {r['tokens']:,} | {r['final_loss']:.3f} | {r['seconds']:.0f} | "
+                f"{r.get('device', 'cpu')} |")
+
+    plan_name = figures.get("plan", "full")
+    devices = sorted({r.get("device", "cpu") for r in figures["training"] if "tokens" in r})
+    where = ("the LM on a GPU (" + ", ".join(devices) + "), everything else on 2 CPU cores"
+             if any(d.startswith("cuda") for d in devices) else "2 CPU cores")
 
     train = "\n".join(train_row(r) for r in figures["training"])
     examples = "\n".join(f"| {e['skill']} | {e['question']} | {e['transcript']} | {e['answer']} | {e['expected']} |"
@@ -30,8 +37,8 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
 
 {'**Smoke build**: a tiny configuration that exercises every step of the recipe; its figures mean nothing.' if figures['smoke'] else ''}
 
-A SpeechGPT-style speech-language model built by `models/recipe/build.py` on 2 CPU cores in
-{t['totalSeconds'] / 60:.0f} minutes. Speech comes from espeak-ng, so the model understands
+A SpeechGPT-style speech-language model built by `models/recipe/build.py --plan {plan_name}`
+({where}). Speech comes from espeak-ng, so the model understands
 **synthetic espeak-ng voices**, not human speech, and answers in one espeak-ng voice
 (`en-us`, speed 160, pitch 50) reconstructed by its own vocoder.
 
@@ -70,11 +77,12 @@ Answer accuracy (exact match of the answer text):
 
 ## Training (the three SpeechGPT stages)
 
-| stage | steps | tokens | final loss | seconds |
-| --- | --- | --- | --- | --- |
+| stage | steps | tokens | final loss | seconds | device |
+| --- | --- | --- | --- | --- | --- |
 {train}
 
-Data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSeconds']:.0f} s, LM {t['lmSeconds']:.0f} s, eval {t['evalSeconds']:.0f} s.
+This build's own steps: data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSeconds']:.0f} s, LM {t['lmSeconds']:.0f} s
+(export only, where the stages were resumed), eval {t['evalSeconds']:.0f} s.
 
 ## Examples from the dev set
 
@@ -88,7 +96,8 @@ Data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSeconds']:.0f} s, LM {t['lmSec
 - Its knowledge is the skill list above; it does not converse beyond it.
 - Griffin-Lim speech is intelligible but buzzy; a learned waveform vocoder would sound better.
 
-Figures come from `eval.json`, written by the same build (`/usr/bin/python3 models/recipe/build.py --out DIR`).
+Figures come from `eval.json`, written by the same build (`/usr/bin/python3 models/recipe/build.py --plan {plan_name} --out DIR`;
+`docs/models.md` gives the exact commands that built the shipped folder).
 """
     with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
         f.write(text)

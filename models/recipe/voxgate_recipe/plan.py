@@ -35,6 +35,22 @@ FULL = Plan(
     stage3c=dict(steps=550, lr=6e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
 )
 
+# The same network on more renders of the same texts (each question in several voices), trained
+# far longer in bigger batches on a GPU: the shipped weights come from this plan (a 2-core machine
+# would need days for it). More voices per text, not more passes, is what keeps a model this size
+# from memorising its training utterances. max_seconds caps each stage so the plan fits a
+# 10-minute GPU lease; the report records any stage it cut short.
+LONG = Plan(
+    name="voxgate-tiny-en",
+    data=DataConfig(open_skill_voices=3, closed_skill_voices=4, next_count_voices=8, small_talk_voices=48),
+    lm=dict(dim=256, n_layers=4, n_heads=4, ffn_dim=688, max_seq_len=1024),
+    stage1=dict(steps=400, lr=2e-3, tokens_per_batch=65536, warmup=40, max_seconds=40),
+    stage2=dict(steps=1200, lr=2e-3, tokens_per_batch=65536, warmup=60, max_seconds=110),
+    stage3=dict(steps=1600, lr=1.5e-3, tokens_per_batch=65536, warmup=60, max_seconds=150),
+    stage3b=dict(steps=1200, lr=1e-3, tokens_per_batch=65536, warmup=40, unit_loss_weight=0.5, max_seconds=110),
+    stage3c=dict(steps=800, lr=5e-4, tokens_per_batch=65536, warmup=40, unit_loss_weight=0.5, max_seconds=75),
+)
+
 SMOKE = Plan(
     name="voxgate-smoke",
     data=SMOKE_DATA,
@@ -47,3 +63,5 @@ SMOKE = Plan(
     eval_per_skill=2,
     max_train_tokens=600,
 )
+
+PLANS = {"full": FULL, "long": LONG, "smoke": SMOKE}

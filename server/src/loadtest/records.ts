@@ -13,6 +13,8 @@ export type TurnOutcome = 'done' | 'interrupted' | 'error' | 'timeout' | 'closed
 
 export interface TurnRecord {
   callerId: number;
+  /** 0 for the call's first question, 1 for the next, … */
+  turnIndex: number;
   utteranceId: string;
   skill: string;
   outcome: TurnOutcome;

@@ -9,6 +9,7 @@ import type { Utterance } from './utterances.ts';
 
 export interface TurnProbeOptions {
   callerId: number;
+  turnIndex: number;
   utterance: Utterance;
   underrunToleranceMs: number;
   now: () => number;
@@ -121,6 +122,7 @@ export class TurnProbe {
     const verdict = judge(u, { transcript, answer });
     return {
       callerId: this.opts.callerId,
+      turnIndex: this.opts.turnIndex,
       utteranceId: u.id,
       skill: u.skill,
       outcome: this.outcome ?? 'timeout',
