@@ -94,11 +94,16 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     return model.cpu(), reports
 
 
-def scaled(plan: Plan, factor: float) -> Plan:
-    def stage(settings: dict) -> dict:
-        return {**settings, "steps": max(1, round(settings["steps"] * factor))}  # time caps stay: lease limits
-    return dataclasses.replace(plan, stage1=stage(plan.stage1), stage2=stage(plan.stage2), stage3=stage(plan.stage3),
-                               stage3b=stage(plan.stage3b), stage3c=stage(plan.stage3c))
+def tuned(plan: Plan, steps_scale: float, unit_noise: float | None) -> Plan:
+    """The plan with its stages' steps scaled and (stages 2 and 3) unit noise set: for tuning runs."""
+    def stage(settings: dict, noisy: bool) -> dict:
+        out = {**settings, "steps": max(1, round(settings["steps"] * steps_scale))}  # time caps stay: lease limits
+        if noisy and unit_noise is not None:
+            out["unit_noise"] = unit_noise
+        return out
+    return dataclasses.replace(plan, stage1=stage(plan.stage1, False), stage2=stage(plan.stage2, True),
+                               stage3=stage(plan.stage3, True), stage3b=stage(plan.stage3b, True),
+                               stage3c=stage(plan.stage3c, True))
 
 
 def manifest(plan: Plan, unit_count: int, vocoder_section: dict) -> dict:
@@ -129,6 +134,7 @@ def main() -> int:
     ap.add_argument("--device", default="cpu", help="torch device for LM training (cpu, cuda)")
     ap.add_argument("--steps-scale", type=float, default=1.0,
                     help="multiply every LM stage's steps: for tuning a plan, not for its builds")
+    ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["data", "lm"],
                     help="stop after this step: data (work/data.pt) or lm (work/lm.pt, for a GPU machine)")
     ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
@@ -141,8 +147,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     plan_name = "smoke" if args.smoke else args.plan
     plan = PLANS[plan_name]
-    if args.steps_scale != 1.0:
-        plan = scaled(plan, args.steps_scale)
+    if args.steps_scale != 1.0 or args.unit_noise is not None:
+        plan = tuned(plan, args.steps_scale, args.unit_noise)
     here = os.path.dirname(os.path.abspath(__file__))
     work = args.work or os.path.join(here, "work", plan_name)
     os.makedirs(work, exist_ok=True)
