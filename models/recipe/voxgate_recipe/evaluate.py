@@ -78,6 +78,7 @@ def evaluate(lm: LlamaLm, extractor: UnitExtractor, data: dict, vocode: Callable
     wer_all = [0, 0]
     roundtrip_generated = [0, 0]
     roundtrip_reference = [0, 0]
+    roundtrip_espeak = [0, 0]
     examples: list[dict] = []
     decode_tokens, decode_seconds = 0, 0.0
     for skill, items in sorted(by_skill.items()):
@@ -110,6 +111,12 @@ def evaluate(lm: LlamaLm, extractor: UnitExtractor, data: dict, vocode: Callable
                     e, w = word_errors(item["answer"], heard_ref)
                     roundtrip_reference[0] += e
                     roundtrip_reference[1] += w
+                    # The floor under both: the answer voice's own espeak-ng rendering, no vocoder. The LM
+                    # learnt to transcribe questions, not answers (letters, number lists), so this is far from 0.
+                    heard_espeak = run_turn(lm, "speech-to-text", "", units[item["a_units"]])[0]["transcript"]
+                    e, w = word_errors(item["answer"], heard_espeak)
+                    roundtrip_espeak[0] += e
+                    roundtrip_espeak[1] += w
                     if len(examples) < 12:
                         examples.append({"skill": skill, "question": item["question"], "transcript": out["transcript"],
                                          "answer": out["answer"], "expected": item["answer"], "vocoded_heard": heard})
@@ -128,6 +135,7 @@ def evaluate(lm: LlamaLm, extractor: UnitExtractor, data: dict, vocode: Callable
         "answerAccuracyPerSkillAndMode": accuracy,
         "vocoderRoundTripWerGeneratedUnits": rate(roundtrip_generated),
         "vocoderRoundTripWerReferenceUnits": rate(roundtrip_reference),
+        "answerVoiceTranscriptWerWithoutVocoder": rate(roundtrip_espeak),
         "torchDecodeMsPerToken": round(1000 * decode_seconds / max(1, decode_tokens), 2),
         "examples": examples,
     }

@@ -67,6 +67,7 @@ All in four modes: speech→speech, speech→text, text→speech, text→text. E
 | transcript WER, unseen sentences (transcription, repeat, spell, other) | {pct(figures['transcriptWerUnseenSentences'])} |
 | vocoder round trip WER, the LM's own answer units (vocode → re-encode → re-transcribe) | {pct(figures['vocoderRoundTripWerGeneratedUnits'])} |
 | vocoder round trip WER, reference answer units | {pct(figures['vocoderRoundTripWerReferenceUnits'])} |
+| the same answers' espeak-ng rendering transcribed, no vocoder (the round trip's floor: the LM's ASR on answer texts) | {pct(figures.get('answerVoiceTranscriptWerWithoutVocoder'))} |
 | torch decode speed (KV cache, 1 thread) | {figures['torchDecodeMsPerToken']} ms/token |
 
 Answer accuracy (exact match of the answer text):
