@@ -88,8 +88,11 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
             earlier = previous.get(stage, settings[stage])
             reports.append({**earlier, "stage": stage, "resumed": True})
             continue
+        stage_settings = dict(settings[stage])
+        if not device.startswith("cuda"):
+            stage_settings.pop("max_seconds", None)  # the caps fit a GPU lease; a CPU runs every step
         reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, device=device,
-                             **settings[stage]))
+                             **stage_settings))
         save_checkpoint(model, checkpoint_after(work, stage))
     return model.cpu(), reports
 
@@ -131,7 +134,7 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
     ap.add_argument("--plan", choices=sorted(PLANS), default="full",
                     help="full: ≈ 60 min on 2 cores; long: the shipped weights' plan, for a GPU (see plan.py)")
-    ap.add_argument("--device", default="cpu", help="torch device for LM training (cpu, cuda)")
+    ap.add_argument("--device", default="auto", help="torch device for LM training: auto (cuda when there is one), cpu, cuda")
     ap.add_argument("--steps-scale", type=float, default=1.0,
                     help="multiply every LM stage's steps: for tuning a plan, not for its builds")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
@@ -145,6 +148,8 @@ def main() -> int:
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
     plan_name = "smoke" if args.smoke else args.plan
     plan = PLANS[plan_name]
     if args.steps_scale != 1.0 or args.unit_noise is not None:
@@ -174,6 +179,8 @@ def main() -> int:
         extractor.export_onnx(os.path.join(args.out, "units.onnx"))
 
     t0 = time.time()
+    if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
+        log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 60 min) or a GPU")
     lm, reports = build_lm(plan, data, work, log, args.resume_after, args.device)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
