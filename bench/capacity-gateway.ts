@@ -32,14 +32,14 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderWorker?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
+export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderInline?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
   const port = await freePort();
-  const entry = opts.vocoderWorker || opts.secondChunkUnits ? ['--import', 'tsx', PROTOTYPES_ENTRY] : [BIN];
+  const entry = opts.secondChunkUnits ? ['--import', 'tsx', PROTOTYPES_ENTRY] : [BIN];
   const args = [...(opts.nodeArgs ?? []), ...entry, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-sessions', String(opts.maxSessions), '--log-level', 'warn'];
   if (opts.modelDir !== undefined) args.push('--model', opts.modelDir);
+  if (opts.vocoderInline) args.push('--vocoder-thread', 'inline');
   const env = {
     ...process.env,
-    ...(opts.vocoderWorker ? { VOXGATE_BENCH_VOCODER_WORKER: '1' } : {}),
     ...(opts.secondChunkUnits ? { VOXGATE_BENCH_SECOND_CHUNK_UNITS: String(opts.secondChunkUnits) } : {}),
   };
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });

@@ -2,7 +2,7 @@
 // underruns and every answer right; in the same run, what the media path costs against the raw codec, what the
 // ONNX models block the event loop for, and LLM tokens/s with 16 sequences against 1. Loopback only, bounded.
 //   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
-//                             [--vocoder-worker] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
+//                             [--vocoder-inline] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
 // Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
 import { parseArgs } from 'node:util';
 import { TARGET_TTFA_MS } from '../server/src/cli/loadtest.ts';
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     report: { type: 'string' },
     'skip-batching': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
-    'vocoder-worker': { type: 'boolean' },
+    'vocoder-inline': { type: 'boolean' },
     'second-chunk-units': { type: 'string' },
     'skip-micro': { type: 'boolean' },
   },
@@ -48,7 +48,7 @@ const TURNS_PER_CALL = 1;
 
 // 1. The media path alone (no model): the gateway's codec code against the raw codec calls.
 // 2. Per-caller ONNX cost (blocking the event loop), then LLM batching, on the model loaded here.
-// (--skip-micro leaves both out: the A/B run of --vocoder-worker needs only the steps.)
+// (--skip-micro leaves both out: the A/B run of --vocoder-inline needs only the steps.)
 let media16: MediaPathFigures | undefined;
 let media48: MediaPathFigures | undefined;
 let onnx: OnnxCosts | undefined;
@@ -80,13 +80,13 @@ if (!values['skip-micro']) {
 const gateway = await startGateway({
   modelDir,
   maxSessions: Math.max(64, ...steps),
-  vocoderWorker: values['vocoder-worker'] === true,
+  vocoderInline: values['vocoder-inline'] === true,
   ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
 });
-const prototypes = [values['vocoder-worker'] ? 'vocoding in a worker thread' : '', values['second-chunk-units'] ? `a second vocoder chunk of ${values['second-chunk-units']} units` : '']
+const prototypes = [values['vocoder-inline'] ? 'vocoding inline on the event loop' : '', values['second-chunk-units'] ? `a second vocoder chunk of ${values['second-chunk-units']} units` : '']
   .filter((p) => p !== '')
   .join(', ');
-say(`gateway ready at ${gateway.voiceUrl}${prototypes ? ` (prototypes: ${prototypes})` : ''}`);
+say(`gateway ready at ${gateway.voiceUrl}${prototypes ? ` (A/B: ${prototypes})` : ''}`);
 const connect = await makeConnector('ws');
 const all = await loadUtterances(DEFAULT_UTTERANCES_DIR);
 const base: Omit<LoadPlan, 'callers' | 'utterances' | 'turns' | 'durationS' | 'rampPerSecond'> = {
@@ -172,7 +172,7 @@ const summaryJson = {
   tokensPerS1: batching?.loops1TokensPerS ?? null,
   tokensPerS16: batching?.loopsNTokensPerS ?? null,
   onnx: onnx ?? null,
-  vocoderInWorker: values['vocoder-worker'] === true,
+  vocoderInWorker: values['vocoder-inline'] !== true,
   secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
   firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
   stoppedBy: search.stoppedBy,

@@ -39,6 +39,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Advice sent with SERVER_FULL and NOT_READY. */
   retryAfterMs: number;
+  /** Where streamed answers are vocoded: a worker thread (keeps the event loop free) or inline. */
+  vocoderThread: 'worker' | 'inline';
   logLevel: LogLevel;
 }
 
@@ -106,6 +108,11 @@ export const CONFIG_SCHEMA: Schema = {
   slowConsumerGraceMs: intField('slow-consumer-grace-ms', 'VOXGATE_SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000, 'time allowed above the send buffer cap'),
   shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
   retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
+  vocoderThread: {
+    flag: 'vocoder-thread', env: 'VOXGATE_VOCODER_THREAD', default: 'worker',
+    parse: (raw) => (raw === 'worker' || raw === 'inline' ? raw : undefined),
+    check: (v) => v === 'worker' || v === 'inline', expect: 'worker | inline', doc: 'where answers are vocoded',
+  },
   logLevel: {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',
     parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : undefined),

@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_DIR } from '../runtimes/manifest.ts';
 import type { VadKind } from '../runtimes/vad.ts';
 import type { SessionLimits } from '../session/session.ts';
 import { VoxEngine } from './engine.ts';
-import { EngineModel } from './model.ts';
+import { EngineModel, type VocoderThreadKind } from './model.ts';
 import type { Engine } from './types.ts';
 
 export interface CreateEngineOptions {
@@ -16,6 +16,8 @@ export interface CreateEngineOptions {
   /** How often, in ms of new audio, the unit encoder runs while a caller speaks. */
   encoderRunEveryMs?: number;
   sessionLimits?: Partial<SessionLimits>;
+  /** Streamed answers vocoded in a worker thread (default) or inline on the event loop. */
+  vocoderThread?: VocoderThreadKind;
 }
 
 export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
@@ -24,6 +26,7 @@ export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
     sequences: opts.maxSessions,
     ...(opts.vad !== undefined ? { vad: opts.vad } : {}),
     ...(opts.encoderRunEveryMs !== undefined ? { encoderRunEveryMs: opts.encoderRunEveryMs } : {}),
+    ...(opts.vocoderThread !== undefined ? { vocoderThread: opts.vocoderThread } : {}),
   });
   return new VoxEngine(model, opts.maxSessions, opts.sessionLimits);
 }

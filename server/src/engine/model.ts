@@ -6,7 +6,8 @@ import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes
 import { LmRuntime } from '../runtimes/lm.ts';
 import { UnitEncoder } from '../runtimes/unit-encoder.ts';
 import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
-import { openVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
+import { openVocoder, type UnitVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
+import { VocoderThread } from '../runtimes/vocoder-thread.ts';
 import { VocoderStream } from '../runtimes/vocoder-stream.ts';
 import type { AudioStream, PromptTokens, SessionModel, UnitStream } from '../session/session-model.ts';
 
@@ -17,7 +18,11 @@ export interface ModelLoadOptions {
   vad?: VadKind | 'off';
   /** Run the unit encoder once this much new audio waits. */
   encoderRunEveryMs?: number;
+  /** Where streamed answers are vocoded: a worker thread (default; keeps the event loop free) or inline. */
+  vocoderThread?: VocoderThreadKind;
 }
+
+export type VocoderThreadKind = 'worker' | 'inline';
 
 export class EngineModel implements SessionModel {
   readonly name: string;
@@ -34,7 +39,9 @@ export class EngineModel implements SessionModel {
     readonly manifest: LoadedManifest,
     readonly lm: LmRuntime,
     readonly units: UnitEncoder,
+    /** Inline: whole-utterance vocoding and the contract; streamed answers go through streamVocoder. */
     readonly vocoder: VocoderRuntime,
+    private readonly streamVocoder: UnitVocoder,
     readonly vad: VoiceActivityModel | undefined,
     private readonly encoderRunEveryMs: number | undefined,
   ) {
@@ -81,7 +88,8 @@ export class EngineModel implements SessionModel {
         openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.units.count }),
         opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
       ]);
-      return new EngineModel(m, lm, units, vocoder, vad, opts.encoderRunEveryMs);
+      const streamVocoder = (opts.vocoderThread ?? 'worker') === 'worker' ? await VocoderThread.open(m.paths.vocoder, vocoder) : vocoder;
+      return new EngineModel(m, lm, units, vocoder, streamVocoder, vad, opts.encoderRunEveryMs);
     } catch (err) {
       await lm.close();
       throw err;
@@ -94,7 +102,7 @@ export class EngineModel implements SessionModel {
 
   openAudioStream(): AudioStream {
     const v = this.manifest.vocoder;
-    return new VocoderStream(this.vocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits, lookaheadUnits: v.lookaheadUnits });
+    return new VocoderStream(this.streamVocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits, lookaheadUnits: v.lookaheadUnits });
   }
 
   prompt(mode: Mode): PromptTokens {
@@ -137,7 +145,7 @@ export class EngineModel implements SessionModel {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.units.close(), this.vad?.close()]);
+    await Promise.allSettled([this.units.close(), this.vad?.close(), this.streamVocoder instanceof VocoderThread ? this.streamVocoder.close() : undefined]);
     await this.lm.close();
   }
 }

@@ -39,34 +39,43 @@ export class VocoderRuntime implements UnitVocoder {
   /** Vocodes merged units in one call. An empty input gives empty audio without running the graph. */
   async vocode(units: readonly number[]): Promise<VocodeResult> {
     if (units.length === 0) return { audio: new Float32Array(0), durationsFrames: [] };
-    const ids = new BigInt64Array(units.length);
-    units.forEach((unit, i) => {
-      if (!Number.isInteger(unit) || unit < 0 || unit >= this.unitCount) {
-        throw new GatewayError('MODEL_OUTPUT_MALFORMED', `vocoder: unit ${unit} at ${i} is not an id in [0, ${this.unitCount})`);
-      }
-      ids[i] = BigInt(unit);
-    });
+    const ids = unitIds(units, this.unitCount);
     const out = await this.session.run({ units: new ort.Tensor('int64', ids, [1, units.length]) });
-    const audio = out['audio'];
-    const durations = out['durations'];
-    if (!audio || !durations || !(audio.data instanceof Float32Array) || !(durations.data instanceof BigInt64Array)) {
-      throw new GatewayError('MODEL_INVALID', 'vocoder: outputs must be float32 `audio` and int64 `durations`');
-    }
-    const durationsFrames = Array.from(durations.data, Number);
-    const frames = durationsFrames.reduce((a, b) => a + b, 0);
-    if (durationsFrames.length !== units.length || audio.data.length !== frames * this.hopSamples) {
-      throw new GatewayError(
-        'MODEL_INVALID',
-        `vocoder: ${audio.data.length} samples for ${frames} frames of ${this.hopSamples}; expected one duration per unit and frames * hop samples`,
-      );
-    }
-    return { audio: audio.data, durationsFrames };
+    return checkVocoderOutput(units.length, out['audio']?.data, out['durations']?.data, this.hopSamples);
   }
 
   /** Whole-utterance vocoding: the reference the streamed output is held to. */
   async vocodeAll(units: readonly number[]): Promise<Float32Array> {
     return (await this.vocode(units)).audio;
   }
+}
+
+/** The graph's int64 input; unit ids outside [0, unitCount) would fail inside the graph, so they fail here. */
+export function unitIds(units: readonly number[], unitCount: number): BigInt64Array {
+  const ids = new BigInt64Array(units.length);
+  units.forEach((unit, i) => {
+    if (!Number.isInteger(unit) || unit < 0 || unit >= unitCount) {
+      throw new GatewayError('MODEL_OUTPUT_MALFORMED', `vocoder: unit ${unit} at ${i} is not an id in [0, ${unitCount})`);
+    }
+    ids[i] = BigInt(unit);
+  });
+  return ids;
+}
+
+/** Holds the graph's outputs to the manifest's contract: one duration per unit, frames × hop samples. */
+export function checkVocoderOutput(unitCount: number, audio: unknown, durations: unknown, hopSamples: number): VocodeResult {
+  if (!(audio instanceof Float32Array) || !(durations instanceof BigInt64Array)) {
+    throw new GatewayError('MODEL_INVALID', 'vocoder: outputs must be float32 `audio` and int64 `durations`');
+  }
+  const durationsFrames = Array.from(durations, Number);
+  const frames = durationsFrames.reduce((a, b) => a + b, 0);
+  if (durationsFrames.length !== unitCount || audio.length !== frames * hopSamples) {
+    throw new GatewayError(
+      'MODEL_INVALID',
+      `vocoder: ${audio.length} samples for ${frames} frames of ${hopSamples}; expected one duration per unit and frames * hop samples`,
+    );
+  }
+  return { audio, durationsFrames };
 }
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();

@@ -1,0 +1,113 @@
+// Vocoding in a worker thread (server/src/runtimes/vocoder-thread.ts) on the shipped vocoder.onnx: the same
+// samples as inline vocoding, the same errors for bad units, the event loop left free while it runs, and a
+// worker that dies turns into errors for the requests it held, then inline vocoding: never a crash.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openVocoder, type VocoderRuntime } from '../../server/src/runtimes/vocoder.ts';
+import { VocoderThread } from '../../server/src/runtimes/vocoder-thread.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const VOCODER = join(REPO, 'models/voxgate-tiny-en/vocoder.onnx');
+const PRESENT = existsSync(VOCODER);
+if (!PRESENT) console.warn(`vocoder-thread: skipped, ${VOCODER} is absent`);
+
+/** A deterministic unit string of `n` merged units (no two neighbours equal). */
+function units(n: number, seed: number): number[] {
+  const out: number[] = [];
+  let x = seed;
+  while (out.length < n) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const u = x % 128;
+    if (u !== out[out.length - 1]) out.push(u);
+  }
+  return out;
+}
+
+describe.skipIf(!PRESENT)('VocoderThread on the shipped vocoder', () => {
+  let inline: VocoderRuntime;
+  let threaded: VocoderThread;
+
+  beforeAll(async () => {
+    inline = await openVocoder(VOCODER, { hopSamples: 160, unitCount: 128 });
+    threaded = await VocoderThread.open(VOCODER, inline);
+  });
+  afterAll(async () => {
+    await threaded?.close();
+  });
+
+  it('gives the same samples and durations as inline vocoding, for requests in flight together', async () => {
+    const inputs = [units(12, 1), units(40, 2), units(57, 3)];
+    const [a, b, c] = await Promise.all(inputs.map((u) => threaded.vocode(u)));
+    const want = await Promise.all(inputs.map((u) => inline.vocode(u)));
+    expect(threaded.threaded).toBe(true);
+    for (const [got, exp] of [[a, want[0]], [b, want[1]], [c, want[2]]] as const) {
+      expect(got!.durationsFrames).toEqual(exp!.durationsFrames);
+      expect(got!.audio.length).toBe(exp!.audio.length);
+      expect(Array.from(got!.audio)).toEqual(Array.from(exp!.audio));
+    }
+    expect((await threaded.vocode([])).audio.length).toBe(0);
+  });
+
+  it('refuses unit ids outside the model with MODEL_OUTPUT_MALFORMED, as inline does', async () => {
+    await expect(threaded.vocode([1, 2, 128])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });
+    await expect(threaded.vocode([1, -1])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });
+    expect(threaded.threaded).toBe(true);
+  });
+
+  it('leaves the event loop free while it vocodes (inline blocks it for the whole call)', async () => {
+    const long = units(300, 7);
+    // Longest gap between 1 ms ticks while the call runs (plus a few ms, so a tick after a block is counted).
+    const blockedMs = async (run: () => Promise<unknown>): Promise<number> => {
+      let last = performance.now();
+      let maxGap = 0;
+      const tick = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+      }, 1);
+      await run();
+      await new Promise((r) => setTimeout(r, 10));
+      clearInterval(tick);
+      return maxGap;
+    };
+    const t0 = performance.now();
+    await inline.vocode(long);
+    const callMs = performance.now() - t0;
+    const inlineMax = await blockedMs(() => inline.vocode(long));
+    const threadMax = await blockedMs(() => threaded.vocode(long));
+    console.info(`vocoder-thread: one call ${callMs.toFixed(1)} ms; event-loop max delay inline ${inlineMax.toFixed(1)} ms, worker ${threadMax.toFixed(1)} ms`);
+    // The inline call holds the loop for about its whole duration; the worker's call does not.
+    expect(inlineMax).toBeGreaterThan(callMs * 0.5);
+    expect(threadMax).toBeLessThan(inlineMax / 2);
+  });
+});
+
+describe.skipIf(!PRESENT)('VocoderThread when its worker dies', () => {
+  it('fails the requests in flight with INTERNAL, then vocodes inline', async () => {
+    const inline = await openVocoder(VOCODER, { hopSamples: 160, unitCount: 128 });
+    const threaded = await VocoderThread.open(VOCODER, inline);
+    try {
+      const inFlight = threaded.vocode(units(200, 9));
+      // Kill the worker as a crash would (the test reaches the private field on purpose).
+      const worker = (threaded as unknown as { worker: { terminate(): Promise<number> } }).worker;
+      await worker.terminate();
+      await expect(inFlight).rejects.toMatchObject({ code: 'INTERNAL' });
+      expect(threaded.threaded).toBe(false);
+      const after = await threaded.vocode(units(20, 4));
+      const want = await inline.vocode(units(20, 4));
+      expect(Array.from(after.audio)).toEqual(Array.from(want.audio));
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('names the file when the worker cannot load it', async () => {
+    const inline = await openVocoder(VOCODER, { hopSamples: 160, unitCount: 128 });
+    await expect(VocoderThread.open(join(REPO, 'models/does-not-exist.onnx'), inline)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('does-not-exist.onnx'),
+    });
+  });
+});
