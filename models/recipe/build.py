@@ -130,7 +130,7 @@ def manifest(plan: Plan, unit_count: int, vocoder_section: dict) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="model folder to write (manifest.json and the three parts)")
-    ap.add_argument("--work", help="folder for intermediate data (default: models/recipe/work/<smoke|full>)")
+    ap.add_argument("--work", help="folder for intermediate data (default: models/recipe/work/<plan>)")
     ap.add_argument("--smoke", action="store_true", help="tiny configuration: runs every step in minutes")
     ap.add_argument("--plan", choices=sorted(PLANS), default="full",
                     help="full: ≈ 60 min on 2 cores; long: the shipped weights' plan, for a GPU (see plan.py)")

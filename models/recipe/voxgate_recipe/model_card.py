@@ -94,6 +94,11 @@ This build's own steps: data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSecond
 ## Limits
 
 - Synthetic voices only: real microphones, noise and human accents are outside its training.
+- Voices it never heard: its units are k-means over log-mel frames, which depend on the voice far more than
+  HuBERT's units do, so transcription of unseen espeak-ng variants degrades (the WER above), and with it every
+  skill whose answer copies what was heard (repeat, spell) or depends on exact numbers (arithmetic).
+- The round-trip figures re-transcribe answers with this model's own ASR, which was trained on questions, not on
+  answer texts (spelled letters, number lists): the no-vocoder row shows that floor.
 - Its knowledge is the skill list above; it does not converse beyond it.
 - Griffin-Lim speech is intelligible but buzzy; a learned waveform vocoder would sound better.
 
