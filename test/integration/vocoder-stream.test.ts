@@ -271,23 +271,6 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
     expect(concat(await streamAll(fake, units, chunking, [2, 13, 1]))).toEqual(streamed);
   });
 
-  it('asks for the first chunk of each answer as urgent, and for no other', async () => {
-    const urgency: boolean[] = [];
-    const recording: UnitVocoder = {
-      hopSamples: fake.hopSamples,
-      vocode: (units, opts) => {
-        urgency.push(opts?.urgent === true);
-        return fake.vocode(units);
-      },
-    };
-    const stream = new VocoderStream(recording, { ...CHUNKING, lookaheadUnits: 1 });
-    await stream.push(pseudoUnits(95, 5));
-    await stream.flush();
-    await stream.push(pseudoUnits(20, 6));
-    await stream.flush();
-    expect(urgency).toEqual([true, false, false, false, true, false]);
-  });
-
   it('starts afresh after flush', async () => {
     const units = pseudoUnits(30, 4);
     const stream = new VocoderStream(fake, { ...CHUNKING, lookaheadUnits: 1 });

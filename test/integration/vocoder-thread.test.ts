@@ -50,18 +50,6 @@ describe.skipIf(!PRESENT)('VocoderThread on the shipped vocoder', () => {
     expect((await threaded.vocode([])).audio.length).toBe(0);
   });
 
-  it('runs an urgent request (an answer\'s first chunk) inline, not queued behind the worker', async () => {
-    const order: string[] = [];
-    const long = threaded.vocode(units(300, 11)).then(() => order.push('long, worker'));
-    const urgent = threaded.vocode(units(12, 12), { urgent: true }).then((r) => {
-      order.push('urgent, inline');
-      return r;
-    });
-    const [got] = await Promise.all([urgent, long]);
-    expect(order).toEqual(['urgent, inline', 'long, worker']);
-    expect(Array.from(got.audio)).toEqual(Array.from((await inline.vocode(units(12, 12))).audio));
-  });
-
   it('refuses unit ids outside the model with MODEL_OUTPUT_MALFORMED, as inline does', async () => {
     await expect(threaded.vocode([1, 2, 128])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });
     await expect(threaded.vocode([1, -1])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });

@@ -72,8 +72,7 @@ export class VocoderStream {
   private async vocodeChunk(units: number[], final: boolean): Promise<Float32Array> {
     const context = this.history.slice(-this.opts.leftContextUnits);
     const input = [...context, ...units];
-    // The first chunk is on the time-to-first-audio path: asked for as urgent.
-    const { audio, durationsFrames } = await this.vocoder.vocode(input, { urgent: this.chunksVocoded === 0 });
+    const { audio, durationsFrames } = await this.vocoder.vocode(input);
     const hop = this.vocoder.hopSamples;
     // Sample offset where each unit starts, by this call's own durations (its audio's layout).
     const starts = [0];

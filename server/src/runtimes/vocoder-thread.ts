@@ -2,13 +2,11 @@
 // vocoder chunk (tens of ms) stalls the loop that paces every caller's audio. VocoderThread sends each
 // chunk to one worker thread with its own session; the main thread keeps pacing, decoding and batching.
 // Measured with `npx tsx bench/capacity.ts` (docs/loadtest.md): event-loop p99 ≈ 50 ms inline → 10–27 ms.
-// An urgent request (an answer's first, small chunk: ~10 ms) runs inline instead: the hand-off to a thread
-// that shares two cores with the LLM cost ~10 ms of time to first audio at one caller (`npm run bench:ttfa`).
 // If the worker dies, the requests it held fail with INTERNAL and later ones run inline: no caller is left
 // without audio for good, and the process never goes down with it.
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors.ts';
-import { checkVocoderOutput, unitIds, type UnitVocoder, type VocodeOptions, type VocodeResult, type VocoderRuntime } from './vocoder.ts';
+import { checkVocoderOutput, unitIds, type UnitVocoder, type VocodeResult, type VocoderRuntime } from './vocoder.ts';
 
 const WORKER_FILE = new URL('./vocoder-worker.cjs', import.meta.url);
 
@@ -66,8 +64,8 @@ export class VocoderThread implements UnitVocoder {
     return this.failed === undefined && !this.closing;
   }
 
-  vocode(units: readonly number[], opts: VocodeOptions = {}): Promise<VocodeResult> {
-    if (!this.threaded || opts.urgent === true) return this.inline.vocode(units);
+  vocode(units: readonly number[]): Promise<VocodeResult> {
+    if (!this.threaded) return this.inline.vocode(units);
     if (units.length === 0) return Promise.resolve({ audio: new Float32Array(0), durationsFrames: [] });
     let ids: BigInt64Array;
     try {

@@ -11,15 +11,10 @@ export interface VocodeResult {
   durationsFrames: number[];
 }
 
-export interface VocodeOptions {
-  /** A caller is waiting for this audio to start (an answer's first chunk): run it the fastest way. */
-  urgent?: boolean;
-}
-
 /** What a VocoderStream needs: the runtime, or a fake in tests. */
 export interface UnitVocoder {
   readonly hopSamples: number;
-  vocode(units: readonly number[], opts?: VocodeOptions): Promise<VocodeResult>;
+  vocode(units: readonly number[]): Promise<VocodeResult>;
 }
 
 export interface VocoderOpenOptions {
