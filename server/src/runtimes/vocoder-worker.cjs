@@ -5,7 +5,14 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require('onnxruntime-node');
 
-const ready = ort.InferenceSession.create(workerData.path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+const ready = ort.InferenceSession.create(workerData.path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' })
+  .then(async (session) => {
+    // One throwaway run: a session's first run allocates and is several times slower, and here it would
+    // be an answer's second chunk, due before its first has played out.
+    const warm = BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 2));
+    await session.run({ units: new ort.Tensor('int64', warm, [1, warm.length]) });
+    return session;
+  });
 ready.then(
   () => parentPort.postMessage({ ready: true }),
   (err) => parentPort.postMessage({ ready: false, error: String((err && err.message) || err) }),

@@ -88,7 +88,12 @@ export async function openVocoder(file: string, opts: VocoderOpenOptions): Promi
   const path = resolve(file);
   let session = sessions.get(path);
   if (!session) {
-    session = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    session = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }).then(async (s) => {
+      // One throwaway run: a session's first run allocates and is several times slower; better at start-up
+      // than in the first caller's time to first audio.
+      await s.run({ units: new ort.Tensor('int64', BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 2)), [1, 16]) }).catch(() => undefined);
+      return s;
+    });
     sessions.set(path, session);
     session.catch(() => sessions.delete(path));
   }
