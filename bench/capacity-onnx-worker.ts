@@ -1,16 +1,16 @@
 // Does moving vocoding off the JavaScript thread keep the gateway's event loop free? `callers` simulated answers
 // each vocode one chunk (leftContextUnits + chunkUnits units) per chunk of audio at real time, either inline
-// (onnxruntime-node runs `run()` on the calling thread, as server/src/runtimes/vocoder.ts does today) or in one
-// worker thread holding its own session. A 5 ms interval timer measures how late the event loop runs callbacks.
+// (onnxruntime-node runs `run()` on the calling thread: server/src/runtimes/vocoder.ts) or through
+// server/src/runtimes/vocoder-thread.ts, the gateway's default worker thread with its own session.
+// A 5 ms interval timer measures how late the event loop runs callbacks.
 //   npx tsx bench/capacity-onnx-worker.ts [--model DIR] [--callers 4] [--seconds 8]   (last line: one JSON object)
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { readWav } from '../client-sdk/src/node/wav.ts';
 import { EngineModel } from '../server/src/engine/model.ts';
 import { percentile } from '../server/src/loadtest/stats.ts';
 import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
+import { VocoderThread } from '../server/src/runtimes/vocoder-thread.ts';
 
 export interface LoopLag {
   chunks: number;
@@ -21,44 +21,7 @@ export interface LoopLag {
 
 const TICK_MS = 5;
 
-// The worker: its own onnxruntime session on the vocoder file; one request at a time, in order.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ort);
-ort.InferenceSession.create(workerData.path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }).then((session) => {
-  parentPort.on('message', async ({ id, units }) => {
-    const out = await session.run({ units: new ort.Tensor('int64', BigInt64Array.from(units, (u) => BigInt(u)), [1, units.length]) });
-    parentPort.postMessage({ id, samples: out.audio.data.length });
-  });
-  parentPort.postMessage({ ready: true });
-});`;
-
 type Vocode = (units: number[]) => Promise<number>;
-
-function workerVocoder(path: string): Promise<{ vocode: Vocode; stop: () => Promise<number> }> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, ort: createRequire(import.meta.url).resolve('onnxruntime-node') } });
-  const waiting = new Map<number, (samples: number) => void>();
-  let next = 0;
-  return new Promise((resolve, reject) => {
-    worker.once('error', reject);
-    worker.on('message', (m: { ready?: boolean; id?: number; samples?: number }) => {
-      if (m.ready) {
-        resolve({
-          vocode: (units) =>
-            new Promise((done) => {
-              const id = next++;
-              waiting.set(id, done);
-              worker.postMessage({ id, units });
-            }),
-          stop: () => worker.terminate(),
-        });
-      } else if (m.id !== undefined) {
-        waiting.get(m.id)?.(m.samples ?? 0);
-        waiting.delete(m.id);
-      }
-    });
-  });
-}
 
 /** `callers` answers at once, each needing one chunk per chunkAudioMs of audio, for `seconds`; the loop's lateness meanwhile. */
 async function lagUnder(vocode: Vocode, units: number[], chunkAudioMs: number, callers: number, seconds: number): Promise<LoopLag> {
@@ -89,7 +52,7 @@ async function lagUnder(vocode: Vocode, units: number[], chunkAudioMs: number, c
 
 export async function measureWorkerVocoding(opts: { modelDir?: string; callers?: number; seconds?: number } = {}): Promise<{ inline: LoopLag; worker: LoopLag; chunkAudioMs: number }> {
   const modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
-  const model = await EngineModel.load(modelDir, { sequences: 1, vad: 'off' });
+  const model = await EngineModel.load(modelDir, { sequences: 1, vad: 'off', vocoderThread: 'inline' });
   try {
     const speech = (await readWav(`${DEFAULT_UTTERANCES_DIR}/21-abilities-what-can-you-do.wav`, model.sampleRateHz)).pcm;
     const raw = await model.units.encodeUtterance(speech);
@@ -100,12 +63,12 @@ export async function measureWorkerVocoding(opts: { modelDir?: string; callers?:
     const callers = opts.callers ?? 4;
     const seconds = opts.seconds ?? 8;
     const inline = await lagUnder(async (u) => (await model.vocoder.vocode(u)).audio.length, units, chunkAudioMs, callers, seconds);
-    const w = await workerVocoder(model.manifest.paths.vocoder);
+    const thread = await VocoderThread.open(model.manifest.paths.vocoder, model.vocoder);
     try {
-      const worker = await lagUnder(w.vocode, units, chunkAudioMs, callers, seconds);
+      const worker = await lagUnder(async (u) => (await thread.vocode(u)).audio.length, units, chunkAudioMs, callers, seconds);
       return { inline, worker, chunkAudioMs: Math.round(chunkAudioMs) };
     } finally {
-      await w.stop();
+      await thread.close();
     }
   } finally {
     await model.close();
@@ -119,7 +82,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...(values.callers ? { callers: Number(values.callers) } : {}),
     ...(values.seconds ? { seconds: Number(values.seconds) } : {}),
   });
-  for (const [name, l] of [['inline (today)', r.inline], ['worker thread', r.worker]] as const) {
+  for (const [name, l] of [['inline', r.inline], ['worker thread', r.worker]] as const) {
     process.stderr.write(`${name.padEnd(15)} ${l.chunks} chunks of ${r.chunkAudioMs} ms audio: event-loop lag p50 ${l.lagP50Ms} ms, p99 ${l.lagP99Ms} ms, max ${l.lagMaxMs} ms\n`);
   }
   process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -1,7 +1,7 @@
 // Vocoding off the event loop: onnxruntime-node runs `session.run()` on the calling thread, so an inline
 // vocoder chunk (tens of ms) stalls the loop that paces every caller's audio. VocoderThread sends each
 // chunk to one worker thread with its own session; the main thread keeps pacing, decoding and batching.
-// Measured with `npx tsx bench/capacity.ts` (docs/loadtest.md): event-loop p99 ≈ 50 ms inline → 10–27 ms.
+// Measured with `npx tsx bench/capacity.ts` (docs/loadtest.md): event-loop p99 ≈ 50 ms inline → 7–27 ms.
 // If the worker dies, the requests it held fail with INTERNAL and later ones run inline: no caller is left
 // without audio for good, and the process never goes down with it.
 import { Worker } from 'node:worker_threads';
