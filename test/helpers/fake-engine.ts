@@ -64,6 +64,8 @@ export class FakeEngineSession implements EngineSession {
   private turns = 0;
   private speech: { turnId: string; samples: number; silentSamples: number } | undefined;
   private answering: { turnId: string; abort: AbortController } | undefined;
+  /** The last answer that finished generating: its audio may still be playing (the session's Playout knows). */
+  private finished: string | undefined;
 
   constructor(
     readonly id: string,
@@ -86,6 +88,7 @@ export class FakeEngineSession implements EngineSession {
     if (this.speech === undefined) {
       if (!speaking) return;
       this.speech = { turnId: this.nextTurnId(), samples: 0, silentSamples: 0 };
+      this.cancel(); // barge-in, as the real engine does: speech over an answer still playing cuts it
       this.emit({ type: 'speech.started', turnId: this.speech.turnId, atMs: performance.now() });
     }
     this.speech.samples += pcm.length;
@@ -96,6 +99,7 @@ export class FakeEngineSession implements EngineSession {
 
   pushText(text: string, mode?: Mode): void {
     this.texts.push(text);
+    this.cancel();
     void this.answer(this.nextTurnId(), text, mode ?? this.mode);
   }
 
@@ -105,13 +109,18 @@ export class FakeEngineSession implements EngineSession {
     this.endSpeech();
   }
 
+  /** Cuts the answer generating, or the finished one still playing by the session's Playout. */
   cancel(): void {
     this.cancels++;
     const a = this.answering;
-    if (a === undefined) return;
-    a.abort.abort();
-    this.answering = undefined;
-    this.emit({ type: 'interrupted', turnId: a.turnId });
+    const finished = this.finished;
+    this.finished = undefined;
+    if (a !== undefined) {
+      a.abort.abort();
+      this.answering = undefined;
+      return this.emit({ type: 'interrupted', turnId: a.turnId });
+    }
+    if (finished !== undefined && this.options.playout?.playing(finished) === true) this.emit({ type: 'interrupted', turnId: finished });
   }
 
   setMode(mode: Mode): void {
@@ -182,7 +191,10 @@ export class FakeEngineSession implements EngineSession {
       }
       this.emit({ type: 'audio.end', turnId });
     }
-    if (this.answering?.turnId === turnId) this.answering = undefined;
+    if (this.answering?.turnId === turnId) {
+      this.answering = undefined;
+      this.finished = turnId;
+    }
     this.emit({
       type: 'turn.done',
       turnId,

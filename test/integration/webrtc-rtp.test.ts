@@ -2,7 +2,7 @@
 // duplicate filter, and session.start's media formats forced to the transport's.
 import { describe, expect, it } from 'vitest';
 import { RtpOpusClock, RtpSequenceFilter } from '../../client-sdk/src/transports/webrtc-rtp.ts';
-import { forceWebRtcMedia, sessionStartFromOptions } from '../../server/src/transport/webrtc-session-start.ts';
+import { withWebRtcMedia, sessionStartFromOptions } from '../../server/src/transport/webrtc-session-start.ts';
 
 describe('RtpOpusClock', () => {
   it('numbers a paced talkspurt 960 ticks apart, marker on the first packet only', () => {
@@ -41,16 +41,15 @@ describe('RtpSequenceFilter', () => {
 });
 
 describe('session.start over WebRTC', () => {
-  it('replaces the media formats, keeps the rest, leaves other messages alone', () => {
-    const forced = forceWebRtcMedia(JSON.stringify({ type: 'session.start', version: 1, mode: 'speech-to-text', input: { codec: 'pcm16', sampleRateHz: 16000 }, output: { codec: 'pcm16', sampleRateHz: 48000 }, vad: false }));
-    expect(JSON.parse(forced!)).toEqual({ type: 'session.start', version: 1, mode: 'speech-to-text', input: { codec: 'opus', sampleRateHz: 48000 }, output: { codec: 'opus', sampleRateHz: 48000 }, vad: false });
-    expect(forceWebRtcMedia('{"type":"input.text","text":"session.start"}')).toBeUndefined();
-    expect(forceWebRtcMedia('{"type":"session.start"')).toBeUndefined();
+  it('replaces the media formats and keeps the rest', () => {
+    const start = { type: 'session.start', mode: 'speech-to-text', input: { codec: 'pcm16', sampleRateHz: 16000 }, output: { codec: 'pcm16', sampleRateHz: 48000 }, vad: false } as const;
+    expect(withWebRtcMedia(start)).toEqual({ type: 'session.start', mode: 'speech-to-text', input: { codec: 'opus', sampleRateHz: 48000 }, output: { codec: 'opus', sampleRateHz: 48000 }, vad: false });
+    expect(withWebRtcMedia({ ...start, output: { codec: 'pcm16' } }).output).toEqual({ codec: 'opus', sampleRateHz: 16000 });
   });
 
   it('builds and checks a session.start from POST options', () => {
     const ok = sessionStartFromOptions({ mode: 'text-to-speech', vad: false });
-    expect(ok.ok && JSON.parse(ok.text)).toMatchObject({ type: 'session.start', version: 1, mode: 'text-to-speech', vad: false, output: { codec: 'opus', sampleRateHz: 16000 } });
+    expect(ok.ok && ok.start).toMatchObject({ type: 'session.start', version: 1, mode: 'text-to-speech', vad: false, output: { codec: 'opus', sampleRateHz: 16000 } });
     const bad = sessionStartFromOptions({ mode: 'whisper' });
     expect(!bad.ok && bad.error.code).toBe('BAD_REQUEST');
   });

@@ -233,6 +233,33 @@ describe('engine session: barge-in and cancel', () => {
     await h.session.close();
   });
 
+  it('asks the transport\'s Playout, the one owner of what was heard: it decides barge-in and what stays in memory', async () => {
+    // A fake playout, as a phone provider's marks would report it: the whole answer is still queued, none heard.
+    const heard = { playing: true, heardMs: 0 };
+    const playout = { heardMs: () => heard.heardMs, playing: () => heard.playing };
+    const h = harness({ mode: 'text-to-speech', endOfSpeechSilenceMs: 200, playout });
+    h.session.pushText('long answer please');
+    await h.next((e) => e.type === 'turn.done' && e.turnId === 's.1');
+    speakInto(h.session, tone(200));
+    expect(await h.next((e) => e.type === 'interrupted')).toMatchObject({ turnId: 's.1' });
+    speakInto(h.session, quiet(400));
+    await h.next((e) => e.type === 'turn.done' && e.turnId === 's.2');
+    // Nothing was heard: the answer keeps its text and none of its units.
+    const ctx = h.seq.text;
+    const first = ctx.slice(0, ctx.indexOf('<eoa>'));
+    expect(first).toMatch(/\[ta\] you said long answer please; \[ua\] ?$/);
+
+    // The playout says the second answer has played out: speech right after it is a new turn, nothing is cut,
+    // even though the answer's audio left the engine only moments ago.
+    heard.playing = false;
+    h.session.pushText('another long answer');
+    await h.next((e) => e.type === 'turn.done' && e.turnId === 's.3');
+    speakInto(h.session, tone(200));
+    await h.next((e) => e.type === 'speech.started' && e.turnId === 's.4');
+    expect(h.events.filter((e) => e.type === 'interrupted')).toHaveLength(1);
+    await h.session.close();
+  });
+
   it('cancel() stops an answer; the next turn follows a closed answer', async () => {
     const h = harness({ mode: 'text-to-text' }, { tokenDelayMs: 5 });
     h.session.pushText('first question here');

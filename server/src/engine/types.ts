@@ -29,7 +29,7 @@ export interface TurnTimings {
 /**
  * Every answered turn ends with exactly one of `turn.done`, `interrupted` (barge-in or cancel; no more events
  * for that turn follow) or `error` carrying its turnId (fatal: false; the session goes on). An `interrupted`
- * may also follow `turn.done` while that answer's audio is still playing (by the engine's real-time clock).
+ * may also follow `turn.done` while that answer's audio is still playing (as the session's Playout says).
  */
 export type EngineEvent =
   /** atMs: position in the session's audio stream (ms of audio received), not the engine clock. */
@@ -47,12 +47,25 @@ export type EngineEvent =
   | { type: 'interrupted'; turnId: string }
   | { type: 'error'; code: ErrorCode; message: string; turnId?: string; fatal: boolean };
 
+/**
+ * What the caller has heard of each answer. Known where the audio is played out (the gateway's pacer, a phone
+ * provider's mark acknowledgements); the engine asks it to decide barge-in and to keep in memory only what was heard.
+ */
+export interface Playout {
+  /** Audio of the turn's answer the caller has heard so far, ms. */
+  heardMs(turnId: string): number;
+  /** The turn's answer audio is still queued or playing at the caller. */
+  playing(turnId: string): boolean;
+}
+
 export interface SessionOptions {
   mode: Mode;
   /** Silence after speech that ends a turn, ms. */
   endOfSpeechSilenceMs?: number;
   /** When false the client commits turns itself (explicit endpointing). */
   vad?: boolean;
+  /** Who plays the audio out. Absent (in-process use, nothing plays it): heard at real time from the first chunk. */
+  playout?: Playout;
 }
 
 export interface EngineSession {

@@ -1,9 +1,9 @@
 // Caller audio → what the engine takes: 16 kHz mono float32. Opus decodes straight to 16 kHz; PCM16 at 48 kHz
 // goes through the resampler. decode() is synchronous and throws GatewayError for bad payloads.
-import type { InputFormat } from '../../../client-sdk/src/protocol/index.ts';
 import { OpusPacketDecoder } from '../codec/opus-decode.ts';
 import { Resampler, pcm16BytesToFloat32 } from '../codec/audio.ts';
 import { GatewayError } from '../errors.ts';
+import type { MediaFormat } from '../transport/media-port.ts';
 
 /** The engine's input rate (EngineSession.pushAudio). */
 export const ENGINE_INPUT_RATE_HZ = 16000;
@@ -13,7 +13,7 @@ export interface InputAudio {
   free(): void;
 }
 
-export async function createInputAudio(format: InputFormat): Promise<InputAudio> {
+export async function createInputAudio(format: MediaFormat): Promise<InputAudio> {
   if (format.codec === 'opus') {
     const decoder = await OpusPacketDecoder.create(ENGINE_INPUT_RATE_HZ);
     return { decode: (p) => decoder.decode(p), free: () => decoder.free() };

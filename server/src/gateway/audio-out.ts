@@ -1,8 +1,17 @@
 // Engine audio (float32 at the engine's rate) → wire payloads of whole frames in the session's output format:
 // resample → 20 ms frames → Opus packets or PCM16 bytes. One instance per session: Opus state runs across turns.
-import { FRAME_MS, type OutputFormat } from '../../../client-sdk/src/protocol/index.ts';
+import { FRAME_MS, defaultOutputSampleRateHz } from '../../../client-sdk/src/protocol/index.ts';
 import { FrameChunker, Resampler, float32ToPcm16Bytes } from '../codec/audio.ts';
-import { OpusFrameEncoder } from '../codec/opus-encode.ts';
+import { OpusFrameEncoder, type OpusEncodeRateHz } from '../codec/opus-encode.ts';
+import { GatewayError } from '../errors.ts';
+import type { MediaCodec, MediaFormat } from '../transport/media-port.ts';
+
+export type OutputAudioFormat = MediaFormat & { frameMs: number };
+
+/** The output rate when the caller leaves it out: G.711 is 8 kHz by definition; the protocol's codecs have their default. */
+export function defaultOutputRateHz(codec: MediaCodec): number {
+  return codec === 'pcmu' || codec === 'pcma' ? 8000 : defaultOutputSampleRateHz(codec);
+}
 
 export class OutputAudio {
   readonly frameMs = FRAME_MS;
@@ -10,10 +19,10 @@ export class OutputAudio {
   private readonly encode: (frame: Float32Array) => Uint8Array;
   private resampler: Resampler | undefined;
 
-  constructor(readonly format: OutputFormat) {
+  constructor(readonly format: OutputAudioFormat) {
     this.chunker = FrameChunker.forDuration(format.sampleRateHz, this.frameMs);
     if (format.codec === 'opus') {
-      const encoder = new OpusFrameEncoder({ sampleRateHz: format.sampleRateHz, frameMs: FRAME_MS });
+      const encoder = new OpusFrameEncoder({ sampleRateHz: opusRate(format.sampleRateHz), frameMs: FRAME_MS });
       this.encode = (frame) => encoder.encode(frame);
     } else {
       this.encode = float32ToPcm16Bytes;
@@ -42,4 +51,9 @@ export class OutputAudio {
     this.chunker.reset();
     this.resampler?.reset();
   }
+}
+
+function opusRate(hz: number): OpusEncodeRateHz {
+  if (hz === 16000 || hz === 48000) return hz;
+  throw new GatewayError('BAD_REQUEST', `Opus output at ${hz} Hz: 16000 or 48000`);
 }

@@ -1,14 +1,11 @@
-// One session's outbound side: engine events → protocol messages and paced audio frames, barge-in and
-// cancellation. Audio, audio.start/end and turn.done share the paced queue, so each mark reaches the caller right
-// after the audio it belongs to; text events go at once.
-import {
-  encodeAudioFrame,
-  type OutputFormat,
-  type ServerMessage,
-} from '../../../client-sdk/src/protocol/index.ts';
-import type { EngineEvent } from '../engine/types.ts';
-import type { Connection } from '../transport/connection.ts';
-import { OutputAudio } from './audio-out.ts';
+// One session's outbound side: engine events → typed events and paced audio frames for the port, and the
+// session's Playout: what the caller has heard is the pacer's position, or the port's acknowledgements where the
+// far end sends them (phone marks). Audio, audio.start/end and turn.done share the paced queue, so each mark
+// reaches the caller right after the audio it belongs to; text events go at once.
+import type { AudioCodec, SampleRateHz, ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
+import type { EngineEvent, Playout } from '../engine/types.ts';
+import type { MediaPort } from '../transport/media-port.ts';
+import { OutputAudio, type OutputAudioFormat } from './audio-out.ts';
 import type { SendBufferGuard } from './backpressure.ts';
 import { PacedOutput } from './paced-output.ts';
 import { immediateMessage, wireTimings } from './wire-events.ts';
@@ -20,11 +17,11 @@ const MARK_HEADROOM = 256;
 /** Interrupted turns remembered, to drop their late audio and not announce them twice. */
 const REMEMBERED_INTERRUPTS = 16;
 
-type OutItem = { kind: 'audio'; payload: Uint8Array } | { kind: 'mark'; msg: ServerMessage };
+type OutItem = { kind: 'audio'; turnId: string; payload: Uint8Array } | { kind: 'mark'; msg: ServerMessage };
 
 export interface CallOutputDeps {
-  conn: Connection;
-  format: OutputFormat;
+  port: MediaPort;
+  format: OutputAudioFormat;
   leadMs: number;
   guard: SendBufferGuard;
   now: () => number;
@@ -32,15 +29,13 @@ export interface CallOutputDeps {
   send: (msg: ServerMessage) => void;
   /** The send buffer crossed the disconnect threshold. */
   onSlowConsumer: () => void;
-  /** Stop the engine's answer in progress. */
-  cancelEngine: () => void;
   /** Something changed that may end a drain. */
   onSettled: () => void;
   /** Audio went out: the call is not idle. */
   onAudioSent: () => void;
 }
 
-export class CallOutput {
+export class CallOutput implements Playout {
   droppedAudioFrames = 0;
   private readonly audio: OutputAudio;
   private readonly paced: PacedOutput<OutItem>;
@@ -49,6 +44,8 @@ export class CallOutput {
   private readonly interrupted: string[] = [];
   /** A text turn or commit was sent and the engine has not answered it yet. */
   private expectingTurn = false;
+  /** The turn whose audio went out last, and how much of it went out. */
+  private lastAudio: { turnId: string; sentMs: number } | undefined;
 
   constructor(private readonly deps: CallOutputDeps) {
     this.audio = new OutputAudio(deps.format);
@@ -72,7 +69,7 @@ export class CallOutput {
   handle(ev: EngineEvent): void {
     switch (ev.type) {
       case 'speech.started':
-        if (!this.openTurns.has(ev.turnId)) this.bargeIn();
+        // Not a turn with output yet: barge-in is the engine's call (it asks playing()), announced by `interrupted`.
         this.deps.send({ type: ev.type, turnId: ev.turnId });
         return;
       case 'interrupted':
@@ -97,41 +94,46 @@ export class CallOutput {
     switch (ev.type) {
       case 'audio.start': {
         const { codec, sampleRateHz, frameMs } = this.deps.format;
-        return this.queueMark({ type: 'audio.start', turnId: ev.turnId, codec, sampleRateHz, frameMs });
+        // Protocol formats on voxgate's ports; phone ports, the only ones with G.711, do not forward audio.start.
+        return this.queueMark({ type: 'audio.start', turnId: ev.turnId, codec: codec as AudioCodec, sampleRateHz: sampleRateHz as SampleRateHz, frameMs });
       }
       case 'audio.chunk':
-        return this.queueAudio(this.audio.push(ev.pcm, ev.sampleRateHz));
+        return this.queueAudio(ev.turnId, this.audio.push(ev.pcm, ev.sampleRateHz));
       case 'audio.end':
-        this.queueAudio(this.audio.end());
+        this.queueAudio(ev.turnId, this.audio.end());
         return this.queueMark({ type: 'audio.end', turnId: ev.turnId });
       case 'turn.done':
         return this.queueMark({ type: 'turn.done', turnId: ev.turnId, mode: ev.mode, timings: wireTimings(ev.timings) });
     }
   }
 
-  /**
-   * New speech or text while an answer is still being delivered cuts it. The engine judges playback by its own
-   * clock; the gateway's queue is the truth about what the caller has not heard yet, so it checks too.
-   */
-  bargeIn(): void {
-    if (this.openTurns.size > 0) this.interrupt();
+  /** Playout: audio of the turn the caller has heard, ms. */
+  heardMs(turnId: string): number {
+    const port = this.deps.port.playout;
+    if (port !== undefined) return port.heardMs(turnId);
+    const last = this.lastAudio;
+    // Sent audio plays at real time; what runs ahead of now (at most the lead) is not heard yet.
+    return last?.turnId === turnId ? Math.max(0, last.sentMs - this.paced.aheadMs()) : 0;
   }
 
-  /** response.cancel or barge-in: stop the engine, drop queued audio, tell the caller which turns were cut. */
-  interrupt(): void {
-    this.deps.cancelEngine();
-    this.interruptOutput(undefined);
+  /** Playout: the turn's audio is queued here, or still playing at the caller. */
+  playing(turnId: string): boolean {
+    if (this.openTurns.has(turnId)) return true;
+    const port = this.deps.port.playout;
+    if (port !== undefined) return port.playing(turnId);
+    return this.lastAudio?.turnId === turnId && this.paced.aheadMs() > 0;
   }
 
   close(): void {
     this.paced.close();
   }
 
-  private interruptOutput(engineTurnId: string | undefined): void {
+  /** The engine cut an answer: drop queued audio, tell the caller which turns were cut. */
+  private interruptOutput(engineTurnId: string): void {
     this.paced.clear();
     this.audio.reset();
     const turns = new Set(this.openTurns);
-    if (engineTurnId !== undefined) turns.add(engineTurnId);
+    turns.add(engineTurnId);
     this.openTurns.clear();
     for (const turnId of turns) {
       if (this.interrupted.includes(turnId)) continue;
@@ -142,9 +144,9 @@ export class CallOutput {
     this.deps.onSettled();
   }
 
-  private queueAudio(payloads: Iterable<Uint8Array>): void {
+  private queueAudio(turnId: string, payloads: Iterable<Uint8Array>): void {
     for (const payload of payloads) {
-      if (this.paced.queuedItems >= AUDIO_QUEUE_FRAMES || !this.paced.push({ kind: 'audio', payload }, this.audio.frameMs)) {
+      if (this.paced.queuedItems >= AUDIO_QUEUE_FRAMES || !this.paced.push({ kind: 'audio', turnId, payload }, this.audio.frameMs)) {
         this.droppedAudioFrames++;
       }
     }
@@ -163,13 +165,15 @@ export class CallOutput {
       }
       return;
     }
-    const verdict = this.deps.guard.check(this.deps.conn.bufferedBytes, this.deps.now());
+    const verdict = this.deps.guard.check(this.deps.port.bufferedBytes, this.deps.now());
     if (verdict === 'disconnect') return this.deps.onSlowConsumer();
     if (verdict === 'drop-audio') {
       this.droppedAudioFrames++;
       return;
     }
-    this.deps.conn.sendBinary(encodeAudioFrame(item.payload));
+    this.deps.port.sendAudio(item.payload, item.turnId, this.audio.frameMs);
+    if (this.lastAudio?.turnId !== item.turnId) this.lastAudio = { turnId: item.turnId, sentMs: 0 };
+    this.lastAudio.sentMs += this.audio.frameMs;
     this.deps.onAudioSent();
     if (this.paced.isIdle) this.deps.onSettled();
   }

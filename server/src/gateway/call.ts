@@ -1,23 +1,20 @@
-// One caller on one connection: handshake, inbound messages, limits and timeouts, and the engine session's life.
-// Every failure here is answered on this connection only; nothing a caller sends can throw past onMessage.
+// One caller on one media port: handshake, inbound control and audio, limits and timeouts, and the engine
+// session's life. Every failure here is answered on this port only; nothing a caller sends can throw past onInput.
 import {
   NORMAL_CLOSE,
   PROTOCOL_VERSION,
   closeCodeFor,
-  decodeBinaryFrame,
-  decodeClientMessage,
-  defaultOutputSampleRateHz,
-  encodeServerMessage,
-  type ClientMessage,
   type ErrorCode,
+  type InputFormat,
+  type OutputFormat,
   type ServerMessage,
-  type SessionStart,
 } from '../../../client-sdk/src/protocol/index.ts';
 import type { Config } from '../config.ts';
 import type { Engine, EngineEvent, EngineSession } from '../engine/types.ts';
 import { GatewayError } from '../errors.ts';
-import type { Connection, InboundMessage } from '../transport/connection.ts';
+import type { MediaPort, PortControl, PortInput, PortSessionStart } from '../transport/media-port.ts';
 import { createInputAudio, ENGINE_INPUT_RATE_HZ, type InputAudio } from './audio-in.ts';
+import { defaultOutputRateHz } from './audio-out.ts';
 import { SendBufferGuard } from './backpressure.ts';
 import { CallOutput } from './call-output.ts';
 import type { Logger } from './log.ts';
@@ -40,7 +37,7 @@ export interface CallClosedInfo {
 }
 
 export interface CallDeps {
-  conn: Connection;
+  port: MediaPort;
   config: Config;
   engine: Engine;
   log: Logger;
@@ -49,8 +46,6 @@ export interface CallDeps {
 }
 
 type State = 'handshake' | 'opening' | 'active' | 'closed';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class Call {
   readonly id: string;
@@ -73,12 +68,12 @@ export class Call {
   closed: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CallDeps) {
-    this.id = deps.conn.id;
+    this.id = deps.port.id;
     this.createdAtMs = this.lastActivityMs = deps.now();
     this.limiter = new FrameRateLimiter(deps.config.maxFramesPerSecond);
     this.guard = new SendBufferGuard(deps.config.maxBufferedBytes, deps.config.slowConsumerGraceMs);
-    deps.conn.onMessage((msg) => this.guarded(() => this.onMessage(msg)));
-    deps.conn.onClose((code) => this.onHangUp(code));
+    deps.port.onInput((input, wireBytes) => this.guarded(() => this.onInput(input, wireBytes)));
+    deps.port.onClose((code) => this.onHangUp(code));
   }
 
   get isOpen(): boolean {
@@ -101,7 +96,7 @@ export class Call {
     if (this.state !== 'closed' && nowMs - this.lastActivityMs > idleTimeoutMs) {
       return this.fail('IDLE_TIMEOUT', `no traffic for ${idleTimeoutMs} ms`);
     }
-    if (this.state === 'active' && this.guard.check(this.deps.conn.bufferedBytes, nowMs) === 'disconnect') {
+    if (this.state === 'active' && this.guard.check(this.deps.port.bufferedBytes, nowMs) === 'disconnect') {
       return this.slowConsumer();
     }
   }
@@ -119,14 +114,14 @@ export class Call {
     this.state = 'closed';
     this.write({ type: 'error', code, message, fatal: true, ...extra });
     const closeCode = closeCodeFor(code);
-    this.deps.conn.close(closeCode, message);
+    this.deps.port.close(closeCode, message);
     this.dispose({ errorCode: code, closeCode, hungUp: false });
     this.deps.log.info('call closed', { callId: this.id, sessionId: this.sessionId, code, message });
   }
 
   // ---- inbound ----
 
-  private onMessage(msg: InboundMessage): void {
+  private onInput(input: PortInput, wireBytes: number): void {
     if (this.state === 'closed') return;
     const now = this.deps.now();
     this.lastActivityMs = now;
@@ -137,23 +132,28 @@ export class Call {
     }
     if (rate === 'limited') return;
     const { maxMessageBytes } = this.deps.config;
-    if (msg.data.byteLength > maxMessageBytes) {
-      return this.sendError('MESSAGE_TOO_LARGE', `message of ${msg.data.byteLength} bytes exceeds ${maxMessageBytes}`);
+    if (wireBytes > maxMessageBytes) {
+      return this.sendError('MESSAGE_TOO_LARGE', `message of ${wireBytes} bytes exceeds ${maxMessageBytes}`);
     }
-    if (msg.binary) this.onBinary(msg.data);
-    else this.onText(msg.data);
+    switch (input.kind) {
+      case 'ignored':
+        return this.deps.log.debug('ignored input', { callId: this.id, what: input.what });
+      case 'invalid':
+        return input.fatal === true ? this.fail(input.code, input.message) : this.sendError(input.code, input.message);
+      case 'audio':
+        return this.onAudio(input.payload);
+      case 'control':
+        return this.onControl(input.msg);
+    }
   }
 
-  private onBinary(bytes: Uint8Array): void {
-    const frame = decodeBinaryFrame(bytes);
-    if (!frame.ok) return this.sendError(frame.error.code, frame.error.message);
-    if (frame.value.kind === 'extension') return;
+  private onAudio(payload: Uint8Array): void {
     if (this.state !== 'active' || this.session === undefined || this.input === undefined) {
       return this.sendError('HANDSHAKE_REQUIRED', 'audio before session.started');
     }
     // A draining server starts no new turns; audio could start one through the VAD.
     if (this.draining) return;
-    const pcm = this.input.decode(frame.value.payload);
+    const pcm = this.input.decode(payload);
     if (pcm.length === 0) return;
     if (!this.audioBudget.take((pcm.length * 1000) / ENGINE_INPUT_RATE_HZ, this.deps.now())) {
       return this.sendError('RATE_LIMITED', 'audio arrives faster than real time: frames dropped');
@@ -161,42 +161,27 @@ export class Call {
     this.session.pushAudio(pcm);
   }
 
-  private onText(bytes: Uint8Array): void {
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      return this.sendError('BAD_REQUEST', 'text frame is not valid UTF-8');
-    }
-    const decoded = decodeClientMessage(text);
-    if (!decoded.ok) {
-      const { code, message } = decoded.error;
-      return code === 'UNSUPPORTED_VERSION' ? this.fail(code, message) : this.sendError(code, message);
-    }
-    const msg = decoded.value;
-    if (msg.type === 'unknown') return this.deps.log.debug('ignored unknown message type', { callId: this.id, type: msg.rawType });
+  private onControl(msg: PortControl): void {
     if (msg.type === 'session.start') {
       if (this.state !== 'handshake') return this.sendError('BAD_REQUEST', 'session.start sent twice');
       this.start(msg).catch((err: unknown) => this.onThrown(err));
       return;
     }
-    if (this.state !== 'active' || this.session === undefined || this.output === undefined) {
+    const session = this.session;
+    const output = this.output;
+    if (this.state !== 'active' || session === undefined || output === undefined) {
       return this.sendError('HANDSHAKE_REQUIRED', `${msg.type} before session.started`);
     }
-    this.onControl(msg, this.session, this.output);
-  }
-
-  private onControl(msg: Exclude<ClientMessage, SessionStart>, session: EngineSession, output: CallOutput): void {
     switch (msg.type) {
       case 'input.text':
       case 'input.commit':
         if (this.draining) return this.sendError('SHUTTING_DOWN', 'the server is shutting down: no new turns');
         output.expectTurn();
         if (msg.type === 'input.commit') return session.commit();
-        output.bargeIn(); // a new text turn cuts an answer still playing, as speech does
+        // The engine cuts an answer still playing, asking this call's playout what was heard.
         return session.pushText(msg.text, msg.mode);
       case 'response.cancel':
-        return output.interrupt();
+        return session.cancel();
       case 'session.update':
         return session.setMode(msg.mode);
       case 'session.end':
@@ -206,7 +191,7 @@ export class Call {
 
   // ---- session ----
 
-  private async start(msg: SessionStart): Promise<void> {
+  private async start(msg: PortSessionStart): Promise<void> {
     this.state = 'opening';
     const { config, engine } = this.deps;
     const vad = msg.vad ?? config.vad;
@@ -214,7 +199,13 @@ export class Call {
     let session: EngineSession;
     try {
       input = await createInputAudio(msg.input);
-      session = await engine.openSession({ mode: msg.mode, vad, endOfSpeechSilenceMs: config.endOfSpeechSilenceMs });
+      session = await engine.openSession({
+        mode: msg.mode,
+        vad,
+        endOfSpeechSilenceMs: config.endOfSpeechSilenceMs,
+        // The one owner of what the caller heard: this call's output (its pacer, or the port's acknowledgements).
+        playout: { heardMs: (turnId) => this.output?.heardMs(turnId) ?? 0, playing: (turnId) => this.output?.playing(turnId) ?? false },
+      });
     } catch (err) {
       input?.free();
       const code: ErrorCode = err instanceof GatewayError ? err.code : 'INTERNAL';
@@ -230,20 +221,15 @@ export class Call {
     this.session = session;
     this.input = input;
     this.sessionId = session.id;
-    const output = {
-      codec: msg.output.codec,
-      sampleRateHz: msg.output.sampleRateHz ?? defaultOutputSampleRateHz(msg.output.codec),
-      frameMs: 20,
-    };
+    const output = { codec: msg.output.codec, sampleRateHz: msg.output.sampleRateHz ?? defaultOutputRateHz(msg.output.codec), frameMs: 20 };
     this.output = new CallOutput({
-      conn: this.deps.conn,
+      port: this.deps.port,
       format: output,
       leadMs: config.outputLeadMs,
       guard: this.guard,
       now: this.deps.now,
       send: (m) => this.send(m),
       onSlowConsumer: () => this.slowConsumer(),
-      cancelEngine: () => session.cancel(),
       onSettled: () => this.settleDrain(),
       onAudioSent: () => (this.lastActivityMs = this.deps.now()),
     });
@@ -257,8 +243,10 @@ export class Call {
       model: engine.modelName,
       mode: msg.mode,
       vad,
-      input: msg.input,
-      output,
+      // Formats as the port declared them: protocol formats for voxgate's own ports; a phone port never puts its
+      // G.711 formats on our wire (it does not forward session.started).
+      input: msg.input as InputFormat,
+      output: output as OutputFormat,
       limits: {
         maxMessageBytes: config.maxMessageBytes,
         maxFramesPerSecond: config.maxFramesPerSecond,
@@ -286,11 +274,11 @@ export class Call {
     if (this.state === 'closed') return;
     this.write(msg);
     this.lastActivityMs = this.deps.now();
-    if (this.guard.check(this.deps.conn.bufferedBytes, this.lastActivityMs) === 'disconnect') this.slowConsumer();
+    if (this.guard.check(this.deps.port.bufferedBytes, this.lastActivityMs) === 'disconnect') this.slowConsumer();
   }
 
   private write(msg: ServerMessage): void {
-    this.deps.conn.sendText(encodeServerMessage(msg));
+    this.deps.port.send(msg);
   }
 
   private sendError(code: ErrorCode, message: string, turnId?: string): void {
@@ -307,7 +295,7 @@ export class Call {
   private end(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.deps.conn.close(NORMAL_CLOSE, 'session ended');
+    this.deps.port.close(NORMAL_CLOSE, 'session ended');
     this.dispose({ errorCode: undefined, closeCode: NORMAL_CLOSE, hungUp: false });
     this.deps.log.info('session ended', { callId: this.id, sessionId: this.sessionId });
   }

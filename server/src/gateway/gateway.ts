@@ -1,8 +1,10 @@
 // The gateway: admits connections (capacity, readiness), runs one Call per caller against the Engine, sweeps
-// timeouts, and shuts down gracefully. Transport-agnostic: it takes Connections, whatever carried them.
+// timeouts, and shuts down gracefully. Transport-agnostic: it takes media ports, whatever carried them, and its
+// admission() is the one check every transport's admission goes through.
 import type { Config } from '../config.ts';
 import type { Engine } from '../engine/types.ts';
-import type { Connection } from '../transport/connection.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { MediaPort } from '../transport/media-port.ts';
 import { Call, type CallClosedInfo } from './call.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -17,6 +19,10 @@ export interface GatewayOptions {
   onCallClosed?: (info: CallClosedInfo) => void;
   now?: () => number;
 }
+
+export type Admission =
+  | { ok: true }
+  | { ok: false; code: Extract<ErrorCode, 'NOT_READY' | 'SERVER_FULL' | 'SHUTTING_DOWN' | 'INTERNAL'>; message: string; retryAfterMs?: number };
 
 export interface GatewayStats {
   readiness: Readiness;
@@ -86,26 +92,36 @@ export class Gateway {
     return { readiness: this.state, connections: this.calls.size, sessions, callsTotal: this.callsTotal, refusedFull: this.refusedFull };
   }
 
-  /** Takes a new connection: runs a Call on it, or answers the refusal and closes it. */
-  accept(conn: Connection): void {
-    const refuse = (call: Call, code: 'NOT_READY' | 'SERVER_FULL' | 'SHUTTING_DOWN' | 'INTERNAL', message: string): void =>
-      call.fail(code, message, code === 'INTERNAL' ? {} : { retryAfterMs: this.config.retryAfterMs });
-    const engine = this.engine;
+  /**
+   * Whether a new call may start now: readiness, then capacity. `pending` counts calls a transport is still
+   * setting up (WebRTC offers being answered) that will be handed over.
+   */
+  admission(pending = 0): Admission {
+    const retryAfterMs = this.config.retryAfterMs;
+    if (this.state === 'draining' || this.state === 'closed') return { ok: false, code: 'SHUTTING_DOWN', message: 'the server is shutting down', retryAfterMs };
+    if (this.state === 'failed') return { ok: false, code: 'INTERNAL', message: 'the model failed to load' };
+    if (this.engine === undefined) return { ok: false, code: 'NOT_READY', message: 'the model is still loading', retryAfterMs };
+    if (this.calls.size + pending >= this.config.maxSessions) {
+      return { ok: false, code: 'SERVER_FULL', message: `all ${this.config.maxSessions} sessions are in use`, retryAfterMs };
+    }
+    return { ok: true };
+  }
+
+  /** Takes a new caller's port: runs a Call on it, or answers the refusal and closes it. */
+  accept(port: MediaPort): void {
     // A Call even for refusals: it owns the one way errors are written and connections closed.
     const call = new Call({
-      conn,
+      port,
       config: this.config,
-      engine: engine ?? notLoaded,
+      engine: this.engine ?? notLoaded,
       log: this.log,
       now: this.now,
       onClosed: (c, info) => this.onCallClosed(c, info),
     });
-    if (this.state === 'draining' || this.state === 'closed') return refuse(call, 'SHUTTING_DOWN', 'the server is shutting down');
-    if (this.state === 'failed') return refuse(call, 'INTERNAL', 'the model failed to load');
-    if (engine === undefined) return refuse(call, 'NOT_READY', 'the model is still loading');
-    if (this.calls.size >= this.config.maxSessions) {
-      this.refusedFull++;
-      return refuse(call, 'SERVER_FULL', `all ${this.config.maxSessions} sessions are in use`);
+    const verdict = this.admission();
+    if (!verdict.ok) {
+      if (verdict.code === 'SERVER_FULL') this.refusedFull++;
+      return call.fail(verdict.code, verdict.message, verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs });
     }
     this.calls.add(call);
     this.callsTotal++;

@@ -26,6 +26,11 @@ export class PacedOutput<T> {
     return this.pacer.queuedItems === 0;
   }
 
+  /** How far delivered audio runs ahead of the caller's playback now, ms (0 once it has all played). */
+  aheadMs(): number {
+    return this.pacer.aheadMs(this.opts.now());
+  }
+
   /** false when the queue is full (the item is dropped). */
   push(item: T, durationMs: number): boolean {
     if (this.closed || !this.pacer.push(item, durationMs)) return false;

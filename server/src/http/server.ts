@@ -1,4 +1,5 @@
-// Composes one listening voxgate server: node http (health, readiness) + the WebSocket transport + the gateway.
+// Composes one listening voxgate server: node http, the one route table (health, readiness, the WebSocket voice
+// routes; browser endpoints add theirs), the WebSocket transport and the gateway.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VOICE_PATH } from '../../../client-sdk/src/protocol/index.ts';
@@ -7,8 +8,10 @@ import type { Engine } from '../engine/types.ts';
 import type { CallClosedInfo } from '../gateway/call.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { silentLogger, type Logger } from '../gateway/log.ts';
+import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
-import { handleHttp } from './routes.ts';
+import { RouteTable } from './route-table.ts';
+import { healthRoutes } from './routes.ts';
 
 export interface StartServerOptions {
   config: Config;
@@ -20,6 +23,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   readonly gateway: Gateway;
   readonly http: Server;
+  /** The one route table: other endpoints (WebRTC, the demo page) are added here. */
+  readonly routes: RouteTable;
   readonly port: number;
   /** ws://host:port/v1/voice */
   readonly voiceUrl: string;
@@ -32,22 +37,26 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const { config } = opts;
   const log = opts.log ?? silentLogger;
   const gateway = new Gateway({ config, engine: opts.engine, log, ...(opts.onCallClosed ? { onCallClosed: opts.onCallClosed } : {}) });
-  const http = createServer((req, res) => handleHttp(gateway, req, res));
+  const routes = new RouteTable();
+  routes.addHttp(healthRoutes(gateway));
+  routes.addWebSocket({ path: VOICE_PATH, open: (link) => new VoxgateWsPort(link) });
+  const http = createServer((req, res) => routes.handleRequest(req, res));
   // Slow-loris bounds for the plain HTTP side; upgraded sockets are governed by the gateway's own timeouts.
   http.headersTimeout = 10_000;
   http.requestTimeout = 10_000;
   const transport = attachWsTransport(http, {
-    path: VOICE_PATH,
+    route: (path) => routes.webSocket(path),
     maxMessageBytes: config.maxMessageBytes,
     authToken: config.authToken,
     admit: () => {
-      const r = gateway.readiness;
-      return r === 'draining' || r === 'closed'
-        ? { ok: false, status: 503, reason: 'shutting down', retryAfterS: Math.ceil(config.retryAfterMs / 1000) }
-        : { ok: true };
+      // Only a draining server refuses before the upgrade; the other refusals go in-band, in the dialect's words.
+      const verdict = gateway.admission();
+      return verdict.ok || verdict.code !== 'SHUTTING_DOWN'
+        ? { ok: true }
+        : { ok: false, status: 503, reason: 'shutting down', retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
     },
-    onConnection: (conn) => gateway.accept(conn),
-    onError: (err, conn) => log.debug('websocket error', { callId: conn.id, err: err.message }),
+    onPort: (port) => gateway.accept(port),
+    onError: (err, port) => log.debug('websocket error', { callId: port.id, dialect: port.dialect, err: err.message }),
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -64,6 +73,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   return {
     gateway,
     http,
+    routes,
     port,
     voiceUrl: `ws://${hostForUrl}:${port}${VOICE_PATH}`,
     httpUrl: `http://${hostForUrl}:${port}`,

@@ -1,6 +1,5 @@
 // Adds the browser-facing endpoints to a running voxgate server: POST /v1/webrtc (and DELETE /v1/webrtc/{id})
-// and the demo page with its assets. Requests for other paths go to the server's own handler, unchanged.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// and the demo page with its assets, as routes in the server's one route table.
 import { silentLogger, type Logger } from '../gateway/log.ts';
 import { loadWebRtcConfig, type WebRtcConfig } from '../transport/webrtc-config.ts';
 import type { RunningServer } from './server.ts';
@@ -23,8 +22,6 @@ export interface BrowserEndpoints {
   readonly pageUrl: string;
 }
 
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
 export function attachBrowserEndpoints(server: RunningServer, opts: BrowserEndpointsOptions = {}): BrowserEndpoints {
   const log = opts.log ?? silentLogger;
   const webrtc = new WebRtcRoute({
@@ -32,15 +29,8 @@ export function attachBrowserEndpoints(server: RunningServer, opts: BrowserEndpo
     config: opts.webrtc ?? loadWebRtcConfig(process.env, server.gateway.config.host),
     log,
   });
-  const demo = opts.demo ?? true;
-  // The server's own handler answers every other path; ours run first and pass on what they do not own.
-  const previous = server.http.listeners('request') as RequestListener[];
-  server.http.removeAllListeners('request');
-  server.http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (webrtc.handle(req, res)) return;
-    if (demo && handleStatic(req, res, log)) return;
-    for (const listener of previous) listener.call(server.http, req, res);
-  });
+  server.routes.addHttp(webrtc);
+  if (opts.demo ?? true) server.routes.addHttp({ handle: (req, res) => handleStatic(req, res, log) });
   server.http.once('close', () => webrtc.closeAll());
   return { webrtc, webrtcUrl: `${server.httpUrl}/v1/webrtc`, pageUrl: `${server.httpUrl}/` };
 }

@@ -4,13 +4,14 @@
 //     (session options start the session at once, in parallel with ICE, instead of a session.start later).
 // Refusals are HTTP with the protocol's code in a JSON body: 400 BAD_REQUEST, 401 UNAUTHORIZED, 413,
 // 415, 503 NOT_READY / SERVER_FULL / SHUTTING_DOWN with Retry-After. DELETE /v1/webrtc/{callId} hangs up.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../../../client-sdk/src/protocol/index.ts';
 import { MAX_OFFER_BYTES, WEBRTC_PATH, type WebRtcOfferRequest, type WebRtcOfferResponse, type WebRtcRefusal } from '../../../client-sdk/src/transports/webrtc-wire.ts';
 import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../gateway/log.ts';
+import { isAuthorized } from './auth.ts';
+import type { HttpRoute } from './route-table.ts';
 import { answerOffer } from '../transport/webrtc.ts';
 import type { WebRtcConfig } from '../transport/webrtc-config.ts';
 import type { WebRtcConnection } from '../transport/webrtc-connection.ts';
@@ -32,7 +33,7 @@ export interface WebRtcRouteOptions {
   log: Logger;
 }
 
-export class WebRtcRoute {
+export class WebRtcRoute implements HttpRoute {
   /** Offers being answered: they count against maxSessions before the gateway admits them. */
   private negotiating = 0;
   private readonly live = new Map<string, WebRtcConnection>();
@@ -40,8 +41,7 @@ export class WebRtcRoute {
   constructor(private readonly opts: WebRtcRouteOptions) {}
 
   /** true when the request was for this route (answered or being answered). */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (url.pathname !== WEBRTC_PATH && !url.pathname.startsWith(`${WEBRTC_PATH}/`)) return false;
     this.route(req, res, url).catch((err: unknown) => {
       this.opts.log.error('webrtc route failed', { err: err instanceof Error ? err.stack : String(err) });
@@ -62,7 +62,7 @@ export class WebRtcRoute {
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { gateway } = this.opts;
-    if (!authorized(req, url, gateway.config.authToken)) return refuse(res, 'UNAUTHORIZED', 'missing or wrong token');
+    if (!isAuthorized(req, url, gateway.config.authToken)) return refuse(res, 'UNAUTHORIZED', 'missing or wrong token');
     if (url.pathname !== WEBRTC_PATH) {
       if (req.method !== 'DELETE') return refuse(res, 'BAD_REQUEST', 'method not allowed', 405, { Allow: 'DELETE' });
       const conn = this.live.get(decodeURIComponent(url.pathname.slice(WEBRTC_PATH.length + 1)));
@@ -73,14 +73,9 @@ export class WebRtcRoute {
     }
     if (req.method !== 'POST') return refuse(res, 'BAD_REQUEST', 'method not allowed: POST an SDP offer', 405, { Allow: 'POST' });
 
-    const readiness = gateway.readiness;
-    const retryAfterMs = gateway.config.retryAfterMs;
-    if (readiness === 'draining' || readiness === 'closed') return refuse(res, 'SHUTTING_DOWN', 'the server is shutting down', undefined, {}, retryAfterMs);
-    if (readiness === 'loading') return refuse(res, 'NOT_READY', 'the model is still loading', undefined, {}, retryAfterMs);
-    if (readiness === 'failed') return refuse(res, 'INTERNAL', 'the model failed to load', 500);
-    if (gateway.stats().connections + this.negotiating >= gateway.config.maxSessions) {
-      return refuse(res, 'SERVER_FULL', `all ${gateway.config.maxSessions} sessions are in use`, undefined, {}, retryAfterMs);
-    }
+    // Refused before a peer connection is spent on the offer; offers still being answered count as calls.
+    const admission = gateway.admission(this.negotiating);
+    if (!admission.ok) return refuse(res, admission.code, admission.message, undefined, {}, admission.retryAfterMs);
 
     this.negotiating++;
     try {
@@ -101,7 +96,7 @@ export class WebRtcRoute {
       connection.onClose(() => this.live.delete(connection.id));
       // Admitted now, not when the channel opens: capacity counts it and the handshake timeout covers ICE.
       gateway.accept(connection);
-      if (start?.ok) connection.inject(start.text);
+      if (start?.ok) connection.inject(start.start);
       const location = `${WEBRTC_PATH}/${encodeURIComponent(connection.id)}`;
       if (request.json) {
         const payload: WebRtcOfferResponse = { type: 'answer', sdp: answerSdp, callId: connection.id };
@@ -154,15 +149,6 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | unde
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function authorized(req: IncomingMessage, url: URL, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const header = req.headers.authorization;
-  const presented = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token');
-  if (presented === null || presented === undefined) return false;
-  // Digests: the comparison takes the same time whatever the lengths.
-  return timingSafeEqual(createHash('sha256').update(presented).digest(), createHash('sha256').update(token).digest());
 }
 
 function refuse(res: ServerResponse, code: ErrorCode, message: string, status?: number, headers: Record<string, string> = {}, retryAfterMs?: number): void {

@@ -1,15 +1,15 @@
 // One answer: greedy generation through the chain-of-modality parser, text deltas out as they come, and
 // [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits) while the LLM is still generating.
 // Owns an AbortController tied to the session's; cancel() stops it within one token and decides how much
-// of the answer stays in the conversation (what the caller has heard, by the playback clock).
+// of the answer stays in the conversation (what the caller has heard, as the session's Playout says).
 import type { ErrorCode } from '../errors.ts';
 import { GatewayError } from '../errors.ts';
-import type { EngineEvent, Mode, TurnTimings } from '../engine/types.ts';
+import type { EngineEvent, Mode, Playout, TurnTimings } from '../engine/types.ts';
 import type { ComParser, ParserEvent } from '../pipeline/com-parser.ts';
 import { Channel } from '../pipeline/channel.ts';
 import type { Conversation, GenerationEnd, Settlement } from './conversation.ts';
 import type { AudioStream, SessionModel } from './session-model.ts';
-import { PlaybackClock } from './playback-clock.ts';
+import { AudioUnitMap } from './audio-units.ts';
 
 export interface AnswerOptions {
   turnId: string;
@@ -19,6 +19,8 @@ export interface AnswerOptions {
   inputUnits: number;
   sessionSignal: AbortSignal;
   emit: (event: EngineEvent) => void;
+  /** The one owner of what the caller has heard. */
+  playout: Playout;
   now: () => number;
 }
 
@@ -38,7 +40,7 @@ export class Answer {
   private readonly speaks: boolean;
   private readonly unitQueue: Channel<number>;
   private readonly audio: AudioStream | undefined;
-  readonly playback: PlaybackClock;
+  private readonly audioUnits: AudioUnitMap;
   private failure: Failure | undefined;
   private interrupted = false;
   private generating = false;
@@ -62,7 +64,7 @@ export class Answer {
     this.speaks = opts.mode.endsWith('speech');
     this.unitQueue = new Channel<number>({ capacity: model.maxAnswerTokens(opts.mode) + 1, policy: 'block' });
     this.audio = this.speaks ? model.openAudioStream() : undefined;
-    this.playback = new PlaybackClock(model.vocoderSampleRateHz);
+    this.audioUnits = new AudioUnitMap(model.vocoderSampleRateHz);
   }
 
   get isGenerating(): boolean {
@@ -98,9 +100,9 @@ export class Answer {
     return 'done';
   }
 
-  /** Generating, vocoding, or its audio still playing (by the playback clock). */
-  isActive(nowMs: number): boolean {
-    return !this.interrupted && (!this.runDone || this.playback.playing(nowMs));
+  /** Generating, vocoding, or its audio still playing at the caller. */
+  isActive(): boolean {
+    return !this.interrupted && (!this.runDone || this.opts.playout.playing(this.turnId));
   }
 
   /**
@@ -109,7 +111,7 @@ export class Answer {
    * `keepGenerated` tokens (what was heard); otherwise the generation's own settlement does it.
    */
   cancel(): { trimHeard: boolean; keepGenerated: number } | undefined {
-    if (!this.isActive(this.opts.now())) return undefined;
+    if (!this.isActive()) return undefined;
     this.interrupted = true;
     this.keepOnCancel = this.heardTokens();
     this.ctl.abort(new GatewayError('INTERNAL', 'answer cancelled'));
@@ -177,7 +179,7 @@ export class Answer {
   /** Generated tokens up to the first unit the caller has not heard yet (all of them for text answers). */
   private heardTokens(): number {
     if (this.unitTokenAt.length === 0) return this.generated;
-    const heard = this.playback.unitsHeard(this.opts.now());
+    const heard = this.audioUnits.unitsAt(this.opts.playout.heardMs(this.turnId));
     return this.unitTokenAt[heard] ?? this.generated;
   }
 
@@ -195,14 +197,14 @@ export class Answer {
         }
         const chunks = await audio.push(units);
         if (this.signal.aborted) return;
-        this.playback.unitsIn(units.length);
+        this.audioUnits.unitsIn(units.length);
         for (const pcm of chunks) this.emitAudio(pcm);
       }
       if (this.signal.aborted) return;
       const rest = await audio.flush();
       if (this.signal.aborted) return;
       if (rest.length > 0) this.emitAudio(rest);
-      if (this.playback.started) this.opts.emit({ type: 'audio.end', turnId: this.turnId });
+      if (this.audioUnits.started) this.opts.emit({ type: 'audio.end', turnId: this.turnId });
     } catch (err) {
       this.fail(codeOf(err, 'INTERNAL'), `vocoder: ${messageOf(err)}`);
       this.ctl.abort(err);
@@ -212,11 +214,11 @@ export class Answer {
   private emitAudio(pcm: Float32Array): void {
     if (pcm.length === 0) return;
     const sampleRateHz = this.model.vocoderSampleRateHz;
-    if (!this.playback.started) {
+    if (!this.audioUnits.started) {
       this.timings.ttfaMs = this.sinceEnd();
       this.opts.emit({ type: 'audio.start', turnId: this.turnId, sampleRateHz });
     }
-    this.playback.chunkOut(pcm.length, this.opts.now());
+    this.audioUnits.chunkOut(pcm.length);
     this.opts.emit({ type: 'audio.chunk', turnId: this.turnId, pcm, sampleRateHz });
   }
 
@@ -236,7 +238,7 @@ export class Answer {
       inputUnits: this.opts.inputUnits,
       outputTextTokens: this.textTokens,
       outputUnits: this.unitTokenAt.length,
-      audioMs: this.playback.audioMs,
+      audioMs: this.audioUnits.audioMs,
     };
   }
 }

@@ -3,7 +3,7 @@
 // commits and text), and one conversation in one LLM sequence. Failures become `error` events on this
 // session only; a throwing listener is isolated too.
 import { GatewayError } from '../errors.ts';
-import type { EngineEvent, EngineSession, Mode, SessionOptions } from '../engine/types.ts';
+import type { EngineEvent, EngineSession, Mode, Playout, SessionOptions } from '../engine/types.ts';
 import { MODES } from '../runtimes/manifest.ts';
 import type { VoiceActivityStream } from '../runtimes/vad.ts';
 import { AudioRing } from '../pipeline/audio-ring.ts';
@@ -12,6 +12,7 @@ import { Framer } from '../pipeline/framer.ts';
 import { DEFAULT_END_OF_SPEECH_SILENCE_MS, TurnDetector, type TurnEvent } from '../pipeline/turn-detector.ts';
 import { Answer } from './answer.ts';
 import { Conversation } from './conversation.ts';
+import { RealTimePlayout } from './real-time-playout.ts';
 import type { SessionModel } from './session-model.ts';
 import { SpeechInput } from './speech-input.ts';
 import type { TokenSequence } from './token-sequence.ts';
@@ -54,6 +55,9 @@ export class VoxSession implements EngineSession {
   private readonly turns: TurnDetector | undefined;
   private readonly now: () => number;
   private readonly limits: SessionLimits;
+  private readonly playout: Playout;
+  /** Set when no transport plays the audio out: fed from this session's own audio events. */
+  private readonly selfPlayout: RealTimePlayout | undefined;
   private mode: Mode;
   private input: SpeechInput | undefined;
   private answer: Answer | undefined;
@@ -71,6 +75,12 @@ export class VoxSession implements EngineSession {
     this.onClosed = deps.onClosed;
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
     this.mode = checkMode(deps.options.mode);
+    if (deps.options.playout !== undefined) {
+      this.playout = deps.options.playout;
+      this.selfPlayout = undefined;
+    } else {
+      this.playout = this.selfPlayout = new RealTimePlayout(deps.now);
+    }
     this.conversation = new Conversation(deps.sequence, { endOfAnswerId: deps.model.endOfAnswerId, answerReserveTokens: deps.model.answerReserveTokens });
     this.ingress = new Channel<Ingress>({ capacity: this.limits.ingressChunks, policy: 'drop-oldest', droppable: (x) => x.kind === 'audio' });
     const vadModel = deps.options.vad === false ? undefined : deps.model.vad;
@@ -153,6 +163,7 @@ export class VoxSession implements EngineSession {
 
   private emit(event: EngineEvent): void {
     if (this.closed && event.type !== 'error') return;
+    if (this.selfPlayout && event.type === 'audio.chunk') this.selfPlayout.audioOut(event.turnId, (event.pcm.length * 1000) / event.sampleRateHz);
     for (const l of this.listeners) {
       try {
         l(event);
@@ -270,6 +281,7 @@ export class VoxSession implements EngineSession {
       inputUnits,
       sessionSignal: this.ctl.signal,
       emit: (e) => this.emit(e),
+      playout: this.playout,
       now: this.now,
     });
     this.answer = answer;
@@ -285,7 +297,7 @@ export class VoxSession implements EngineSession {
   private bargeIn(): void {
     const a = this.answer;
     if (!a) return;
-    if (a.isActive(this.now())) this.interrupt();
+    if (a.isActive()) this.interrupt();
     else this.answer = undefined;
   }
 

@@ -1,17 +1,17 @@
-// One WebRTC caller presented as a gateway Connection, so the Call runs unchanged: the data channel carries the
-// protocol's JSON (and any non-audio binary frames); the caller's microphone arrives as Opus RTP and becomes
-// binary audio frames; binary audio frames from the Call leave as Opus RTP on our track, at the pace the Call
-// sends them (real time plus the output lead). Every werift callback is guarded: a failing peer ends its call,
-// never the process.
+// One WebRTC caller as a media port: the data channel carries the protocol's JSON (and any non-audio binary
+// frames); the caller's microphone arrives as Opus RTP and goes to the Call as Opus payloads, as they came; the
+// Call's Opus payloads leave as RTP on our track, at the pace the Call sends them (real time plus the output
+// lead). Every werift callback is guarded: a failing peer ends its call, never the process.
 import { randomUUID } from 'node:crypto';
 import { MediaStreamTrack, RtpHeader, RtpPacket, type RTCDataChannel, type RTCPeerConnection } from 'werift';
-import { FRAME_MS, decodeBinaryFrame, encodeAudioFrame, NORMAL_CLOSE } from '../../../client-sdk/src/protocol/index.ts';
+import { FRAME_MS, NORMAL_CLOSE, encodeServerMessage, type ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import { RtpOpusClock, RtpSequenceFilter } from '../../../client-sdk/src/transports/webrtc-rtp.ts';
 import { DATA_CHANNEL_LABEL, encodeConnectionClose } from '../../../client-sdk/src/transports/webrtc-wire.ts';
 import type { Logger } from '../gateway/log.ts';
-import type { Connection, InboundMessage } from './connection.ts';
+import type { MediaPort, PortInput, PortSessionStart } from './media-port.ts';
+import { readVoxgateMessage } from './voxgate-wire.ts';
 import { HARD_LIMIT_FACTOR } from './ws.ts';
-import { forceWebRtcMedia, isSessionStarted } from './webrtc-session-start.ts';
+import { withWebRtcMedia } from './webrtc-session-start.ts';
 
 /** Close code for a connection that dropped without a close (as a WebSocket reports it). */
 export const ABNORMAL_CLOSE = 1006;
@@ -40,8 +40,9 @@ export interface WebRtcConnectionOptions {
   now?: () => number;
 }
 
-export class WebRtcConnection implements Connection {
+export class WebRtcConnection implements MediaPort {
   readonly id = randomUUID();
+  readonly dialect = 'webrtc';
   readonly remoteAddress: string;
   /** Our audio track: added to the peer connection after the offer is applied (werift answers recvonly otherwise). */
   readonly audioOut = new MediaStreamTrack({ kind: 'audio' });
@@ -51,11 +52,10 @@ export class WebRtcConnection implements Connection {
   private readonly createdAtMs: number;
   private channel: RTCDataChannel | undefined;
   private readonly pendingText: string[] = [];
-  private readonly messageListeners: ((msg: InboundMessage) => void)[] = [];
+  private readonly inputListeners: ((input: PortInput, wireBytes: number) => void)[] = [];
   private readonly closeListeners: ((code: number) => void)[] = [];
   private readonly clock = new RtpOpusClock({ frameMs: FRAME_MS });
   private readonly sequence = new RtpSequenceFilter();
-  private sessionStartSeen = false;
   private sessionLive = false;
   private closing = false;
   private closed = false;
@@ -96,26 +96,23 @@ export class WebRtcConnection implements Connection {
     return { ...this.counters };
   }
 
-  sendText(text: string): void {
+  send(msg: ServerMessage): void {
     if (!this.isOpen) return;
-    if (!this.sessionLive && isSessionStarted(text)) this.sessionLive = true;
+    if (msg.type === 'session.started') this.sessionLive = true;
+    const text = encodeServerMessage(msg);
     const dc = this.channel;
     if (dc?.readyState === 'open') return dc.send(text);
     // Bounded: only a handful of messages can precede the channel (session.started, or a refusal).
     if (this.pendingText.length < MAX_PENDING_TEXT) this.pendingText.push(text);
   }
 
-  sendBinary(bytes: Uint8Array): void {
-    if (!this.isOpen) return;
-    const frame = decodeBinaryFrame(bytes);
-    if (!frame.ok) return;
-    if (frame.value.kind === 'audio') return this.sendRtp(frame.value.payload);
-    if (this.channel?.readyState === 'open') this.channel.send(Buffer.from(bytes));
+  sendAudio(payload: Uint8Array): void {
+    if (this.isOpen) this.sendRtp(payload);
   }
 
-  /** Feeds a message as if the caller had sent it on the data channel (session options from the POST body). */
-  inject(text: string): void {
-    this.deliver({ binary: false, data: Buffer.from(text, 'utf8') });
+  /** Starts the session as if the caller had sent session.start on the data channel (options from the POST body). */
+  inject(start: PortSessionStart): void {
+    this.deliver({ kind: 'control', msg: start }, 0);
   }
 
   close(code: number, reason: string): void {
@@ -129,8 +126,8 @@ export class WebRtcConnection implements Connection {
     this.after(CLOSE_GRACE_MS, () => this.teardown(code));
   }
 
-  onMessage(listener: (msg: InboundMessage) => void): void {
-    this.messageListeners.push(listener);
+  onInput(listener: (input: PortInput, wireBytes: number) => void): void {
+    this.inputListeners.push(listener);
   }
 
   onClose(listener: (code: number) => void): void {
@@ -166,16 +163,9 @@ export class WebRtcConnection implements Connection {
     if (size > this.opts.maxMessageBytes * HARD_LIMIT_FACTOR) {
       return this.close(1009, `message of ${size} bytes is far above the ${this.opts.maxMessageBytes}-byte limit`);
     }
-    if (typeof data !== 'string') return this.deliver({ binary: true, data });
-    let text = data;
-    if (!this.sessionStartSeen) {
-      const forced = forceWebRtcMedia(text);
-      if (forced !== undefined) {
-        this.sessionStartSeen = true;
-        text = forced;
-      }
-    }
-    this.deliver({ binary: false, data: Buffer.from(text, 'utf8') });
+    const input = readVoxgateMessage(typeof data !== 'string', typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    if (input.kind === 'control' && input.msg.type === 'session.start') return this.deliver({ kind: 'control', msg: withWebRtcMedia(input.msg) }, size);
+    this.deliver(input, size);
   }
 
   private adoptTrack(track: MediaStreamTrack): void {
@@ -193,7 +183,7 @@ export class WebRtcConnection implements Connection {
           this.counters.rtpPacketsBeforeSession++;
           return;
         }
-        this.deliver({ binary: true, data: encodeAudioFrame(rtp.payload) });
+        this.deliver({ kind: 'audio', payload: rtp.payload }, rtp.payload.byteLength);
       }),
     );
   }
@@ -239,9 +229,9 @@ export class WebRtcConnection implements Connection {
     for (const l of this.closeListeners.splice(0)) l(code);
   }
 
-  private deliver(msg: InboundMessage): void {
+  private deliver(input: PortInput, wireBytes: number): void {
     if (this.closing || this.closed) return;
-    for (const l of this.messageListeners) l(msg);
+    for (const l of this.inputListeners) l(input, wireBytes);
   }
 
   private after(ms: number, fn: () => void): NodeJS.Timeout {

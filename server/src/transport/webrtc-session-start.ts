@@ -12,34 +12,19 @@ import {
   type SessionStart,
 } from '../../../client-sdk/src/protocol/index.ts';
 import { WEBRTC_INPUT_FORMAT, type WebRtcSessionOptions } from '../../../client-sdk/src/transports/webrtc-wire.ts';
+import type { PortSessionStart } from './media-port.ts';
 
 const DEFAULT_OUTPUT_RATE_HZ: SampleRateHz = 16000;
 
-/** The text with its media formats replaced, when it is a session.start object; undefined otherwise. */
-export function forceWebRtcMedia(text: string): string | undefined {
-  if (!text.includes('session.start')) return undefined;
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return undefined;
-  const obj = msg as Record<string, unknown>;
-  if (obj['type'] !== 'session.start') return undefined;
-  const output = obj['output'];
-  const askedRate = typeof output === 'object' && output !== null ? (output as Record<string, unknown>)['sampleRateHz'] : undefined;
-  const rate = (SAMPLE_RATES_HZ as readonly unknown[]).includes(askedRate) ? (askedRate as SampleRateHz) : DEFAULT_OUTPUT_RATE_HZ;
-  return JSON.stringify({ ...obj, input: WEBRTC_INPUT_FORMAT, output: { codec: 'opus', sampleRateHz: rate } });
-}
-
-/** Outbound check, cheap: encodeServerMessage writes `type` first. */
-export function isSessionStarted(text: string): boolean {
-  return text.startsWith('{"type":"session.started"');
+/** The caller's session.start with the transport's media formats in place of whatever it asked for. */
+export function withWebRtcMedia(start: PortSessionStart): PortSessionStart {
+  const asked = start.output.sampleRateHz;
+  const rate = (SAMPLE_RATES_HZ as readonly unknown[]).includes(asked) ? (asked as SampleRateHz) : DEFAULT_OUTPUT_RATE_HZ;
+  return { ...start, input: WEBRTC_INPUT_FORMAT, output: { codec: 'opus', sampleRateHz: rate } };
 }
 
 /** The session.start that POST session options stand for, checked like one sent on the data channel. */
-export function sessionStartFromOptions(opts: WebRtcSessionOptions): { ok: true; text: string } | { ok: false; error: ProtocolViolation } {
+export function sessionStartFromOptions(opts: WebRtcSessionOptions): { ok: true; start: PortSessionStart } | { ok: false; error: ProtocolViolation } {
   const start = {
     type: 'session.start',
     version: opts.version ?? PROTOCOL_VERSION,
@@ -48,7 +33,8 @@ export function sessionStartFromOptions(opts: WebRtcSessionOptions): { ok: true;
     output: { codec: 'opus', sampleRateHz: opts.outputSampleRateHz ?? DEFAULT_OUTPUT_RATE_HZ },
     ...(opts.vad === undefined ? {} : { vad: opts.vad }),
   } as SessionStart;
-  const text = encodeClientMessage(start);
-  const decoded = decodeClientMessage(text);
-  return decoded.ok ? { ok: true, text } : { ok: false, error: decoded.error };
+  const decoded = decodeClientMessage(encodeClientMessage(start));
+  if (!decoded.ok) return { ok: false, error: decoded.error };
+  if (decoded.value.type !== 'session.start') throw new Error('a session.start decoded as another message');
+  return { ok: true, start: decoded.value };
 }

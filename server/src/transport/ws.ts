@@ -1,29 +1,37 @@
-// WebSocket transport: upgrades HTTP requests on the voice path into Connections for the gateway.
-// Refusals that need no socket (wrong path, bad token, shutting down) are answered in HTTP before the upgrade.
+// WebSocket transport: upgrades HTTP requests on a WebSocket route into that route's media port, for the gateway.
+// Refusals that need no socket (unknown path, bad token, shutting down) are answered in HTTP before the upgrade.
 import type { IncomingMessage, Server } from 'node:http';
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Connection, InboundMessage } from './connection.ts';
+import { WebSocketServer } from 'ws';
+import { isAuthorized } from '../http/auth.ts';
+import type { MediaPort } from './media-port.ts';
+import { WsLink } from './ws-link.ts';
 
 /**
  * Messages above maxMessageBytes get a MESSAGE_TOO_LARGE error and the session goes on; above this multiple
  * the transport stops reading them and closes with 1009, so one message can never cost unbounded memory.
  */
 export const HARD_LIMIT_FACTOR = 4;
-/** How long a closing peer gets to answer our close frame before its socket is dropped. */
-const CLOSE_GRACE_MS = 1_000;
 
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; reason: string; retryAfterS?: number };
 
-export interface WsTransportOptions {
+/** One WebSocket endpoint: its path, the subprotocol it answers with, and the port its dialect speaks. */
+export interface WsRoute {
   path: string;
+  /** The subprotocol to select from those offered; undefined selects none. */
+  selectProtocol?: (offered: readonly string[]) => string | undefined;
+  open(link: WsLink, req: IncomingMessage, url: URL): MediaPort;
+}
+
+export interface WsTransportOptions {
+  /** The route for a path, from the server's one route table. */
+  route: (path: string) => WsRoute | undefined;
   maxMessageBytes: number;
   authToken: string | undefined;
   /** Asked before each upgrade: lets the gateway refuse while shutting down. */
   admit: () => UpgradeVerdict;
-  onConnection: (conn: Connection) => void;
-  onError?: (err: Error, conn: Connection) => void;
+  onPort: (port: MediaPort) => void;
+  onError?: (err: Error, port: MediaPort) => void;
 }
 
 export interface WsTransport {
@@ -34,22 +42,28 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: opts.maxMessageBytes * HARD_LIMIT_FACTOR,
-    // UTF-8 is checked by the gateway, which answers BAD_REQUEST instead of the transport closing with 1007.
+    // UTF-8 is checked by the ports, which answer BAD_REQUEST instead of the transport closing with 1007.
     skipUTF8Validation: true,
     perMessageDeflate: false,
     clientTracking: false,
+    // Each route picks its subprotocol; ws asks here with the offered set.
+    handleProtocols: (offered, req) => {
+      const route = opts.route(new URL(req.url ?? '/', 'http://localhost').pathname);
+      return route?.selectProtocol?.([...offered]) ?? false;
+    },
   });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== opts.path) return refuse(socket, 404, 'not found');
-    if (!authorized(req, url, opts.authToken)) return refuse(socket, 401, 'unauthorized');
+    const route = opts.route(url.pathname);
+    if (route === undefined) return refuse(socket, 404, 'not found');
+    if (!isAuthorized(req, url, opts.authToken)) return refuse(socket, 401, 'unauthorized');
     const verdict = opts.admit();
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason, verdict.retryAfterS);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, req.socket.remoteAddress ?? 'unknown');
-      ws.on('error', (err) => opts.onError?.(err, conn));
-      opts.onConnection(conn);
+      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url);
+      ws.on('error', (err) => opts.onError?.(err, port));
+      opts.onPort(port);
     });
   };
   server.on('upgrade', onUpgrade);
@@ -60,74 +74,6 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
       wss.close();
     },
   };
-}
-
-class WsConnection implements Connection {
-  readonly id = randomUUID();
-  private closeTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly ws: WebSocket,
-    readonly remoteAddress: string,
-  ) {
-    ws.binaryType = 'nodebuffer';
-    ws.once('close', () => clearTimeout(this.closeTimer));
-  }
-
-  get bufferedBytes(): number {
-    return this.ws.bufferedAmount;
-  }
-
-  get isOpen(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
-  }
-
-  sendText(text: string): void {
-    if (this.isOpen) this.ws.send(text);
-  }
-
-  sendBinary(bytes: Uint8Array): void {
-    if (this.isOpen) this.ws.send(bytes, { binary: true });
-  }
-
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === WebSocket.CLOSED || this.closeTimer !== undefined) return;
-    this.ws.close(code, truncateReason(reason));
-    // ws waits 30 s for the peer's close frame; a peer that stopped reading would hold its socket that long.
-    this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
-    this.closeTimer.unref();
-  }
-
-  onMessage(listener: (msg: InboundMessage) => void): void {
-    this.ws.on('message', (data: RawData, isBinary: boolean) => listener({ binary: isBinary, data: toBytes(data) }));
-  }
-
-  onClose(listener: (code: number) => void): void {
-    this.ws.once('close', (code: number) => listener(code));
-  }
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-}
-
-/** A close reason is at most 123 bytes of UTF-8. */
-function truncateReason(reason: string): string {
-  const bytes = Buffer.from(reason, 'utf8');
-  return bytes.length <= 123 ? reason : bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '...';
-}
-
-function authorized(req: IncomingMessage, url: URL, token: string | undefined): boolean {
-  if (token === undefined) return true;
-  const header = req.headers.authorization;
-  // Browsers cannot set headers on a WebSocket, hence the query parameter.
-  const presented = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('token');
-  if (presented === null || presented === undefined) return false;
-  // Compare digests so the comparison takes the same time whatever the lengths.
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b);
 }
 
 function refuse(socket: Duplex, status: number, reason: string, retryAfterS?: number): void {

@@ -1,9 +1,7 @@
-// Where the caller is in an answer's audio, assuming playback starts when the first chunk leaves the engine
-// and runs at real time (the transports pace output at real time). Barge-in uses it to keep in the
-// conversation only the units the caller has heard.
+// Which units of an answer produced which stretch of its audio: barge-in asks the session's Playout how many ms
+// the caller heard and keeps in the conversation only the units behind them.
 
-export class PlaybackClock {
-  private startMs: number | undefined;
+export class AudioUnitMap {
   private samples = 0;
   private unitsFed = 0;
   /** After each chunk: samples emitted so far and units fed to the vocoder by then. */
@@ -12,7 +10,7 @@ export class PlaybackClock {
   constructor(private readonly sampleRateHz: number) {}
 
   get started(): boolean {
-    return this.startMs !== undefined;
+    return this.samples > 0;
   }
 
   get audioMs(): number {
@@ -24,21 +22,14 @@ export class PlaybackClock {
     this.unitsFed += n;
   }
 
-  chunkOut(samples: number, nowMs: number): void {
-    this.startMs ??= nowMs;
+  chunkOut(samples: number): void {
     this.samples += samples;
     this.marks.push({ samples: this.samples, units: this.unitsFed });
   }
 
-  /** True while the audio emitted so far has not finished playing. */
-  playing(nowMs: number): boolean {
-    return this.startMs !== undefined && nowMs < this.startMs + this.audioMs;
-  }
-
-  /** Whole units the caller has heard by `nowMs`, interpolated within the chunk being played. */
-  unitsHeard(nowMs: number): number {
-    if (this.startMs === undefined) return 0;
-    const played = Math.min(this.samples, ((nowMs - this.startMs) * this.sampleRateHz) / 1000);
+  /** Whole units behind the first `audioMs` of the answer, interpolated within a chunk. */
+  unitsAt(audioMs: number): number {
+    const played = Math.min(this.samples, (Math.max(0, audioMs) * this.sampleRateHz) / 1000);
     let prev = { samples: 0, units: 0 };
     for (const m of this.marks) {
       if (played <= m.samples) {
