@@ -29,10 +29,10 @@ const CHROMIUM_FLAGS = [
 
 /**
  * Chromium whose fake microphone plays `speechWav` once (then silence). Without a file the fake device plays
- * its beep, which is not speech.
+ * its beep, which is not speech. `extraArgs` go after the usual flags.
  */
-export function launchChromium(speechWav?: string): Promise<Browser> {
-  const args = [...CHROMIUM_FLAGS];
+export function launchChromium(speechWav?: string, extraArgs: string[] = []): Promise<Browser> {
+  const args = [...CHROMIUM_FLAGS, ...extraArgs];
   if (speechWav !== undefined) args.push(`--use-file-for-fake-audio-capture=${speechWav}%noloop`);
   return chromium.launch({ executablePath: CHROMIUM_PATH, args, timeout: 30_000 });
 }
