@@ -5,6 +5,7 @@ import { GatewayError } from '../../server/src/errors.ts';
 import WebSocket from 'ws';
 import { makeConfig, type Config } from '../../server/src/config.ts';
 import type { CallClosedInfo } from '../../server/src/gateway/call.ts';
+import type { Logger } from '../../server/src/gateway/log.ts';
 import { startServer, type RunningServer } from '../../server/src/http/server.ts';
 
 export interface FakeEngineOptions {
@@ -60,6 +61,8 @@ export class FakeEngineSession implements EngineSession {
   readonly texts: string[] = [];
   commits = 0;
   cancels = 0;
+  /** For each answer cut: the turn, and what the session's Playout said the caller had heard of it, ms. */
+  readonly cuts: { turnId: string; heardMs: number }[] = [];
   private readonly listeners = new Set<(ev: EngineEvent) => void>();
   private turns = 0;
   private speech: { turnId: string; samples: number; silentSamples: number } | undefined;
@@ -115,12 +118,12 @@ export class FakeEngineSession implements EngineSession {
     const a = this.answering;
     const finished = this.finished;
     this.finished = undefined;
-    if (a !== undefined) {
-      a.abort.abort();
-      this.answering = undefined;
-      return this.emit({ type: 'interrupted', turnId: a.turnId });
-    }
-    if (finished !== undefined && this.options.playout?.playing(finished) === true) this.emit({ type: 'interrupted', turnId: finished });
+    const cut = a?.turnId ?? (finished !== undefined && this.options.playout?.playing(finished) === true ? finished : undefined);
+    if (cut === undefined) return;
+    a?.abort.abort();
+    this.answering = undefined;
+    this.cuts.push({ turnId: cut, heardMs: this.options.playout?.heardMs(cut) ?? 0 });
+    this.emit({ type: 'interrupted', turnId: cut });
   }
 
   setMode(mode: Mode): void {
@@ -238,7 +241,7 @@ export interface TestServer<E extends Engine = Engine> {
 export type FakeServer = TestServer<FakeEngine>;
 
 /** A voxgate server on 127.0.0.1, any free port, on the given engine: the fake here, the real one elsewhere. */
-export async function startTestServer<E extends Engine>(engine: E | Promise<E>, config: Partial<Config> = {}): Promise<TestServer<E>> {
+export async function startTestServer<E extends Engine>(engine: E | Promise<E>, config: Partial<Config> = {}, log?: Logger): Promise<TestServer<E>> {
   const closedCalls: CallClosedInfo[] = [];
   const waiters: { match: (i: CallClosedInfo) => boolean; resolve: (i: CallClosedInfo) => void }[] = [];
   let loaded: E | undefined;
@@ -246,6 +249,7 @@ export async function startTestServer<E extends Engine>(engine: E | Promise<E>, 
   const server = await startServer({
     config: makeConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...config }),
     engine,
+    ...(log === undefined ? {} : { log }),
     onCallClosed: (info) => {
       closedCalls.push(info);
       for (const w of waiters.splice(0)) {

@@ -1,7 +1,8 @@
-// Caller audio → what the engine takes: 16 kHz mono float32. Opus decodes straight to 16 kHz; PCM16 at 48 kHz
-// goes through the resampler. decode() is synchronous and throws GatewayError for bad payloads.
+// Caller audio → what the engine takes: 16 kHz mono float32. Opus decodes straight to 16 kHz; PCM16 and G.711
+// (phone lines, 8 kHz) go through the resampler. decode() is synchronous and throws GatewayError for bad payloads.
 import { OpusPacketDecoder } from '../codec/opus-decode.ts';
 import { Resampler, pcm16BytesToFloat32 } from '../codec/audio.ts';
+import { decodeG711 } from '../codec/g711.ts';
 import { GatewayError } from '../errors.ts';
 import type { MediaFormat } from '../transport/media-port.ts';
 
@@ -19,6 +20,17 @@ export async function createInputAudio(format: MediaFormat): Promise<InputAudio>
     return { decode: (p) => decoder.decode(p), free: () => decoder.free() };
   }
   const resampler = new Resampler(format.sampleRateHz, ENGINE_INPUT_RATE_HZ);
+  const codec = format.codec;
+  if (codec === 'pcmu' || codec === 'pcma') {
+    // G.711: one byte per sample, any length is whole samples.
+    return {
+      decode(payload) {
+        if (payload.byteLength === 0) throw new GatewayError('INVALID_AUDIO', `empty ${codec} frame`);
+        return resampler.push(decodeG711(codec, payload));
+      },
+      free() {},
+    };
+  }
   return {
     decode(payload) {
       if (payload.byteLength === 0) throw new GatewayError('INVALID_AUDIO', 'empty pcm16 frame');

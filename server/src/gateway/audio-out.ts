@@ -1,7 +1,8 @@
 // Engine audio (float32 at the engine's rate) → wire payloads of whole frames in the session's output format:
-// resample → 20 ms frames → Opus packets or PCM16 bytes. One instance per session: Opus state runs across turns.
+// resample → 20 ms frames → Opus packets, PCM16 or G.711 bytes. One instance per session: Opus state runs across turns.
 import { FRAME_MS, defaultOutputSampleRateHz } from '../../../client-sdk/src/protocol/index.ts';
 import { FrameChunker, Resampler, float32ToPcm16Bytes } from '../codec/audio.ts';
+import { encodeG711 } from '../codec/g711.ts';
 import { OpusFrameEncoder, type OpusEncodeRateHz } from '../codec/opus-encode.ts';
 import { GatewayError } from '../errors.ts';
 import type { MediaCodec, MediaFormat } from '../transport/media-port.ts';
@@ -24,6 +25,9 @@ export class OutputAudio {
     if (format.codec === 'opus') {
       const encoder = new OpusFrameEncoder({ sampleRateHz: opusRate(format.sampleRateHz), frameMs: FRAME_MS });
       this.encode = (frame) => encoder.encode(frame);
+    } else if (format.codec === 'pcmu' || format.codec === 'pcma') {
+      const law = format.codec;
+      this.encode = (frame) => encodeG711(law, frame);
     } else {
       this.encode = float32ToPcm16Bytes;
     }

@@ -20,6 +20,8 @@ import { CallOutput } from './call-output.ts';
 import type { Logger } from './log.ts';
 import { AudioRateBudget, FrameRateLimiter } from './rate-limit.ts';
 
+/** Audio payloads kept while the session opens (a phone stream sends media right after start): 2 s of 20 ms frames. */
+const OPENING_AUDIO_PAYLOADS = 100;
 /** Non-fatal error events per second per call: a caller sending garbage gets told, not flooded. */
 const ERROR_EVENTS_PER_SECOND = 10;
 
@@ -64,6 +66,8 @@ export class Call {
   private readonly audioBudget = new AudioRateBudget();
   private readonly guard: SendBufferGuard;
   private drainWaiters: (() => void)[] = [];
+  /** Audio that arrived while the session was opening, fed to it once open. */
+  private openingAudio: Uint8Array[] = [];
   /** Resolves when the engine session (if any) has been closed. */
   closed: Promise<void> = Promise.resolve();
 
@@ -148,6 +152,10 @@ export class Call {
   }
 
   private onAudio(payload: Uint8Array): void {
+    if (this.state === 'opening') {
+      if (this.openingAudio.length < OPENING_AUDIO_PAYLOADS) this.openingAudio.push(payload);
+      return;
+    }
     if (this.state !== 'active' || this.session === undefined || this.input === undefined) {
       return this.sendError('HANDSHAKE_REQUIRED', 'audio before session.started');
     }
@@ -256,6 +264,7 @@ export class Call {
       },
     });
     this.deps.log.info('session started', { callId: this.id, sessionId: session.id, mode: msg.mode, input: msg.input, output });
+    for (const payload of this.openingAudio.splice(0)) this.onAudio(payload);
   }
 
   private onEngineEvent(ev: EngineEvent): void {

@@ -16,8 +16,12 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
 }
 
 export function isAuthorized(req: IncomingMessage, url: URL, token: string | undefined): boolean {
+  return tokenMatches(presentedToken(req, url), token);
+}
+
+/** The comparison behind every check, in HTTP or in-band (a phone stream's start parameters). */
+export function tokenMatches(presented: string | undefined, token: string | undefined): boolean {
   if (token === undefined) return true;
-  const presented = presentedToken(req, url);
   if (presented === undefined) return false;
   // Digests: the comparison takes the same time whatever the lengths.
   return timingSafeEqual(createHash('sha256').update(presented).digest(), createHash('sha256').update(token).digest());

@@ -8,6 +8,7 @@ import type { Engine } from '../engine/types.ts';
 import type { CallClosedInfo } from '../gateway/call.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { silentLogger, type Logger } from '../gateway/log.ts';
+import { PHONE_PATH, PhonePort } from '../transport/phone-port.ts';
 import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
 import { RouteTable } from './route-table.ts';
@@ -28,6 +29,8 @@ export interface RunningServer {
   readonly port: number;
   /** ws://host:port/v1/voice */
   readonly voiceUrl: string;
+  /** ws://host:port/v1/twilio: phone media streams (Twilio, Telnyx, Exotel) */
+  readonly phoneUrl: string;
   readonly httpUrl: string;
   /** Graceful stop (see Gateway.shutdown), then the listener closes. Does not close the engine. */
   close(graceMs?: number): Promise<void>;
@@ -40,6 +43,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const routes = new RouteTable();
   routes.addHttp(healthRoutes(gateway));
   routes.addWebSocket({ path: VOICE_PATH, open: (link) => new VoxgateWsPort(link) });
+  routes.addWebSocket({
+    path: PHONE_PATH,
+    authInBand: true,
+    open: (link, _req, url, auth) =>
+      new PhonePort(link, { askedDialect: url.searchParams.get('dialect'), log, authToken: auth.authorized ? undefined : config.authToken }),
+  });
   const http = createServer((req, res) => routes.handleRequest(req, res));
   // Slow-loris bounds for the plain HTTP side; upgraded sockets are governed by the gateway's own timeouts.
   http.headersTimeout = 10_000;
@@ -76,6 +85,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     routes,
     port,
     voiceUrl: `ws://${hostForUrl}:${port}${VOICE_PATH}`,
+    phoneUrl: `ws://${hostForUrl}:${port}${PHONE_PATH}`,
     httpUrl: `http://${hostForUrl}:${port}`,
     close(graceMs?: number) {
       closing ??= (async () => {

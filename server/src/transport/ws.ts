@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { isAuthorized } from '../http/auth.ts';
+import { isAuthorized, presentedToken } from '../http/auth.ts';
 import type { MediaPort } from './media-port.ts';
 import { WsLink } from './ws-link.ts';
 
@@ -18,9 +18,15 @@ export type UpgradeVerdict = { ok: true } | { ok: false; status: number; reason:
 /** One WebSocket endpoint: its path, the subprotocol it answers with, and the port its dialect speaks. */
 export interface WsRoute {
   path: string;
+  /**
+   * The dialect can carry the token in its own first message (a phone provider that sends no headers and may drop
+   * query strings): an upgrade that presents no token is let through, and the port checks the token in-band.
+   * A token presented and wrong is still refused here.
+   */
+  authInBand?: boolean;
   /** The subprotocol to select from those offered; undefined selects none. */
   selectProtocol?: (offered: readonly string[]) => string | undefined;
-  open(link: WsLink, req: IncomingMessage, url: URL): MediaPort;
+  open(link: WsLink, req: IncomingMessage, url: URL, auth: { authorized: boolean }): MediaPort;
 }
 
 export interface WsTransportOptions {
@@ -57,11 +63,12 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = opts.route(url.pathname);
     if (route === undefined) return refuse(socket, 404, 'not found');
-    if (!isAuthorized(req, url, opts.authToken)) return refuse(socket, 401, 'unauthorized');
+    const authorized = isAuthorized(req, url, opts.authToken);
+    if (!authorized && !(route.authInBand === true && presentedToken(req, url) === undefined)) return refuse(socket, 401, 'unauthorized');
     const verdict = opts.admit();
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason, verdict.retryAfterS);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url);
+      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url, { authorized });
       ws.on('error', (err) => opts.onError?.(err, port));
       opts.onPort(port);
     });
