@@ -1,5 +1,6 @@
 // voxgate-client as an app developer gets it: `npm pack` of client-sdk/, the tarball installed into a fresh app
-// outside this repository, then (a) the shipped Node example holds a spoken turn against a live `voxgate serve`,
+// outside this repository, then (a) the shipped Node example holds a spoken turn against a live `voxgate serve`
+// over WebSocket, and over WebRTC once the app adds werift (the SDK's optional peer dependency),
 // (b) the shipped browser example, bundled with esbuild from the installed package, holds a spoken turn in real
 // Chromium over WebRTC and over WebSocket, (c) a strict TypeScript app compiles against the installed types.
 // Prints the tarball's size and the browser entry's minified + gzipped size, and holds both to a budget.
@@ -19,7 +20,7 @@ import { parseWav } from '../../client-sdk/src/node/wav.ts';
 import { PROTOCOL_VERSION } from '../../client-sdk/src/protocol/index.ts';
 import { normalizeText } from '../../server/src/loadtest/correctness.ts';
 import { CHROMIUM_PATH, CHROMIUM_READY, capturePageLog, fakeMicrophoneFile, launchChromium } from '../helpers/browser.ts';
-import { SDK_DIR, createScratchApp, packSdk, run, type PackedSdk } from '../helpers/sdk-package.ts';
+import { SDK_DIR, createScratchApp, installIntoApp, packSdk, run, type PackedSdk } from '../helpers/sdk-package.ts';
 import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
 
 const NODE_QUESTION = { wav: 'bench/utterances/09-next-what-day-comes-after-monday.wav', keyWord: 'monday', answer: 'tuesday' };
@@ -83,19 +84,22 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
     await run(process.execPath, [tsc, '-p', 'tsconfig.json', '--module', 'preserve', '--moduleResolution', 'bundler'], { cwd: dir });
   }, 120_000);
 
-  it('runs the Node example: one spoken turn against voxgate serve', async () => {
+  it('runs the Node example: one spoken turn against voxgate serve over WebSocket', async () => {
     copyFileSync(join(app, 'node_modules/voxgate-client/examples/node/ask.mjs'), join(app, 'ask.mjs'));
     copyFileSync(NODE_QUESTION.wav, join(app, 'question.wav'));
-    const out = await run(process.execPath, ['ask.mjs', gateway!.voiceUrl, 'question.wav', 'answer.wav'], { cwd: app, timeoutMs: TURN_TIMEOUT_MS });
-    console.log(`node example:\n${out.trim()}`);
-    const said = /^you said: (.*)$/m.exec(out)?.[1] ?? '';
-    const answer = /^voxgate: (.*)$/m.exec(out)?.[1] ?? '';
-    expect(normalizeText(said).split(' ')).toContain(NODE_QUESTION.keyWord);
-    expect(normalizeText(answer)).toBe(NODE_QUESTION.answer);
-    const saved = parseWav(readFileSync(join(app, 'answer.wav')));
-    expect(saved.pcm.length / saved.sampleRateHz).toBeGreaterThan(0.2);
-    expect(Math.max(...saved.pcm.map(Math.abs))).toBeGreaterThan(0.01);
+    await askFromNode(gateway!.voiceUrl, 'websocket');
   }, 2 * TURN_TIMEOUT_MS);
+
+  it('runs the Node example over WebRTC once the app installs werift (the optional peer), and names it when absent', async () => {
+    const webrtcUrl = `${gateway!.httpUrl}/v1/webrtc`;
+    const absent = await run(process.execPath, ['ask.mjs', webrtcUrl, 'question.wav', 'answer.wav'], { cwd: app }).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    expect(absent).toMatch(/Cannot find package 'werift'/);
+    await installIntoApp(app, ['werift']);
+    await askFromNode(webrtcUrl, 'webrtc');
+  }, 4 * TURN_TIMEOUT_MS);
 
   it('bundles the browser entry without any Node module, within its size budget', async () => {
     writeFileSync(join(app, 'whole-entry.js'), "export * from 'voxgate-client/browser';\n");
@@ -157,6 +161,19 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
     }
   });
 });
+
+/** Runs the Node example in the app (ask.mjs and question.wav copied there) and checks what it printed and saved. */
+async function askFromNode(url: string, transport: string): Promise<void> {
+  const out = await run(process.execPath, ['ask.mjs', url, 'question.wav', 'answer.wav'], { cwd: app, timeoutMs: TURN_TIMEOUT_MS });
+  console.log(`node example over ${transport}:\n${out.trim()}`);
+  const said = /^you said: (.*)$/m.exec(out)?.[1] ?? '';
+  const answer = /^voxgate: (.*)$/m.exec(out)?.[1] ?? '';
+  expect(normalizeText(said).split(' ')).toContain(NODE_QUESTION.keyWord);
+  expect(normalizeText(answer)).toBe(NODE_QUESTION.answer);
+  const saved = parseWav(readFileSync(join(app, 'answer.wav')));
+  expect(saved.pcm.length / saved.sampleRateHz).toBeGreaterThan(0.2);
+  expect(Math.max(...saved.pcm.map(Math.abs))).toBeGreaterThan(0.01);
+}
 
 /** Bundles `entry` in the app with the app's esbuild, as an app build would; sizes and the files it pulled in. */
 async function bundle(entry: string, outfile: string): Promise<{ minBytes: number; gzBytes: number; inputs: string[] }> {

@@ -64,7 +64,15 @@ function ourVersion(name: string): string {
 export async function createScratchApp(tarball: string, tools: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'voxgate-sdk-app-'));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }, null, 2)}\n`);
-  const specs = tools.map((t) => `${t}@${ourVersion(t)}`);
-  await run('npm', ['install', tarball, ...specs, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeoutMs: 300_000 });
+  await npmInstall(dir, [tarball, ...tools.map((t) => `${t}@${ourVersion(t)}`)]);
   return dir;
+}
+
+/** Adds packages to the app, each at the version this repository uses. */
+export async function installIntoApp(dir: string, packages: string[]): Promise<void> {
+  await npmInstall(dir, packages.map((p) => `${p}@${ourVersion(p)}`));
+}
+
+async function npmInstall(dir: string, specs: string[]): Promise<void> {
+  await run('npm', ['install', ...specs, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeoutMs: 300_000 });
 }

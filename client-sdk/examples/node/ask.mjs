@@ -3,6 +3,9 @@
 //
 //   npm install voxgate-client
 //   node ask.mjs ws://127.0.0.1:8080/v1/voice question.wav answer.wav
+//
+// Over WebRTC instead, give the gateway's WebRTC URL (and `npm install werift` once, the SDK's optional WebRTC stack):
+//   node ask.mjs http://127.0.0.1:8080/v1/webrtc question.wav answer.wav
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, readWav, writeWav } from 'voxgate-client/node';
 
@@ -10,7 +13,9 @@ const [url = 'ws://127.0.0.1:8080/v1/voice', questionPath = 'question.wav', answ
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
 
 const question = await readWav(questionPath, 16000); // any 16-bit PCM WAV, resampled to 16 kHz mono
-const client = await connect({ url, vad: false }); // vad: false → this script says when the question ends
+const overWebRtc = url.startsWith('http');
+// vad: false → this script says when the question ends. The WebRTC entry loads only when asked for.
+const client = overWebRtc ? await (await import('voxgate-client/node/webrtc')).connectWebRtc({ url, vad: false }) : await connect({ url, vad: false });
 
 const answerChunks = [];
 client.on('audio', (chunk) => answerChunks.push(chunk.pcm));

@@ -56,6 +56,9 @@ class NodeWebRtcSocket implements SocketLike {
       iceServers: opts.iceServers ?? [],
       iceAdditionalHostAddresses: opts.iceAdditionalHostAddresses ?? ['127.0.0.1'],
       codecs: { audio: [useOPUS()], video: [] },
+      // One ICE transport for the track and the data channel from the start. Without it werift gathers a second
+      // transport whose UDP sockets pc.close() leaves open, and a script that made a call never exits.
+      bundlePolicy: 'max-bundle',
     });
     const transceiver = this.pc.addTransceiver(this.track, { direction: 'sendrecv' });
     transceiver.onTrack.subscribe((remote) => {
