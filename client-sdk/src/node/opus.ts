@@ -1,6 +1,5 @@
 // Opus for the SDK in Node: @evan/opus (native, WASM fallback) encodes, opus-decoder (WASM) decodes.
 import { Encoder } from '@evan/opus';
-import { OpusDecoder } from 'opus-decoder';
 import type { ClientCodecs } from '../codecs.ts';
 import { float32ToInt16 } from '../protocol/pcm16.ts';
 
@@ -17,6 +16,8 @@ export const nodeCodecs: ClientCodecs = {
     };
   },
   async createOpusDecoder(sampleRateHz) {
+    // Loaded on first use: it is half of this entry's import time, and calls in pcm16 never need it.
+    const { OpusDecoder } = await import('opus-decoder');
     const decoder = new OpusDecoder({ sampleRate: sampleRateHz, channels: 1 });
     await decoder.ready;
     return {
