@@ -46,6 +46,9 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
     work = mkdtempSync(join(tmpdir(), 'voxgate-sdk-pack-'));
     packed = await packSdk(work);
     [app, gateway] = await Promise.all([createScratchApp(packed.tarball, ['esbuild', 'typescript', '@types/node']), startGateway({ maxSessions: 4 })]);
+    // What a developer copies into their app: the Node example, and a question to ask.
+    copyFileSync(join(app, 'node_modules/voxgate-client/examples/node/ask.mjs'), join(app, 'ask.mjs'));
+    copyFileSync(NODE_QUESTION.wav, join(app, 'question.wav'));
   }, 600_000);
   afterAll(async () => {
     await gateway?.stop();
@@ -85,9 +88,19 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
   }, 120_000);
 
   it('runs the Node example: one spoken turn against voxgate serve over WebSocket', async () => {
-    copyFileSync(join(app, 'node_modules/voxgate-client/examples/node/ask.mjs'), join(app, 'ask.mjs'));
-    copyFileSync(NODE_QUESTION.wav, join(app, 'question.wav'));
     await askFromNode(gateway!.voiceUrl, 'websocket');
+  }, 2 * TURN_TIMEOUT_MS);
+
+  it("runs the README's ten-line Node turn as written (only the gateway's address changed)", async () => {
+    const readme = readFileSync(join(app, 'node_modules/voxgate-client/README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## One spoken turn from Node'));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(code).toContain("from 'voxgate-client/node'");
+    writeFileSync(join(app, 'readme-turn.mjs'), code.replaceAll('ws://127.0.0.1:8080/v1/voice', gateway!.voiceUrl));
+    const out = await run(process.execPath, ['readme-turn.mjs'], { cwd: app, timeoutMs: TURN_TIMEOUT_MS });
+    console.log(`README example:\n${out.trim()}`);
+    expect(normalizeText(/^you said: (.*)$/m.exec(out)?.[1] ?? '').split(' ')).toContain(NODE_QUESTION.keyWord);
+    expect(normalizeText(/^voxgate: (.*)$/m.exec(out)?.[1] ?? '')).toBe(NODE_QUESTION.answer);
   }, 2 * TURN_TIMEOUT_MS);
 
   it('runs the Node example over WebRTC once the app installs werift (the optional peer), and names it when absent', async () => {
@@ -162,7 +175,7 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
   });
 });
 
-/** Runs the Node example in the app (ask.mjs and question.wav copied there) and checks what it printed and saved. */
+/** Runs the Node example in the app and checks what it printed and saved. */
 async function askFromNode(url: string, transport: string): Promise<void> {
   const out = await run(process.execPath, ['ask.mjs', url, 'question.wav', 'answer.wav'], { cwd: app, timeoutMs: TURN_TIMEOUT_MS });
   console.log(`node example over ${transport}:\n${out.trim()}`);
