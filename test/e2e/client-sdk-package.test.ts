@@ -78,13 +78,14 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
     }
   });
 
-  it('compiles a strict TypeScript app against the installed types (NodeNext and bundler resolution)', async () => {
+  it('compiles a strict TypeScript app against the installed types (NodeNext and bundler resolution; the core alone without DOM or Node types)', async () => {
     const dir = join(app, 'typed');
     mkdirSync(dir);
-    for (const f of ['consumer.ts', 'tsconfig.json']) copyFileSync(join(SDK_DIR, 'test/types', f), join(dir, f));
+    for (const f of ['consumer.ts', 'tsconfig.json', 'core-only.ts', 'tsconfig.core.json']) copyFileSync(join(SDK_DIR, 'test/types', f), join(dir, f));
     const tsc = join(app, 'node_modules/typescript/bin/tsc');
     await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir });
     await run(process.execPath, [tsc, '-p', 'tsconfig.json', '--module', 'preserve', '--moduleResolution', 'bundler'], { cwd: dir });
+    await run(process.execPath, [tsc, '-p', 'tsconfig.core.json'], { cwd: dir });
   }, 120_000);
 
   it('runs the Node example: one spoken turn against voxgate serve over WebSocket', async () => {
@@ -114,12 +115,17 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
     await askFromNode(webrtcUrl, 'webrtc');
   }, 4 * TURN_TIMEOUT_MS);
 
-  it('bundles the browser entry without any Node module, within its size budget', async () => {
+  it('bundles the browser entry and the core without any Node module, the browser entry within its size budget', async () => {
     writeFileSync(join(app, 'whole-entry.js'), "export * from 'voxgate-client/browser';\n");
-    const sizes = await bundle('whole-entry.js', 'dist/whole-entry.js');
+    const sizes = await bundle('whole-entry.js', 'dist/whole-entry.js', 'browser');
     console.log(`browser entry (everything voxgate-client/browser exports): ${sizes.minBytes} bytes minified, ${sizes.gzBytes} gzipped; Opus WASM: none (WebRTC codes Opus in the browser, WebSocket carries PCM)`);
     expect(sizes.gzBytes).toBeLessThan(BROWSER_ENTRY_BUDGET_GZ_BYTES);
     expect(sizes.inputs.filter((f) => !f.startsWith('node_modules/voxgate-client/dist/') && f !== 'whole-entry.js')).toEqual([]);
+
+    writeFileSync(join(app, 'whole-core.js'), "export * from 'voxgate-client';\n");
+    const core = await bundle('whole-core.js', 'dist/whole-core.js', 'neutral');
+    console.log(`core entry (voxgate-client, any runtime): ${core.minBytes} bytes minified, ${core.gzBytes} gzipped`);
+    expect(core.inputs.filter((f) => !f.startsWith('node_modules/voxgate-client/dist/') && f !== 'whole-core.js')).toEqual([]);
   }, 60_000);
 
   describe('the browser example in Chromium', () => {
@@ -189,8 +195,8 @@ async function askFromNode(url: string, transport: string): Promise<void> {
 }
 
 /** Bundles `entry` in the app with the app's esbuild, as an app build would; sizes and the files it pulled in. */
-async function bundle(entry: string, outfile: string): Promise<{ minBytes: number; gzBytes: number; inputs: string[] }> {
-  await run(join(app, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--format=esm', '--minify', '--platform=browser', `--outfile=${outfile}`, `--metafile=${outfile}.meta.json`], { cwd: app });
+async function bundle(entry: string, outfile: string, platform: 'browser' | 'neutral' = 'browser'): Promise<{ minBytes: number; gzBytes: number; inputs: string[] }> {
+  await run(join(app, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--format=esm', '--minify', `--platform=${platform}`, `--outfile=${outfile}`, `--metafile=${outfile}.meta.json`], { cwd: app });
   const code = readFileSync(join(app, outfile));
   const meta = JSON.parse(readFileSync(join(app, `${outfile}.meta.json`), 'utf8')) as { inputs: Record<string, unknown> };
   return { minBytes: code.length, gzBytes: gzipSync(code, { level: 9 }).length, inputs: Object.keys(meta.inputs) };
