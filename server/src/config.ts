@@ -31,6 +31,9 @@ export interface Config {
   authToken: string | undefined;
   /** How far ahead of real time output audio is sent: what a barge-in cannot take back. */
   outputLeadMs: number;
+  /** PEM certificate chain and key files: with both, every endpoint is served over https and wss. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
   /** Per-connection send buffer above which audio frames are dropped; at twice this the caller is disconnected. */
   maxBufferedBytes: number;
   /** How long a connection may stay above maxBufferedBytes before it is disconnected. */
@@ -104,6 +107,14 @@ export const CONFIG_SCHEMA: Schema = {
     doc: 'bearer token clients must present (prefer the env var: flags show in ps)',
   },
   outputLeadMs: intField('output-lead-ms', 'VOXGATE_OUTPUT_LEAD_MS', 150, 0, 5_000, 'output audio sent ahead of real time'),
+  tlsCert: {
+    flag: 'tls-cert', env: 'VOXGATE_TLS_CERT', default: undefined, parse: nonEmpty,
+    check: () => true, expect: 'a PEM file', doc: 'certificate chain (PEM): serve https and wss (with --tls-key)',
+  },
+  tlsKey: {
+    flag: 'tls-key', env: 'VOXGATE_TLS_KEY', default: undefined, parse: nonEmpty,
+    check: () => true, expect: 'a PEM file', doc: 'private key (PEM) of --tls-cert',
+  },
   maxBufferedBytes: intField('max-buffered-bytes', 'VOXGATE_MAX_BUFFERED_BYTES', 262_144, 16_384, 64 * MIB, 'send buffer cap per connection'),
   slowConsumerGraceMs: intField('slow-consumer-grace-ms', 'VOXGATE_SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000, 'time allowed above the send buffer cap'),
   shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
@@ -143,8 +154,14 @@ export function makeConfig(overrides: Partial<Config> = {}): Config {
     const spec = CONFIG_SCHEMA[key] as FieldSpec<unknown>;
     if (!spec.check(config[key])) problems.push(`${key}: must be ${spec.expect}, got ${JSON.stringify(config[key])}`);
   }
+  problems.push(...crossChecks(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Settings that are only valid together. */
+function crossChecks(config: Config): string[] {
+  return (config.tlsCert === undefined) === (config.tlsKey === undefined) ? [] : ['tlsCert and tlsKey: give both or neither'];
 }
 
 /** Flag names the config owns, for commands that parse flags of their own too. */
@@ -174,6 +191,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
       out[key] = value;
     }
   }
+  if (problems.length === 0) problems.push(...crossChecks(out as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return out as Config;
 }

@@ -112,6 +112,10 @@ export class FakeEngineSession implements EngineSession {
     this.endSpeech();
   }
 
+  clearInput(): void {
+    this.speech = undefined;
+  }
+
   /** Cuts the answer generating, or the finished one still playing by the session's Playout. */
   cancel(): void {
     this.cancels++;

@@ -76,6 +76,8 @@ export interface EngineSession {
   pushText(text: string, mode?: Mode): void;
   /** The client says the caller's speech ended (explicit endpointing). */
   commit(): void;
+  /** Drops the caller's speech not yet ended as a turn: it is not answered and leaves no trace in memory. */
+  clearInput(): void;
   /** Cancel the answer in progress (barge-in or user action). */
   cancel(): void;
   setMode(mode: Mode): void;

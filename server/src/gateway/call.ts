@@ -188,6 +188,8 @@ export class Call {
         if (msg.type === 'input.commit') return session.commit();
         // The engine cuts an answer still playing, asking this call's playout what was heard.
         return session.pushText(msg.text, msg.mode);
+      case 'input.clear':
+        return session.clearInput();
       case 'response.cancel':
         return session.cancel();
       case 'session.update':
@@ -210,7 +212,7 @@ export class Call {
       session = await engine.openSession({
         mode: msg.mode,
         vad,
-        endOfSpeechSilenceMs: config.endOfSpeechSilenceMs,
+        endOfSpeechSilenceMs: msg.endOfSpeechSilenceMs ?? config.endOfSpeechSilenceMs,
         // The one owner of what the caller heard: this call's output (its pacer, or the port's acknowledgements).
         playout: { heardMs: (turnId) => this.output?.heardMs(turnId) ?? 0, playing: (turnId) => this.output?.playing(turnId) ?? false },
       });

@@ -1,6 +1,8 @@
 // Composes one listening voxgate server: node http, the one route table (health, readiness, the WebSocket voice
 // routes; browser endpoints add theirs), the WebSocket transport and the gateway.
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { VOICE_PATH } from '../../../client-sdk/src/protocol/index.ts';
 import type { Config } from '../config.ts';
@@ -9,8 +11,10 @@ import type { CallClosedInfo } from '../gateway/call.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { silentLogger, type Logger } from '../gateway/log.ts';
 import { PHONE_PATH, PhonePort } from '../transport/phone-port.ts';
+import { REALTIME_PATH, RealtimePort } from '../transport/realtime-port.ts';
 import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
+import { offeredSubprotocols } from './auth.ts';
 import { RouteTable } from './route-table.ts';
 import { healthRoutes } from './routes.ts';
 
@@ -23,7 +27,8 @@ export interface StartServerOptions {
 
 export interface RunningServer {
   readonly gateway: Gateway;
-  readonly http: Server;
+  /** The listener: node http, or https when the config names a certificate. */
+  readonly http: Server | TlsServer;
   /** The one route table: other endpoints (WebRTC, the demo page) are added here. */
   readonly routes: RouteTable;
   readonly port: number;
@@ -31,6 +36,8 @@ export interface RunningServer {
   readonly voiceUrl: string;
   /** ws://host:port/v1/twilio: phone media streams (Twilio, Telnyx, Exotel) */
   readonly phoneUrl: string;
+  /** ws://host:port/v1/realtime: the OpenAI Realtime-compatible endpoint (an OpenAI client's baseURL is httpUrl + /v1) */
+  readonly realtimeUrl: string;
   readonly httpUrl: string;
   /** Graceful stop (see Gateway.shutdown), then the listener closes. Does not close the engine. */
   close(graceMs?: number): Promise<void>;
@@ -49,7 +56,22 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     open: (link, _req, url, auth) =>
       new PhonePort(link, { askedDialect: url.searchParams.get('dialect'), log, authToken: auth.authorized ? undefined : config.authToken }),
   });
-  const http = createServer((req, res) => routes.handleRequest(req, res));
+  routes.addWebSocket({
+    path: REALTIME_PATH,
+    // Browser clients of the Realtime API offer `realtime` (and their key as a subprotocol): it must be echoed.
+    selectProtocol: (offered) => (offered.includes('realtime') ? 'realtime' : undefined),
+    open: (link, req, url) =>
+      new RealtimePort(link, {
+        beta: /realtime=v1/.test(String(req.headers['openai-beta'] ?? '')) || offeredSubprotocols(req).includes('openai-beta.realtime-v1'),
+        model: url.searchParams.get('model') ?? 'voxgate',
+        defaultSilenceMs: config.endOfSpeechSilenceMs,
+        log,
+      }),
+  });
+  const handler = (req: IncomingMessage, res: ServerResponse): void => routes.handleRequest(req, res);
+  const { tlsCert, tlsKey } = config;
+  const tls = tlsCert !== undefined && tlsKey !== undefined;
+  const http = tls ? createTlsServer(readTlsFiles(tlsCert, tlsKey), handler) : createServer(handler);
   // Slow-loris bounds for the plain HTTP side; upgraded sockets are governed by the gateway's own timeouts.
   http.headersTimeout = 10_000;
   http.requestTimeout = 10_000;
@@ -84,9 +106,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     http,
     routes,
     port,
-    voiceUrl: `ws://${hostForUrl}:${port}${VOICE_PATH}`,
-    phoneUrl: `ws://${hostForUrl}:${port}${PHONE_PATH}`,
-    httpUrl: `http://${hostForUrl}:${port}`,
+    voiceUrl: `${tls ? 'wss' : 'ws'}://${hostForUrl}:${port}${VOICE_PATH}`,
+    phoneUrl: `${tls ? 'wss' : 'ws'}://${hostForUrl}:${port}${PHONE_PATH}`,
+    realtimeUrl: `${tls ? 'wss' : 'ws'}://${hostForUrl}:${port}${REALTIME_PATH}`,
+    httpUrl: `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     close(graceMs?: number) {
       closing ??= (async () => {
         // Stop accepting TCP connections first; upgrades on kept-alive sockets are refused by admit().
@@ -99,4 +122,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       return closing;
     },
   };
+}
+
+function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+  } catch (err) {
+    throw new Error(`TLS: cannot read the certificate or key (--tls-cert ${certPath}, --tls-key ${keyPath}): ${(err as Error).message}`, { cause: err });
+  }
 }

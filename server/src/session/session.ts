@@ -39,7 +39,7 @@ export interface SessionDeps {
   onClosed?: () => void;
 }
 
-type Ingress = { kind: 'audio'; pcm: Float32Array } | { kind: 'commit' } | { kind: 'text'; text: string; mode: Mode };
+type Ingress = { kind: 'audio'; pcm: Float32Array } | { kind: 'commit' } | { kind: 'clear' } | { kind: 'text'; text: string; mode: Mode };
 
 export class VoxSession implements EngineSession {
   readonly id: string;
@@ -124,6 +124,11 @@ export class VoxSession implements EngineSession {
     this.enqueueControl({ kind: 'commit' });
   }
 
+  clearInput(): void {
+    if (this.closed) return;
+    this.enqueueControl({ kind: 'clear' });
+  }
+
   cancel(): void {
     if (this.closed) return;
     this.interrupt();
@@ -179,6 +184,7 @@ export class VoxSession implements EngineSession {
       try {
         if (item.kind === 'audio') await this.onAudio(item.pcm);
         else if (item.kind === 'commit') await this.onCommit();
+        else if (item.kind === 'clear') await this.onClearInput();
         else this.onText(item.text, item.mode);
       } catch (err) {
         this.emit({ type: 'error', code: err instanceof GatewayError ? err.code : 'INTERNAL', message: (err as Error).message, fatal: false });
@@ -263,6 +269,18 @@ export class VoxSession implements EngineSession {
       }
       await this.endInput(this.streamMs(this.preRoll.totalSamples));
     }
+  }
+
+  /** The caller's unfinished speech is withdrawn: the turn is dropped, the detector starts afresh. */
+  private async onClearInput(): Promise<void> {
+    this.turns?.reset();
+    this.framer.flush();
+    const input = this.input;
+    if (!input) return;
+    this.input = undefined;
+    // Let its prefill settle before the turn is erased from the sequence.
+    await input.end().catch(() => undefined);
+    this.track(this.conversation.dropTurn(input.turnId));
   }
 
   private onText(text: string, mode: Mode): void {

@@ -17,11 +17,18 @@ export interface PortSessionStart {
   type: 'session.start';
   mode: Mode;
   vad?: boolean;
+  /** Silence that ends a turn, when the dialect lets the caller choose it (the Realtime API's silence_duration_ms). */
+  endOfSpeechSilenceMs?: number;
   input: MediaFormat;
   output: { codec: MediaCodec; sampleRateHz?: number };
 }
 
-export type PortControl = Exclude<ClientMessage, { type: 'session.start' }> | PortSessionStart;
+/** Withdraws the caller's speech not yet ended as a turn (the Realtime API's input_audio_buffer.clear). */
+export interface PortInputClear {
+  type: 'input.clear';
+}
+
+export type PortControl = Exclude<ClientMessage, { type: 'session.start' }> | PortSessionStart | PortInputClear;
 
 export type PortInput =
   | { kind: 'control'; msg: PortControl }
