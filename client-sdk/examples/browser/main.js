@@ -41,12 +41,13 @@ $('call').onclick = async () => {
   call.on('answer', (e) => (turnRow(e.turnId).querySelector('.bot').textContent = e.text));
   call.on('interrupted', (e) => (turnRow(e.turnId).dataset.interrupted = 'true'));
   call.on('turn', async (t) => {
-    // How much answer audio reached the speakers so far, and how loud (0 would mean silence played).
+    // How much answer audio reached the page so far, and whether it was audible (energy 0 would be silence).
     const stats = await call.stats();
     const li = turnRow(t.turnId);
-    li.dataset.audioS = stats.audioReceivedS.toFixed(2);
+    li.dataset.audioPackets = String(stats.audioPacketsReceived);
     li.dataset.audioEnergy = String(stats.totalAudioEnergy);
-    li.querySelector('.audio').textContent = `${stats.audioReceivedS.toFixed(1)} s of answer audio so far, first audio after ${Math.round(t.client.ttfaMs ?? NaN)} ms`;
+    const heard = stats.totalAudioEnergy > 0 ? 'audible' : 'silent';
+    li.querySelector('.audio').textContent = `answer audio: ${stats.audioPacketsReceived} packets so far, ${heard}; first audio after ${Math.round(t.client.ttfaMs ?? NaN)} ms`;
     li.dataset.done = 'true';
   });
   call.on('error', (e) => ($('error').textContent = `${e.code}: ${e.message}`));

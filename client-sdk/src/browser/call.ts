@@ -3,7 +3,7 @@
 // timings measured on both sides. The protocol itself is the SDK's VoiceClient, unchanged.
 import { VoiceClient, type CloseInfo } from '../client.ts';
 import type { ErrorCode, Mode, SessionStarted, TurnTimings } from '../protocol/index.ts';
-import { VOICE_PATH } from '../protocol/index.ts';
+import { FRAME_MS, VOICE_PATH } from '../protocol/index.ts';
 import { WEBRTC_INPUT_FORMAT, WEBRTC_PATH } from '../transports/webrtc-wire.ts';
 import { AudioGraph } from './audio-graph.ts';
 import { Emitter } from './emitter.ts';
@@ -175,7 +175,9 @@ export class VoxgateCall extends Emitter<VoxgateCallEvents> {
       out.audioPacketsReceived = Number(s['packetsReceived'] ?? 0);
       out.audioBytesReceived = Number(s['bytesReceived'] ?? 0);
       out.totalAudioEnergy = Number(s['totalAudioEnergy'] ?? 0);
-      out.audioReceivedS = Number(s['totalSamplesDuration'] ?? 0);
+      // One RTP packet per FRAME_MS frame, as the gateway sends them. (The receiver's totalSamplesDuration counts
+      // its playout, which runs on between answers: about 4× the answer audio in a one-turn call.)
+      out.audioReceivedS = (out.audioPacketsReceived * FRAME_MS) / 1000;
     });
     return out;
   }
