@@ -58,6 +58,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const browser = attachBrowserEndpoints(server, { log });
   log.info('listening', {
     url: server.voiceUrl,
+    phone: server.phoneUrl,
+    realtime: server.realtimeUrl,
     webrtc: browser.webrtcUrl,
     page: browser.pageUrl,
     health: `${server.httpUrl}/healthz`,
