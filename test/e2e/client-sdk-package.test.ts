@@ -19,7 +19,7 @@ import { startGateway, type GatewayProcess } from '../../bench/capacity-gateway.
 import { parseWav } from '../../client-sdk/src/node/wav.ts';
 import { PROTOCOL_VERSION } from '../../client-sdk/src/protocol/index.ts';
 import { normalizeText } from '../../server/src/loadtest/correctness.ts';
-import { CHROMIUM_PATH, CHROMIUM_READY, capturePageLog, fakeMicrophoneFile, launchChromium } from '../helpers/browser.ts';
+import { CHROMIUM_PATH, CHROMIUM_READY, fakeMicrophoneFile, launchChromium, withPage } from '../helpers/browser.ts';
 import { SDK_DIR, createScratchApp, installIntoApp, packSdk, run, type PackedSdk } from '../helpers/sdk-package.ts';
 import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
 
@@ -146,11 +146,9 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
 
     for (const transport of ['webrtc', 'websocket'] as const) {
       it(`answers a spoken question over ${transport} and plays the answer`, async () => {
-        const page = await browser!.newPage();
-        const log = capturePageLog(page);
-        // The app's page on the gateway's origin, as the example's README asks (the gateway sends no CORS headers).
-        await page.route(`${gateway!.httpUrl}/app/**`, (route) => route.fulfill({ path: join(app, 'public', new URL(route.request().url()).pathname.slice('/app/'.length)) }));
-        try {
+        await withPage(browser!, async (page) => {
+          // The app's page on the gateway's origin, as the example's README asks (the gateway sends no CORS headers).
+          await page.route(`${gateway!.httpUrl}/app/**`, (route) => route.fulfill({ path: join(app, 'public', new URL(route.request().url()).pathname.slice('/app/'.length)) }));
           await page.goto(`${gateway!.httpUrl}/app/index.html`);
           await page.check(`input[name="transport"][value="${transport}"]`);
           await page.click('#call');
@@ -170,12 +168,7 @@ describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client instal
           await page.click('#hangup');
           await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ended', undefined, { timeout: 5_000 });
           expect(await page.textContent('#error')).toBe('');
-        } catch (err) {
-          console.error(`page log:\n${log.join('\n')}`);
-          throw err;
-        } finally {
-          await page.close();
-        }
+        });
       }, 2 * TURN_TIMEOUT_MS);
     }
   });

@@ -68,6 +68,20 @@ export function capturePageLog(page: Page): string[] {
   return lines;
 }
 
+/** Runs `use` on a new page; when it fails, prints the page's console errors first. Closes the page either way. */
+export async function withPage<T>(browser: Browser, use: (page: Page) => Promise<T>): Promise<T> {
+  const page = await browser.newPage();
+  const log = capturePageLog(page);
+  try {
+    return await use(page);
+  } catch (err) {
+    console.error(`page log:\n${log.join('\n')}`);
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
 /** Clicks Call on the demo page with the transport and microphone choice; waits until the call is live. */
 export async function startDemoCall(page: Page, transport: 'webrtc' | 'websocket', microphone: boolean): Promise<void> {
   await page.check(`#transport-${transport}`);
