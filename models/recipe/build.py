@@ -20,7 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from voxgate_recipe import dataset, sequences, vocab as V  # noqa: E402
+from voxgate_recipe import dataset, sequences, skills, vocab as V  # noqa: E402
+from voxgate_recipe.encoder_stage import build_encoder, encoder_data  # noqa: E402
+from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
@@ -68,6 +70,9 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     # in so transcription and speaking are not forgotten. Passes b and c weigh the text parts more.
     s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
     s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
+    # Typed drills of every closed-skill fact in fresh phrasings: text skills must hold (≥ 95 % typed).
+    facts = list(skills.arithmetic(rng)) + list(skills.next_item(rng)) + list(skills.count(rng))
+    s3 += sequences.text_drill(facts, plan.text_drill_copies, rng)
     examples = dict(zip(STAGES, [s1, s2, s3, s3, s3]))
     settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c]))
     skip = STAGES.index(resume_after) if resume_after else -1
@@ -109,15 +114,26 @@ def tuned(plan: Plan, steps_scale: float, unit_noise: float | None) -> Plan:
                                stage3c=stage(plan.stage3c, True))
 
 
-def manifest(plan: Plan, unit_count: int, vocoder_section: dict) -> dict:
+def units_section(extractor, unit_count: int) -> dict:
+    hop = getattr(extractor, "hop_samples", HOP_SAMPLES)
+    left = getattr(extractor, "left_context_samples", LEFT_CONTEXT_SAMPLES)
+    return {"file": "units.onnx", "count": unit_count, "frameMs": hop * 1000 // 16000, "hopSamples": hop,
+            "leftContextSamples": left, "mergeRepeats": True}
+
+
+def last_finished_stage(work: str) -> str | None:
+    done = [s for s in STAGES if os.path.exists(checkpoint_after(work, s))]
+    return done[-1] if done else None
+
+
+def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
     return {
         "schemaVersion": 1,
         "name": plan.name,
-        "description": "voxgate's default model: a SpeechGPT-style speech-language model trained on espeak-ng "
-                       "voices for a small skill set (see MODEL_CARD.md).",
+        "description": "voxgate's default model: a SpeechGPT-style speech-language model trained on synthetic "
+                       "voices (espeak-ng, flite) and a little real speech, for a small skill set (see MODEL_CARD.md).",
         "sampleRateHz": 16000,
-        "units": {"file": "units.onnx", "count": unit_count, "frameMs": 10, "hopSamples": HOP_SAMPLES,
-                  "leftContextSamples": LEFT_CONTEXT_SAMPLES, "mergeRepeats": True},
+        "units": units,
         "lm": {"file": "lm.gguf", "contextTokens": plan.lm["max_seq_len"], "unitToken": "<{i}>",
                "prompts": sequences.PROMPTS,
                "markers": {"transcript": "[tq]", "answer": "[ta]", "answerUnits": "[ua]", "endOfAnswer": "<eoa>",
@@ -138,8 +154,12 @@ def main() -> int:
     ap.add_argument("--steps-scale", type=float, default=1.0,
                     help="multiply every LM stage's steps: for tuning a plan, not for its builds")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
-    ap.add_argument("--only", choices=["data", "lm"],
-                    help="stop after this step: data (work/data.pt) or lm (work/lm.pt, for a GPU machine)")
+    ap.add_argument("--only", choices=["encoder", "data", "lm"],
+                    help="stop after this step: encoder (work/encoder.pt), data (work/data.pt) or lm (work/lm.pt)")
+    ap.add_argument("--human-root", default=os.environ.get("VOXGATE_HUMAN_SPEECH"),
+                    help="root of Debian's speech packages unpacked (human_speech.fetch); default: fetched into --work")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue an interrupted build: reuse every finished step's files in --work")
     ap.add_argument("--reuse-data", action="store_true", help="reuse work/data.pt from an earlier run")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume-after", choices=STAGES,
@@ -162,26 +182,38 @@ def main() -> int:
     timings: dict[str, float] = {}
 
     t0 = time.time()
+    human_root = args.human_root
+    if human_root is None and not args.smoke:
+        from voxgate_recipe.human_speech import fetch
+        human_root = fetch(os.path.join(work, "human"))
+    sets = encoder_data(work, args.smoke, plan.data, human_root, log)
+    encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
+    del sets
+    timings["encoderSeconds"] = time.time() - t0
+    if args.only == "encoder":
+        return 0
+
+    t0 = time.time()
     data_file = os.path.join(work, "data.pt")
-    if args.reuse_data and os.path.exists(data_file):
+    if (args.reuse_data or args.resume) and os.path.exists(data_file):
         log(f"reusing {data_file}")
         data = torch.load(data_file, weights_only=False)  # our own file: lists, dicts and arrays
     else:
-        data = dataset.build(plan.data, work, log)
+        data = dataset.build(plan.data, work, log, encoder=encoder)
     timings["dataSeconds"] = time.time() - t0
     if args.only == "data":
         log(f"data written to {work}")
         return 0
     unit_count = data["unit_count"]
-    extractor = UnitExtractor(UnitConfig(**data["unit_config"]))
-    extractor.load_state(data["extractor"])
+    extractor = dataset.make_extractor(data["extractor"], UnitConfig(**data["unit_config"]))
     if args.only != "lm":
         extractor.export_onnx(os.path.join(args.out, "units.onnx"))
 
     t0 = time.time()
     if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
         log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 60 min) or a GPU")
-    lm, reports = build_lm(plan, data, work, log, args.resume_after, args.device)
+    resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
+    lm, reports = build_lm(plan, data, work, log, resume_after, args.device)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
@@ -196,7 +228,7 @@ def main() -> int:
     vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
     vcfg.net = NetConfig(unit_count=unit_count)
     vocoder_file = os.path.join(work, "vocoder.pt")
-    if args.reuse_vocoder and os.path.exists(vocoder_file):
+    if (args.reuse_vocoder or args.resume) and os.path.exists(vocoder_file):
         log(f"reusing {vocoder_file}")
         vocoder = UnitVocoder(vcfg.net)
         vocoder.load_state_dict(torch.load(vocoder_file))
@@ -208,7 +240,7 @@ def main() -> int:
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest(plan, unit_count, vocoder_manifest(vocoder)), f, indent=2)
+        json.dump(manifest(plan, units_section(extractor, unit_count), vocoder_manifest(vocoder)), f, indent=2)
         f.write("\n")
 
     t0 = time.time()
@@ -222,7 +254,7 @@ def main() -> int:
     figures = evaluate(lm, extractor, data, vocode, plan.eval_per_skill, plan.seed, log)
     timings["evalSeconds"] = time.time() - t0
     timings["totalSeconds"] = time.time() - started
-    figures.update({"training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},
+    figures.update({"encoder": encoder_report, "training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},
                     "lmParameters": lm.param_count(), "lmConfig": lm.cfg.to_dict(),
                     "smoke": args.smoke, "plan": plan_name,
                     "files": {n: os.path.getsize(os.path.join(args.out, n))

@@ -17,9 +17,14 @@ import numpy as np
 import torch
 
 from . import corpus, skills
-from .audio import ANSWER_VOICE, render
+from .audio import ANSWER_VOICE
+from .augment import apply_chain, random_chain
+from .encoder_units import EncoderUnitExtractor
+from .synth import SynthVoice, sample_synth_voice, synthesize
 from .units import UnitConfig, UnitExtractor, merge_repeats
-from .voices import Voice, sample_voice
+
+ANSWER_SYNTH = SynthVoice("espeak", ANSWER_VOICE["voice"], ANSWER_VOICE["speed"], ANSWER_VOICE["pitch"])
+CLEAN = None  # a job's chain: None = the synthesizer's own audio
 
 
 @dataclass
@@ -37,6 +42,7 @@ class DataConfig:
     kmeans_fit_utterances: int = 1500
     vocoder_utterances: int = 1500
     dev_per_skill: int = 60
+    augmented_share: float = 0.6  # training questions heard through a random channel (augment.py)
     seed: int = 1234
     units: UnitConfig = field(default_factory=UnitConfig)
 
@@ -51,26 +57,45 @@ class Item:
     skill: str
     question: str
     answer: str
-    voice: Voice  # the caller's voice for the question audio
+    voice: SynthVoice  # the caller's voice for the question audio
     dev: bool
+    chain: dict | None = None  # the channel it is heard through (augment.py); None = clean
 
 
-_extractor: UnitExtractor | None = None
+_extractor: UnitExtractor | EncoderUnitExtractor | None = None
+
+
+def make_extractor(state: dict, cfg: UnitConfig) -> UnitExtractor | EncoderUnitExtractor:
+    """The extractor a saved state describes: the speech encoder's k-means, or log-mel k-means."""
+    if "config" in state:
+        return EncoderUnitExtractor.from_state(state)
+    ex = UnitExtractor(cfg)
+    ex.load_state(state)
+    return ex
 
 
 def _init_worker(state: dict, cfg: UnitConfig) -> None:
     global _extractor
     torch.set_num_threads(1)
-    _extractor = UnitExtractor(cfg)
-    _extractor.load_state(state)
+    _extractor = make_extractor(state, cfg)
 
 
-def _render_units(job: tuple[str, str, int, int, bool]) -> tuple[np.ndarray, np.ndarray | None]:
-    text, voice, speed, pitch, keep_audio = job
-    wav = render(text, voice, speed, pitch)
+def render_job(text: str, voice: SynthVoice, chain: dict | None) -> np.ndarray:
+    wav = synthesize(text, voice)
+    return apply_chain(wav, chain) if chain else wav
+
+
+def vocoder_frames(extractor, wav: np.ndarray) -> np.ndarray:
+    """Units at the vocoder's 10 ms hop, whatever the extractor's hop."""
+    return extractor.vocoder_frames(wav) if hasattr(extractor, "vocoder_frames") else extractor.frame_units(wav)
+
+
+def _render_units(job: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    text, voice, chain_key, keep_audio = job
+    wav = render_job(text, SynthVoice(*voice), dict(chain_key) if chain_key else None)
     assert _extractor is not None
     frames = _extractor.frame_units(wav)
-    return frames, (wav if keep_audio else None)
+    return frames, (wav if keep_audio else None), (vocoder_frames(_extractor, wav) if keep_audio else None)
 
 
 def build_items(cfg: DataConfig, rng: random.Random) -> list[Item]:
@@ -91,7 +116,9 @@ def build_items(cfg: DataConfig, rng: random.Random) -> list[Item]:
     def add(triples, dev: bool, copies: int = 1) -> None:
         for skill, q, a in triples:
             for _ in range(copies):
-                items.append(Item(skill, q, a, sample_voice(rng, dev), dev))
+                # Dev questions are heard clean: the channels are measured as conditions of their own.
+                chain = random_chain(rng) if not dev and rng.random() < cfg.augmented_share else None
+                items.append(Item(skill, q, a, sample_synth_voice(rng, dev), dev, chain))
 
     add(skills.repeat(repeat_train, rng), False, cfg.open_skill_voices)
     add(skills.spell(train_words, rng), False, cfg.open_skill_voices)
@@ -112,11 +139,12 @@ def build_items(cfg: DataConfig, rng: random.Random) -> list[Item]:
     add(list(skills.small_talk()), True, max(1, cfg.dev_per_skill // 14 + 1))
     # A transcription-only dev set of unseen sentences (ASR WER).
     for s in dev_sent[2 * cfg.dev_per_skill : 4 * cfg.dev_per_skill]:
-        items.append(Item("asr", s, s, sample_voice(rng, True), True))
+        items.append(Item("asr", s, s, sample_synth_voice(rng, True), True))
     return items
 
 
-def build(cfg: DataConfig, work_dir: str, log=print) -> dict:
+def build(cfg: DataConfig, work_dir: str, log=print, encoder=None) -> dict:
+    """`encoder`: a trained SpeechEncoder whose hidden states' k-means are the units; None = log-mel k-means."""
     os.makedirs(work_dir, exist_ok=True)
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -127,35 +155,39 @@ def build(cfg: DataConfig, work_dir: str, log=print) -> dict:
     t0 = time.time()
     fit_items = [i for i in items if not i.dev]
     rng.shuffle(fit_items)
-    fit_wavs = [render(i.question, i.voice.name, i.voice.speed, i.voice.pitch)
-                for i in fit_items[: cfg.kmeans_fit_utterances]]
-    fit_wavs += [render(i.answer, **ANSWER_VOICE) for i in fit_items[: cfg.kmeans_fit_utterances // 3]]
-    extractor = UnitExtractor(cfg.units)
+    fit_wavs = [render_job(i.question, i.voice, i.chain) for i in fit_items[: cfg.kmeans_fit_utterances]]
+    fit_wavs += [synthesize(i.answer, ANSWER_SYNTH) for i in fit_items[: cfg.kmeans_fit_utterances // 3]]
+    extractor: UnitExtractor | EncoderUnitExtractor
+    if encoder is not None:
+        extractor = EncoderUnitExtractor(encoder, cfg.units.clusters, cfg.units.kmeans_iterations,
+                                         cfg.units.kmeans_frames, cfg.units.seed)
+    else:
+        extractor = UnitExtractor(cfg.units)
     extractor.fit(fit_wavs, log)
     log(f"unit extractor fitted in {time.time() - t0:.0f}s on {len(fit_wavs)} utterances")
 
-    # 2. Render every distinct (text, voice) once and turn it into merged units.
+    # 2. Render every distinct (text, voice, channel) once and turn it into merged units.
     jobs: dict[tuple, int] = {}
 
-    def job(text: str, voice: str, speed: int, pitch: int) -> int:
-        key = (text, voice, speed, pitch)
+    def job(text: str, voice: SynthVoice, chain: dict | None) -> int:
+        key = (text, tuple(voice.__dict__.values()), tuple(sorted(chain.items())) if chain else None)
         if key not in jobs:
             jobs[key] = len(jobs)
         return jobs[key]
 
-    question_ids = [job(i.question, i.voice.name, i.voice.speed, i.voice.pitch) for i in items]
-    answer_ids = [job(i.answer, **ANSWER_VOICE) for i in items]
+    question_ids = [job(i.question, i.voice, i.chain) for i in items]
+    answer_ids = [job(i.answer, ANSWER_SYNTH, CLEAN) for i in items]
     answer_jobs = sorted({a for a in answer_ids})
     keep_audio = set(answer_jobs[:: max(1, len(answer_jobs) // cfg.vocoder_utterances)][: cfg.vocoder_utterances])
-    job_list = [(k[0], k[1], k[2], k[3], idx in keep_audio) for k, idx in sorted(jobs.items(), key=lambda kv: kv[1])]
+    job_list = [(k[0], k[1], k[2], idx in keep_audio) for k, idx in sorted(jobs.items(), key=lambda kv: kv[1])]
     t0 = time.time()
     units: list[list[int]] = []
     vocoder_examples: list[tuple[np.ndarray, np.ndarray]] = []
     with Pool(2, initializer=_init_worker, initargs=(extractor.state(), cfg.units)) as pool:
-        for n, (frames, wav) in enumerate(pool.imap(_render_units, job_list, chunksize=16)):
+        for n, (frames, wav, frames_10ms) in enumerate(pool.imap(_render_units, job_list, chunksize=16)):
             units.append(merge_repeats(frames)[0].tolist())
             if wav is not None:
-                vocoder_examples.append((wav, frames))
+                vocoder_examples.append((wav, frames_10ms))
             if n % 2000 == 0:
                 log(f"rendered {n}/{len(job_list)} in {time.time() - t0:.0f}s")
     log(f"rendered {len(job_list)} utterances in {time.time() - t0:.0f}s")
@@ -163,7 +195,7 @@ def build(cfg: DataConfig, work_dir: str, log=print) -> dict:
     log(f"mean merged units per utterance: {mean_units:.1f}")
 
     data = {
-        "items": [dict(skill=i.skill, question=i.question, answer=i.answer, voice=i.voice.__dict__, dev=i.dev,
+        "items": [dict(skill=i.skill, question=i.question, answer=i.answer, voice=i.voice.__dict__, dev=i.dev, chain=i.chain,
                        q_units=question_ids[n], a_units=answer_ids[n]) for n, i in enumerate(items)],
         "units": units,
         "unit_count": cfg.units.clusters,

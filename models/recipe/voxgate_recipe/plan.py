@@ -16,7 +16,10 @@ class Plan:
     stage3: dict
     stage3b: dict
     stage3c: dict
+    # The speech encoder (encoder_stage.py): CTC steps, batch size in 10 ms mel frames, learning rate.
+    encoder: dict = field(default_factory=lambda: dict(steps=1500, lr=2e-3, frames_per_batch=12000, max_seconds=1800))
     multi_turn_share: float = 0.15
+    text_drill_copies: int = 2  # typed copies of every closed-skill fact in each chain-of-modality pass
     max_train_tokens: int = 720
     eval_per_skill: int = 30
     seed: int = 20261125
@@ -67,6 +70,7 @@ SMOKE = Plan(
     stage3c=dict(steps=5, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
     eval_per_skill=2,
     max_train_tokens=600,
+    encoder=dict(steps=20, lr=2e-3, frames_per_batch=4000, model=dict(dim=32, layers=1, heads=2, ffn_dim=64)),
 )
 
 PLANS = {"full": FULL, "long": LONG, "smoke": SMOKE}

@@ -82,3 +82,16 @@ def stage3(items: list[dict], units: list[list[int]], rng: random.Random, multi_
                 ids, mask = pids + ids, [0] * len(pids) + mask
         out.append((ids[:max_tokens], mask[:max_tokens]))
     return out
+
+
+def text_drill(triples: list[tuple[str, str, str]], copies: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+    """Typed turns (text-to-text) of every closed-skill fact, `copies` times each: cheap, short examples
+    that teach the facts themselves (sums, next/before, counting) apart from hearing them."""
+    out = []
+    for _ in range(copies):
+        for _skill, q, a in triples:
+            p = prompt_ids("text-to-text", q, [])
+            ans = answer_ids("text-to-text", q, a, [])
+            out.append((p + ans, [0] * len(p) + [1] * len(ans)))
+    rng.shuffle(out)
+    return out

@@ -1,0 +1,66 @@
+"""The build's encoder stage: render its data, train with CTC (checkpointed), report phoneme error rates."""
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+from . import dataset, phonemes
+from .encoder_data import SMOKE, TRAIN_PAD_SAMPLES, EncoderDataConfig, plan_human_jobs, plan_jobs, render_sets
+from .encoder_model import MEL_HOP_SAMPLES, EncoderConfig, SpeechEncoder
+from .train_encoder import fit_normalisation, phoneme_error_rate, train_encoder
+
+
+def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log) -> dict:
+    """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears."""
+    cfg = SMOKE if smoke else EncoderDataConfig()
+    path = os.path.join(work, "encoder-data.pt")
+    if os.path.exists(path):
+        log(f"reusing {path}")
+        sets = torch.load(path, weights_only=False)
+    else:
+        sets = render_sets(plan_jobs(cfg, data_cfg, None), log)
+        torch.save(sets, path)
+    if human_root and "dev-human" not in sets:
+        sets.update(render_sets(plan_human_jobs(cfg, human_root), log))
+        torch.save(sets, path)
+    return sets
+
+
+def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = True) -> tuple[SpeechEncoder, dict]:
+    """Trains (or finishes training) the encoder; work/encoder.pt holds the last checkpoint."""
+    train_rows = sets["train"] + sets.get("train-human", [])
+    # From the synthetic texts alone, so adding real speech later keeps the classes (and a checkpoint) valid;
+    # a rare phoneme only real speech has is left out of its targets.
+    inventory = phonemes.inventory([r["phones"] for r in sets["train"]])
+    cfg = EncoderConfig(phonemes=len(inventory), **settings.get("model", {}))
+    model = SpeechEncoder(cfg)
+    ckpt = os.path.join(work, "encoder.pt")
+    start, opt_state = 0, None
+    if resume and os.path.exists(ckpt):
+        saved = torch.load(ckpt, weights_only=False)
+        if saved["inventory"] == inventory and saved["config"] == cfg.to_dict():
+            model.load_state_dict(saved["model"])
+            start, opt_state = saved["step"], saved["optimizer"] or None
+            log(f"encoder: resuming at step {start}")
+    if start == 0:
+        fit_normalisation(model, train_rows, TRAIN_PAD_SAMPLES // MEL_HOP_SAMPLES)
+    log(f"encoder: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(inventory)} classes, "
+        f"left context {cfg.left_context_samples()} samples")
+
+    def save(step: int, opt: dict) -> None:
+        torch.save({"model": model.state_dict(), "step": step, "optimizer": opt, "config": cfg.to_dict(),
+                    "inventory": inventory}, ckpt)
+
+    report = train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=settings["lr"],
+                           frames_per_batch=settings["frames_per_batch"], seed=7, log=log, checkpoint=save,
+                           start_step=start, optimizer_state=opt_state, max_seconds=settings.get("max_seconds"))
+    save(report["steps"], {})
+    report["phonemeErrorRate"] = {name: round(phoneme_error_rate(model, rows, inventory), 4)
+                                  for name, rows in sets.items() if name.startswith("dev")}
+    report["hours"] = {name: round(sum(r["seconds"] for r in rows) / 3600, 3) for name, rows in sets.items()}
+    log(f"encoder phoneme error rate: {report['phonemeErrorRate']}")
+    with open(os.path.join(work, "encoder-report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return model.eval(), report

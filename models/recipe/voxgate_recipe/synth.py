@@ -1,0 +1,51 @@
+"""Speech from two synthesizers, espeak-ng and flite, behind one voice description.
+
+Two engines built in different ways (formant synthesis; diphone and unit-selection voices) are
+what teach the encoder that a sound is the same sound whoever makes it.
+"""
+from __future__ import annotations
+
+import random
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE_HZ, render as render_espeak, trim_silence
+from .voices import sample_voice
+
+# awb (Scottish male), slt (US female), kal/kal16 (US male diphone, 8 and 16 kHz) train; rms (US male)
+# is held out whole as the dev set's other-synthesizer voice.
+FLITE_TRAIN = ["awb", "slt", "kal", "kal16"]
+FLITE_DEV = ["rms"]
+
+
+@dataclass(frozen=True)
+class SynthVoice:
+    engine: str  # "espeak" | "flite"
+    name: str
+    rate: float  # espeak: words per minute; flite: duration stretch (1 = the voice's own pace)
+    pitch: float  # espeak: 0-99; flite: mean F0 in Hz (0 = the voice's own)
+
+
+def sample_synth_voice(rng: random.Random, dev: bool, flite_share: float = 0.35) -> SynthVoice:
+    if rng.random() < flite_share:
+        name = rng.choice(FLITE_DEV if dev else FLITE_TRAIN)
+        f0 = 0.0 if rng.random() < 0.5 else rng.uniform(80, 200)
+        return SynthVoice("flite", name, round(rng.uniform(0.85, 1.25), 2), round(f0))
+    v = sample_voice(rng, dev)
+    return SynthVoice("espeak", v.name, v.speed, v.pitch)
+
+
+def synthesize(text: str, voice: SynthVoice) -> np.ndarray:
+    """float32 mono 16 kHz, silence trimmed; the same arguments give the same samples."""
+    if voice.engine == "espeak":
+        return render_espeak(text, voice.name, int(voice.rate), int(voice.pitch))
+    args = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={voice.rate}"]
+    if voice.pitch > 0:
+        args += ["--setf", f"int_f0_target_mean={voice.pitch}"]
+    wav = subprocess.run(args + ["-t", text, "-o", "/dev/stdout"], check=True, capture_output=True).stdout
+    pcm = subprocess.run(
+        ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(SAMPLE_RATE_HZ), "-e", "signed-integer", "-b", "16",
+         "-c", "1", "-"], input=wav, check=True, capture_output=True).stdout
+    return trim_silence(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
