@@ -15,8 +15,8 @@ export function connectOverWebRtc(opts: NodeVoiceClientOptions, webrtc: NodeWebR
 }
 
 /** The transport a `call` URL or flag names: ws(s):// is a WebSocket, http(s):// the WebRTC endpoint. */
-export function transportFor(url: string | undefined, flag: string | undefined): 'ws' | 'webrtc' {
-  if (flag === 'webrtc' || flag === 'ws') return flag;
-  if (flag !== undefined) throw new UsageError(`--transport must be ws or webrtc, got "${flag}"`);
+export function transportFor(url: string | undefined, flag: string | undefined): 'ws' | 'webrtc' | 'twilio' | 'realtime' {
+  if (flag === 'webrtc' || flag === 'ws' || flag === 'twilio' || flag === 'realtime') return flag;
+  if (flag !== undefined) throw new UsageError(`--transport must be ws, webrtc, twilio or realtime, got "${flag}"`);
   return url !== undefined && /^https?:\/\//.test(url) ? 'webrtc' : 'ws';
 }

@@ -2,6 +2,7 @@
 // 20 ms frames (or sends a text), collects the answer, saves its audio, and prints one JSON object with --json.
 import { connect, readWav, writeWav, MODES, VOICE_PATH, type AudioReceived, type Mode, type TurnTimings, type VoiceClient } from '../../../client-sdk/src/node/index.ts';
 import { intFlag, parseFlags, UsageError } from './args.ts';
+import { callOverDialect, type DialectTransport } from './call-dialects.ts';
 import { connectOverWebRtc, transportFor } from './call-webrtc.ts';
 
 const FLAGS = {
@@ -23,7 +24,9 @@ const FLAGS = {
 const HELP = `usage: voxgate call (--wav FILE | --text TEXT) [flags]
 
   --url URL          gateway (default ws://127.0.0.1:8080${VOICE_PATH})
-  --transport T      ws | webrtc (default: ws for ws:// URLs, webrtc for http:// URLs)
+  --transport T      ws | webrtc | twilio | realtime (default: ws for ws:// URLs, webrtc for http:// URLs);
+                     twilio: a phone media stream (μ-law 8 kHz, --wav only, no text comes back; URL .../v1/twilio);
+                     realtime: the OpenAI Realtime-compatible endpoint (PCM16 24 kHz; URL .../v1/realtime)
   --wav FILE         16-bit PCM WAV, any rate (resampled to 16 kHz), streamed at real time in 20 ms frames
   --text TEXT        a text turn instead
   --mode MODE        ${MODES.join(' | ')} (default speech-to-speech with --wav, text-to-speech with --text)
@@ -36,7 +39,9 @@ const HELP = `usage: voxgate call (--wav FILE | --text TEXT) [flags]
   --timeout-ms N     give up after N ms (default 60000)
 
 Timings: ttfaMs is measured here, from the end of input (commit sent, text sent, or speech.stopped
-received with --vad) to the first answer audio frame received; timings.server is the gateway's view.`;
+received with --vad) to the first answer audio frame received; timings.server is the gateway's view.
+Over twilio the end of input is the end of the file: a phone cannot commit, so ttfaMs includes the server's
+end-of-speech silence, and timings.server is null (a phone line carries no turn events).`;
 
 const FRAME_MS = 20;
 const INPUT_RATE_HZ = 16000;
@@ -78,7 +83,9 @@ export async function runCall(argv: string[]): Promise<number> {
   const token = f.token ?? process.env['VOXGATE_AUTH_TOKEN'];
   const speech = f.wav !== undefined ? (await readWav(f.wav, INPUT_RATE_HZ)).pcm : undefined;
 
-  const open = transportFor(f.url, f.transport) === 'webrtc' ? connectOverWebRtc : connect;
+  const transport = transportFor(f.url, f.transport);
+  if (transport === 'twilio' || transport === 'realtime') return dialectCall(transport, { url: f.url, token, speech, text: f.text, timeoutMs, out: f.out, json: f.json === true });
+  const open = transport === 'webrtc' ? connectOverWebRtc : connect;
   const client = await open({
     url: f.url ?? `ws://127.0.0.1:8080${VOICE_PATH}`,
     ...(token ? { token } : {}),
@@ -121,6 +128,28 @@ export async function runCall(argv: string[]): Promise<number> {
     clearTimeout(timer);
     await Promise.race([client.end().catch(() => undefined), sleep(2000)]);
   }
+}
+
+/** One turn over a phone stream or the Realtime endpoint, printed as the other transports print theirs. */
+async function dialectCall(
+  transport: DialectTransport,
+  o: { url: string | undefined; token: string | undefined; speech: Float32Array | undefined; text: string | undefined; timeoutMs: number; out: string | undefined; json: boolean },
+): Promise<number> {
+  const path = transport === 'twilio' ? '/v1/twilio' : '/v1/realtime';
+  const r = await callOverDialect(transport, { url: o.url ?? `ws://127.0.0.1:8080${path}`, token: o.token, speech: o.speech, text: o.text, timeoutMs: o.timeoutMs });
+  if (o.out !== undefined && r.audio.length > 0) await writeWav(o.out, r.audio, r.sampleRateHz);
+  const out: CallResult = {
+    transcript: r.transcript,
+    answer: r.answer,
+    audio: r.audio.length === 0 ? null : { path: o.out ?? null, durationMs: Math.round((r.audio.length * 1000) / r.sampleRateHz), sampleRateHz: r.sampleRateHz },
+    timings: { ttfaMs: r.ttfaMs, firstTranscriptMs: null, firstAnswerMs: null, totalMs: r.totalMs, server: null },
+    model: '',
+    sessionId: '',
+    turnId: null,
+  };
+  if (o.json) console.log(JSON.stringify(out));
+  else printHuman(out);
+  return 0;
 }
 
 /** Streams the utterance at real time, then ends the turn: commit, or silence until the server's VAD ends it. */
