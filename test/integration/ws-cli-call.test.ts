@@ -1,15 +1,12 @@
 // `voxgate call` as a user runs it (a child process) against a gateway on the fake engine.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav, parseWav } from '../../client-sdk/src/node/wav.ts';
+import { voxgate } from '../helpers/cli.ts';
 import { startFakeServer, type FakeServer } from '../helpers/fake-engine.ts';
 
-const run = promisify(execFile);
-const BIN = new URL('../../bin/voxgate.js', import.meta.url).pathname;
 let fake: FakeServer;
 let dir: string;
 
@@ -21,16 +18,6 @@ afterAll(async () => {
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function voxgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('voxgate call (fake engine)', () => {
   it('streams a WAV at real time and prints exactly one JSON object', async () => {
