@@ -7,16 +7,14 @@
 //   npx tsx bench/ttfa-dialects.ts [--rounds N] [--questions id,id,...]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { connect, type VoiceClient } from '../client-sdk/src/node/index.ts';
 import { connectWebRtc } from '../client-sdk/src/transports/webrtc-node.ts';
+import { callOverDialect } from '../server/src/cli/call-dialects.ts';
 import { makeConfig } from '../server/src/config.ts';
-import { Resampler, float32ToPcm16Bytes } from '../server/src/codec/audio.ts';
 import { createEngine } from '../server/src/engine/create-engine.ts';
 import { startServer } from '../server/src/http/server.ts';
 import { attachBrowserEndpoints } from '../server/src/http/webrtc-attach.ts';
 import { judge } from '../server/src/loadtest/correctness.ts';
-import { PhoneClient } from '../server/src/loadtest/phone-client.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances, type Utterance } from '../server/src/loadtest/utterances.ts';
 import { tapEngine } from '../test/helpers/engine-tap.ts';
 
@@ -61,7 +59,12 @@ async function sdkTurn(dialect: 'websocket' | 'webrtc', u: Utterance): Promise<n
   try {
     let firstAudioAt = 0;
     client.on('audio', () => (firstAudioAt ||= performance.now()));
-    const done = new Promise<void>((resolve) => client.on('turn.done', () => resolve()));
+    // An error for the turn ends it too (a misheard question can make the model's output malformed).
+    const done = new Promise<void>((resolve) => {
+      client.on('turn.done', () => resolve());
+      client.on('error', () => resolve());
+      setTimeout(resolve, 30_000);
+    });
     const t0 = performance.now();
     for (let at = 0, i = 1; at < u.pcm.length; at += 320, i++) {
       client.sendAudio(u.pcm.subarray(at, at + 320));
@@ -70,53 +73,20 @@ async function sdkTurn(dialect: 'websocket' | 'webrtc', u: Utterance): Promise<n
     client.commit();
     const committedAt = performance.now();
     await done;
-    return firstAudioAt - committedAt;
+    return firstAudioAt === 0 ? NaN : firstAudioAt - committedAt;
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
   }
 }
 
-async function phoneTurn(u: Utterance): Promise<number> {
-  const phone = await PhoneClient.open(server.phoneUrl);
-  try {
-    phone.start();
-    await phone.speak(u.pcm);
-    const endAt = performance.now();
-    // A phone line keeps streaming: silence until the answer arrives.
-    while (phone.events('media').length === 0 && performance.now() - endAt < 30_000) await phone.speak(new Float32Array(320));
-    return performance.now() - endAt;
-  } finally {
-    phone.stop();
-    await phone.closed;
-  }
-}
-
-async function realtimeTurn(u: Utterance): Promise<number> {
-  const ws = new WebSocket(`${server.realtimeUrl}?model=voxgate`);
-  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-  try {
-    let firstAudioAt = 0;
-    let doneResolve: () => void = () => {};
-    const done = new Promise<void>((r) => (doneResolve = r));
-    ws.on('message', (d) => {
-      const e = JSON.parse(String(d)) as { type: string };
-      if (e.type === 'response.output_audio.delta') firstAudioAt ||= performance.now();
-      if (e.type === 'response.done') doneResolve();
-    });
-    ws.send(JSON.stringify({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, turn_detection: null } } } }));
-    const pcm = Buffer.from(float32ToPcm16Bytes(new Resampler(16000, 24000).push(u.pcm)));
-    const t0 = performance.now();
-    for (let at = 0, i = 1; at < pcm.length; at += 960, i++) {
-      ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: pcm.subarray(at, at + 960).toString('base64') }));
-      await sleepUntil(t0 + i * 20);
-    }
-    ws.send(JSON.stringify({ type: 'input_audio_buffer.commit' }));
-    const committedAt = performance.now();
-    await done;
-    return firstAudioAt - committedAt;
-  } finally {
-    ws.close();
-  }
+/** Twilio and Realtime turns as `voxgate call` holds them. */
+async function dialectTurn(transport: 'twilio' | 'realtime', u: Utterance): Promise<number> {
+  const url = transport === 'twilio' ? server.phoneUrl : server.realtimeUrl;
+  const turn = await callOverDialect(transport, { url, token: undefined, speech: u.pcm, text: undefined, timeoutMs: 30_000 }).catch((err: unknown) => {
+    console.error(`${transport} ${u.id}: ${(err as Error).message}`);
+    return undefined;
+  });
+  return turn?.ttfaMs ?? NaN;
 }
 
 const rows: Row[] = [];
@@ -128,9 +98,10 @@ for (let round = 0; round < ROUNDS; round++) {
     const order = DIALECTS.map((_, i) => DIALECTS[(i + round) % DIALECTS.length] as Dialect);
     for (const dialect of order) {
       const from = engine.events.length;
-      const caller = dialect === 'twilio' ? await phoneTurn(u) : dialect === 'realtime' ? await realtimeTurn(u) : await sdkTurn(dialect, u);
+      const caller = dialect === 'twilio' || dialect === 'realtime' ? await dialectTurn(dialect, u) : await sdkTurn(dialect, u);
       await untilTurnDone(from);
       const turn = engineTurn(from);
+      console.error(`${dialect} ${u.id}: caller ${Math.round(caller)} ms, engine ${turn.ttfaMs === undefined ? '-' : Math.round(turn.ttfaMs)} ms, "${turn.answer}"`);
       rows.push({ dialect, question: u.id, callerTtfaMs: Math.round(caller), engineTtfaMs: turn.ttfaMs === undefined ? undefined : Math.round(turn.ttfaMs), answerOk: judge(u, turn).answerOk });
     }
   }
@@ -140,14 +111,14 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)] ?? NaN;
 const summary = DIALECTS.map((dialect) => {
   const rs = rows.filter((r) => r.dialect === dialect);
-  const caller = rs.map((r) => r.callerTtfaMs);
+  const caller = rs.flatMap((r) => (Number.isFinite(r.callerTtfaMs) ? [r.callerTtfaMs] : []));
   const eng = rs.flatMap((r) => (r.engineTtfaMs === undefined ? [] : [r.engineTtfaMs]));
-  return { dialect, turns: rs.length, callerMedianMs: median(caller), callerMinMs: sorted(caller)[0], callerMaxMs: sorted(caller).at(-1), engineMedianMs: median(eng), answersRight: rs.filter((r) => r.answerOk).length };
+  return { dialect, turns: rs.length, unanswered: rs.length - caller.length, callerMedianMs: median(caller), callerMinMs: sorted(caller)[0], callerMaxMs: sorted(caller).at(-1), engineMedianMs: median(eng), answersRight: rs.filter((r) => r.answerOk).length };
 });
 console.log(`TTFA by dialect, ${ROUNDS} round(s) of ${QUESTION_IDS.join(', ')}, streamed at real time`);
 for (const s of summary) {
   const note = s.dialect === 'twilio' ? ` (no commit on a phone: includes ${END_OF_SPEECH_SILENCE_MS} ms of end-of-speech silence)` : '';
-  console.log(`  ${s.dialect.padEnd(9)} caller median ${s.callerMedianMs} ms [${s.callerMinMs}–${s.callerMaxMs}]${note}; engine median ${s.engineMedianMs} ms; answers right ${s.answersRight}/${s.turns}`);
+  console.log(`  ${s.dialect.padEnd(9)} caller median ${s.callerMedianMs} ms [${s.callerMinMs}–${s.callerMaxMs}]${note}; engine median ${s.engineMedianMs} ms; answers right ${s.answersRight}/${s.turns}, no audio ${s.unanswered}`);
 }
 mkdirSync('test-output/bench', { recursive: true });
 writeFileSync('test-output/bench/ttfa-dialects.json', `${JSON.stringify({ rounds: ROUNDS, questions: QUESTION_IDS, summary, rows }, null, 1)}\n`);

@@ -28,6 +28,7 @@ export interface DialectCallResult {
 /** After the answer starts, this long without new media means the answer has ended (a phone line has no turn.done). */
 const PHONE_ANSWER_GAP_MS = 1500;
 const PHONE_RATE_HZ = 8000;
+const CALL_ANSWERED_SILENCE_MS = 300;
 
 export async function callOverDialect(transport: DialectTransport, opts: DialectCallOptions): Promise<DialectCallResult> {
   return transport === 'realtime' ? realtimeCall(opts) : phoneCall(opts);
@@ -49,6 +50,9 @@ async function phoneCall(opts: DialectCallOptions): Promise<DialectCallResult> {
   const phone = await PhoneClient.open(url);
   try {
     phone.start();
+    // A phone stream starts when the call is answered, before anyone speaks: line silence first. (Speech in the
+    // stream's first ~100 ms, band-limited, can slip past the VAD: docs/telephony.md, Limits.)
+    await phone.speak(new Float32Array((16000 * CALL_ANSWERED_SILENCE_MS) / 1000));
     await phone.speak(opts.speech);
     const endAt = performance.now();
     let firstMediaAt: number | undefined;
