@@ -11,8 +11,16 @@ export interface Config {
   /** TCP port; 0 picks a free one. */
   port: number;
   modelDir: string;
-  /** Concurrent WebSocket connections (each holds at most one engine session). */
+  /** Concurrent sessions (from session.start to hang-up), whatever the transport. */
   maxSessions: number;
+  /** Sessions one address may hold; 0: only maxSessions applies (callers behind one NAT or proxy share an address). */
+  maxSessionsPerIp: number;
+  /** Sessions one token may hold; 0: only maxSessions applies. A signed token may carry a lower cap of its own. */
+  maxSessionsPerToken: number;
+  /** Connections that have not sent session.start, in total: beyond it the oldest of them is closed. */
+  maxPendingConnections: number;
+  /** Connections without session.start from one address: beyond it that address's oldest is closed. */
+  maxPendingPerIp: number;
   /** Largest WebSocket message accepted; larger ones are answered MESSAGE_TOO_LARGE. */
   maxMessageBytes: number;
   /** WebSocket messages per second per connection, both kinds; beyond it RATE_LIMITED. */
@@ -90,10 +98,14 @@ export const CONFIG_SCHEMA: Schema = {
     flag: 'model', env: 'VOXGATE_MODEL_DIR', default: DEFAULT_MODEL_DIR, parse: nonEmpty, check: (v) => v.length > 0,
     expect: 'a folder with a manifest.json', doc: 'model folder',
   },
-  maxSessions: intField('max-sessions', 'VOXGATE_MAX_SESSIONS', 16, 1, 10_000, 'concurrent connections'),
+  maxSessions: intField('max-sessions', 'VOXGATE_MAX_SESSIONS', 16, 1, 10_000, 'concurrent sessions'),
+  maxSessionsPerIp: intField('max-sessions-per-ip', 'VOXGATE_MAX_SESSIONS_PER_IP', 0, 0, 10_000, 'sessions per address (0: no own cap)'),
+  maxSessionsPerToken: intField('max-sessions-per-token', 'VOXGATE_MAX_SESSIONS_PER_TOKEN', 0, 0, 10_000, 'sessions per token (0: no own cap)'),
+  maxPendingConnections: intField('max-pending-connections', 'VOXGATE_MAX_PENDING_CONNECTIONS', 64, 1, 100_000, 'connections without session.start'),
+  maxPendingPerIp: intField('max-pending-per-ip', 'VOXGATE_MAX_PENDING_PER_IP', 8, 1, 10_000, 'connections without session.start per address'),
   maxMessageBytes: intField('max-message-bytes', 'VOXGATE_MAX_MESSAGE_BYTES', 65_536, 1024, 16 * MIB, 'largest WebSocket message'),
   maxFramesPerSecond: intField('max-frames-per-second', 'VOXGATE_MAX_FRAMES_PER_SECOND', 200, 1, 10_000, 'messages per second per connection'),
-  handshakeTimeoutMs: intField('handshake-timeout-ms', 'VOXGATE_HANDSHAKE_TIMEOUT_MS', 5_000, 50, 600_000, 'time to send session.start'),
+  handshakeTimeoutMs: intField('handshake-timeout-ms', 'VOXGATE_HANDSHAKE_TIMEOUT_MS', 3_000, 50, 600_000, 'time to send session.start'),
   sessionTimeoutMs: intField('session-timeout-ms', 'VOXGATE_SESSION_TIMEOUT_MS', 1_800_000, 100, DAY_MS, 'longest session'),
   idleTimeoutMs: intField('idle-timeout-ms', 'VOXGATE_IDLE_TIMEOUT_MS', 60_000, 100, DAY_MS, 'close after this long without traffic'),
   vad: {

@@ -304,8 +304,9 @@ export class RawPeer {
     });
   }
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<RawPeer> {
-    const ws = new WebSocket(url, { headers });
+  /** localAddress: the source address (any of 127.0.0.0/8 on Linux), to be another caller as the server sees it. */
+  static open(url: string, headers: Record<string, string> = {}, localAddress?: string): Promise<RawPeer> {
+    const ws = new WebSocket(url, { headers, ...(localAddress === undefined ? {} : { localAddress }) });
     return new Promise((resolve, reject) => {
       const peer = new RawPeer(ws);
       ws.once('open', () => resolve(peer));

@@ -5,11 +5,23 @@ import { GatewayError } from '../errors.ts';
 import { VoxSession, type SessionLimits } from '../session/session.ts';
 import { lmTokenSequence } from './lm-sequence.ts';
 import type { EngineModel } from './model.ts';
+import type { LmSequence } from '../runtimes/lm.ts';
 import type { Engine, EngineSession, SessionOptions } from './types.ts';
+
+/**
+ * How long openSession waits for a closing session to give its LLM sequence back. A closing session stops its
+ * generation within one decode step, so this is a bound for a loaded machine, not a wait anyone should see.
+ */
+export const SEQUENCE_RELEASE_WAIT_MS = 5_000;
 
 export class VoxEngine implements Engine {
   readonly modelName: string;
+  /** Sessions callers hold: counted against maxSessions from open until close() begins. */
   private readonly sessions = new Set<VoxSession>();
+  /** Sessions that were closed and are still giving their LLM sequence back. */
+  private readonly releasing = new Set<Promise<void>>();
+  /** openSession calls between their capacity check and their session. */
+  private opening = 0;
   private closing: Promise<void> | undefined;
   /** The engine clock: TurnTimings.endOfInputMs and every latency are on it. */
   readonly now = (): number => performance.now();
@@ -22,16 +34,28 @@ export class VoxEngine implements Engine {
     this.modelName = model.name;
   }
 
+  /** Sessions open and not closing: a hung-up caller stops counting the moment its session is closed. */
   get activeSessions(): number {
     return this.sessions.size;
   }
 
+  /** Closed sessions still releasing their LLM sequence. */
+  get releasingSessions(): number {
+    return this.releasing.size;
+  }
+
   async openSession(opts: SessionOptions): Promise<EngineSession> {
     if (this.closing) throw new GatewayError('SHUTTING_DOWN', 'the engine is shutting down', { retryable: true });
-    if (this.sessions.size >= this.maxSessions) {
+    if (this.sessions.size + this.opening >= this.maxSessions) {
       throw new GatewayError('SERVER_FULL', `all ${this.maxSessions} sessions are in use`, { retryable: true });
     }
-    const seq = this.model.lm.acquireSequence();
+    this.opening++;
+    let seq;
+    try {
+      seq = await this.freeSequence();
+    } finally {
+      this.opening--;
+    }
     const session: VoxSession = new VoxSession({
       id: randomUUID(),
       model: this.model,
@@ -39,15 +63,32 @@ export class VoxEngine implements Engine {
       options: opts,
       now: this.now,
       limits: this.limits,
-      onClosed: () => this.sessions.delete(session),
+      onClosing: (released) => {
+        this.sessions.delete(session);
+        this.releasing.add(released);
+        void released.finally(() => this.releasing.delete(released));
+      },
     });
     this.sessions.add(session);
     return session;
   }
 
+  /** A free LLM sequence; when closing sessions still hold them all, waits (bounded) for one to come back. */
+  private async freeSequence(): Promise<LmSequence> {
+    const deadline = this.now() + SEQUENCE_RELEASE_WAIT_MS;
+    while (this.model.lm.freeSequences === 0 && this.releasing.size > 0 && this.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, deadline - this.now()))));
+      await Promise.race([...this.releasing, timeout]);
+      clearTimeout(timer);
+    }
+    return this.model.lm.acquireSequence();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.sessions].map((s) => s.close()));
+      await Promise.allSettled([...this.releasing]);
       await this.model.close();
     })();
     return this.closing;

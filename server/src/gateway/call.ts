@@ -45,6 +45,8 @@ export interface CallDeps {
   log: Logger;
   now: () => number;
   onClosed: (call: Call, info: CallClosedInfo) => void;
+  /** Asked at session.start: a session slot for this caller, or the refusal that ends the call. */
+  admitSession?: () => { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 }
 
 type State = 'handshake' | 'opening' | 'active' | 'closed';
@@ -172,6 +174,8 @@ export class Call {
   private onControl(msg: PortControl): void {
     if (msg.type === 'session.start') {
       if (this.state !== 'handshake') return this.sendError('BAD_REQUEST', 'session.start sent twice');
+      const slot = this.deps.admitSession?.() ?? { ok: true };
+      if (!slot.ok) return this.fail(slot.code, slot.message, slot.retryAfterMs === undefined ? {} : { retryAfterMs: slot.retryAfterMs });
       this.start(msg).catch((err: unknown) => this.onThrown(err));
       return;
     }

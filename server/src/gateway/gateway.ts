@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Engine } from '../engine/types.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { MediaPort } from '../transport/media-port.ts';
+import { AdmissionLedger, type Holder } from './admission-ledger.ts';
 import { Call, type CallClosedInfo } from './call.ts';
 import { silentLogger, type Logger } from './log.ts';
 
@@ -24,12 +25,27 @@ export type Admission =
   | { ok: true }
   | { ok: false; code: Extract<ErrorCode, 'NOT_READY' | 'SERVER_FULL' | 'SHUTTING_DOWN' | 'INTERNAL'>; message: string; retryAfterMs?: number };
 
+/** Who a connection is, as far as admission cares: its address and what its token names. */
+export interface CallerIdentity {
+  ip: string;
+  tokenKey?: string | undefined;
+  tokenMaxSessions?: number | undefined;
+}
+
+interface CallHolder extends Holder {
+  call?: Call;
+}
+
 export interface GatewayStats {
   readiness: Readiness;
   /** Admitted connections, with or without a session yet. */
   connections: number;
-  /** Connections with an open engine session. */
+  /** Connections that have not started a session: they hold no session slot. */
+  pending: number;
+  /** Session slots held (from session.start until the call ends). */
   sessions: number;
+  /** Pending connections closed to make room for newer ones. */
+  displaced: number;
   callsTotal: number;
   refusedFull: number;
 }
@@ -42,6 +58,11 @@ export class Gateway {
   private state: Readiness = 'loading';
   private loadError: Error | undefined;
   private readonly calls = new Set<Call>();
+  /** Engine sessions of calls that have ended but are still closing: shutdown waits for them too. */
+  private readonly closingSessions = new Set<Promise<void>>();
+  private readonly holders = new Map<Call, CallHolder>();
+  private readonly ledger: AdmissionLedger<CallHolder>;
+  private displaced = 0;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly sweep: NodeJS.Timeout;
@@ -52,6 +73,14 @@ export class Gateway {
     this.config = opts.config;
     this.log = opts.log ?? silentLogger;
     this.now = opts.now ?? (() => performance.now());
+    const c = this.config;
+    this.ledger = new AdmissionLedger({
+      maxSessions: c.maxSessions,
+      maxSessionsPerIp: c.maxSessionsPerIp,
+      maxSessionsPerToken: c.maxSessionsPerToken,
+      maxPendingConnections: c.maxPendingConnections,
+      maxPendingPerIp: c.maxPendingPerIp,
+    });
     this.ready = Promise.resolve(opts.engine).then(
       (engine) => {
         this.engine = engine;
@@ -87,28 +116,43 @@ export class Gateway {
   }
 
   stats(): GatewayStats {
-    let sessions = 0;
-    for (const call of this.calls) if (call.hasSession) sessions++;
-    return { readiness: this.state, connections: this.calls.size, sessions, callsTotal: this.callsTotal, refusedFull: this.refusedFull };
+    return {
+      readiness: this.state,
+      connections: this.calls.size,
+      pending: this.ledger.pendingCount,
+      sessions: this.ledger.sessionCount,
+      displaced: this.displaced,
+      callsTotal: this.callsTotal,
+      refusedFull: this.refusedFull,
+    };
   }
 
   /**
-   * Whether a new call may start now: readiness, then capacity. `pending` counts calls a transport is still
-   * setting up (WebRTC offers being answered) that will be handed over.
+   * Whether a new call may start now: readiness, then session room (in total, for the caller's address and
+   * token). `pending` counts calls a transport is still setting up (WebRTC offers being answered) that will be
+   * handed over. Connections without a session are not counted here: they never hold a session slot.
    */
-  admission(pending = 0): Admission {
+  admission(pending = 0, who?: CallerIdentity): Admission {
     const retryAfterMs = this.config.retryAfterMs;
     if (this.state === 'draining' || this.state === 'closed') return { ok: false, code: 'SHUTTING_DOWN', message: 'the server is shutting down', retryAfterMs };
     if (this.state === 'failed') return { ok: false, code: 'INTERNAL', message: 'the model failed to load' };
     if (this.engine === undefined) return { ok: false, code: 'NOT_READY', message: 'the model is still loading', retryAfterMs };
-    if (this.calls.size + pending >= this.config.maxSessions) {
-      return { ok: false, code: 'SERVER_FULL', message: `all ${this.config.maxSessions} sessions are in use`, retryAfterMs };
-    }
+    const room = this.ledger.sessionRoom({ ip: who?.ip ?? '', tokenKey: who?.tokenKey, tokenMaxSessions: who?.tokenMaxSessions }, pending);
+    if (!room.ok) return { ok: false, code: 'SERVER_FULL', message: room.message, retryAfterMs };
     return { ok: true };
   }
 
-  /** Takes a new caller's port: runs a Call on it, or answers the refusal and closes it. */
-  accept(port: MediaPort): void {
+  /** Offers being negotiated may not outnumber the pending-connection cap (each costs a peer connection). */
+  mayNegotiate(negotiating: number): boolean {
+    return negotiating < this.config.maxPendingConnections;
+  }
+
+  /**
+   * Takes a new caller's port: runs a Call on it, or answers the refusal and closes it. The call is pending until
+   * its session.start, which takes a session slot; pending connections beyond their caps displace the oldest.
+   */
+  accept(port: MediaPort, who: Omit<CallerIdentity, 'ip'> = {}): void {
+    const holder: CallHolder = { ip: port.remoteAddress, tokenKey: who.tokenKey, tokenMaxSessions: who.tokenMaxSessions };
     // A Call even for refusals: it owns the one way errors are written and connections closed.
     const call = new Call({
       port,
@@ -117,14 +161,30 @@ export class Gateway {
       log: this.log,
       now: this.now,
       onClosed: (c, info) => this.onCallClosed(c, info),
+      admitSession: () => this.startSession(holder),
     });
-    const verdict = this.admission();
+    const verdict = this.admission(0, holder);
     if (!verdict.ok) {
       if (verdict.code === 'SERVER_FULL') this.refusedFull++;
       return call.fail(verdict.code, verdict.message, verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs });
     }
+    holder.call = call;
     this.calls.add(call);
+    this.holders.set(call, holder);
     this.callsTotal++;
+    for (const old of this.ledger.connect(holder)) {
+      this.displaced++;
+      old.call?.fail('HANDSHAKE_REQUIRED', 'closed without session.start: newer connections needed the room');
+    }
+  }
+
+  private startSession(holder: CallHolder): Admission {
+    const retryAfterMs = this.config.retryAfterMs;
+    if (this.state === 'draining' || this.state === 'closed') return { ok: false, code: 'SHUTTING_DOWN', message: 'the server is shutting down', retryAfterMs };
+    const verdict = this.ledger.startSession(holder);
+    if (verdict.ok) return verdict;
+    this.refusedFull++;
+    return { ok: false, code: 'SERVER_FULL', message: verdict.message, retryAfterMs };
   }
 
   /**
@@ -142,6 +202,9 @@ export class Gateway {
     clearTimeout(timer);
     for (const call of calls) call.fail('SHUTTING_DOWN', 'the server is shutting down', { retryAfterMs: this.config.retryAfterMs });
     await Promise.all(calls.map((c) => c.closed));
+    // A call that ended just before may still be releasing its engine session; the engine's owner closes the
+    // engine right after this resolves, and must not pull it from under that release.
+    await Promise.all([...this.closingSessions]);
     clearInterval(this.sweep);
     this.state = 'closed';
   }
@@ -153,6 +216,12 @@ export class Gateway {
 
   private onCallClosed(call: Call, info: CallClosedInfo): void {
     if (!this.calls.delete(call)) return; // a refusal, never admitted
+    const closing = call.closed;
+    this.closingSessions.add(closing);
+    void closing.finally(() => this.closingSessions.delete(closing));
+    const holder = this.holders.get(call);
+    this.holders.delete(call);
+    if (holder !== undefined) this.ledger.release(holder);
     this.opts.onCallClosed?.(info);
   }
 }

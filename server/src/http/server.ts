@@ -86,7 +86,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         ? { ok: true }
         : { ok: false, status: 503, reason: 'shutting down', retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
     },
-    onPort: (port) => gateway.accept(port),
+    onPort: (port, who) => gateway.accept(port, who),
     onError: (err, port) => log.debug('websocket error', { callId: port.id, dialect: port.dialect, err: err.message }),
   });
 

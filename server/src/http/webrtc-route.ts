@@ -74,8 +74,12 @@ export class WebRtcRoute implements HttpRoute {
     if (req.method !== 'POST') return refuse(res, 'BAD_REQUEST', 'method not allowed: POST an SDP offer', 405, { Allow: 'POST' });
 
     // Refused before a peer connection is spent on the offer; offers still being answered count as calls.
-    const admission = gateway.admission(this.negotiating);
+    const who = { ip: req.socket.remoteAddress ?? 'unknown' };
+    const admission = gateway.admission(this.negotiating, who);
     if (!admission.ok) return refuse(res, admission.code, admission.message, undefined, {}, admission.retryAfterMs);
+    if (!gateway.mayNegotiate(this.negotiating)) {
+      return refuse(res, 'SERVER_FULL', 'too many offers being answered', undefined, {}, gateway.config.retryAfterMs);
+    }
 
     this.negotiating++;
     try {

@@ -195,14 +195,15 @@ export class Answer {
           if (next.done) break;
           units.push(next.value);
         }
-        const chunks = await audio.push(units);
-        if (this.signal.aborted) return;
+        // A hang-up or barge-in does not wait for a vocoder request already queued behind other callers'.
+        const chunks = await orAbort(audio.push(units), this.signal);
+        if (chunks === undefined || this.signal.aborted) return;
         this.audioUnits.unitsIn(units.length);
         for (const pcm of chunks) this.emitAudio(pcm);
       }
       if (this.signal.aborted) return;
-      const rest = await audio.flush();
-      if (this.signal.aborted) return;
+      const rest = await orAbort(audio.flush(), this.signal);
+      if (rest === undefined || this.signal.aborted) return;
       if (rest.length > 0) this.emitAudio(rest);
       if (this.audioUnits.started) this.opts.emit({ type: 'audio.end', turnId: this.turnId });
     } catch (err) {
@@ -241,6 +242,22 @@ export class Answer {
       audioMs: this.audioUnits.audioMs,
     };
   }
+}
+
+/** The work's result, or undefined as soon as the signal aborts (the work's own failure is then ignored). */
+function orAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), signal.aborted ? resolve(undefined) : reject(err)),
+    );
+  });
 }
 
 function codeOf(err: unknown, fallback: ErrorCode): ErrorCode {

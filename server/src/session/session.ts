@@ -37,6 +37,8 @@ export interface SessionDeps {
   limits?: Partial<SessionLimits>;
   /** Called once the session has released everything. */
   onClosed?: () => void;
+  /** Called when close() begins, with its completion: the caller is gone, the sequence is still being released. */
+  onClosing?: (released: Promise<void>) => void;
 }
 
 type Ingress = { kind: 'audio'; pcm: Float32Array } | { kind: 'commit' } | { kind: 'clear' } | { kind: 'text'; text: string; mode: Mode };
@@ -66,6 +68,7 @@ export class VoxSession implements EngineSession {
   private turnCount = 0;
   private closing: Promise<void> | undefined;
   private readonly onClosed: (() => void) | undefined;
+  private readonly onClosing: ((released: Promise<void>) => void) | undefined;
 
   constructor(deps: SessionDeps) {
     this.id = deps.id;
@@ -73,6 +76,7 @@ export class VoxSession implements EngineSession {
     this.sequence = deps.sequence;
     this.now = deps.now;
     this.onClosed = deps.onClosed;
+    this.onClosing = deps.onClosing;
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
     this.mode = checkMode(deps.options.mode);
     if (deps.options.playout !== undefined) {
@@ -144,7 +148,10 @@ export class VoxSession implements EngineSession {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    if (this.closing === undefined) {
+      this.closing = this.shutdown();
+      this.onClosing?.(this.closing);
+    }
     return this.closing;
   }
 

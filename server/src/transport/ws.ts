@@ -13,6 +13,9 @@ import { WsLink } from './ws-link.ts';
  */
 export const HARD_LIMIT_FACTOR = 4;
 
+/** Every holder of the static token is one token for per-token caps. */
+const STATIC_TOKEN_KEY = 'static';
+
 export type UpgradeVerdict = { ok: true } | { ok: false; status: number; reason: string; retryAfterS?: number };
 
 /** One WebSocket endpoint: its path, the subprotocol it answers with, and the port its dialect speaks. */
@@ -36,7 +39,8 @@ export interface WsTransportOptions {
   authToken: string | undefined;
   /** Asked before each upgrade: lets the gateway refuse while shutting down. */
   admit: () => UpgradeVerdict;
-  onPort: (port: MediaPort) => void;
+  /** who: what the token presented names, for per-token caps (undefined without one). */
+  onPort: (port: MediaPort, who: { tokenKey?: string }) => void;
   onError?: (err: Error, port: MediaPort) => void;
 }
 
@@ -70,7 +74,7 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     wss.handleUpgrade(req, socket, head, (ws) => {
       const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url, { authorized });
       ws.on('error', (err) => opts.onError?.(err, port));
-      opts.onPort(port);
+      opts.onPort(port, authorized && opts.authToken !== undefined && presentedToken(req, url) !== undefined ? { tokenKey: STATIC_TOKEN_KEY } : {});
     });
   };
   server.on('upgrade', onUpgrade);
