@@ -4,6 +4,7 @@
 // screenshot, and prints the time to first audio of both transports measured in the same run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import type { Browser } from 'playwright-core';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
@@ -32,7 +33,7 @@ let server: BrowserTestServer<Engine>;
 let browser: Browser | undefined;
 const measured: (DemoTurn & { source: string })[] = [];
 
-describe.skipIf(!CHROMIUM_READY || !MODEL_READY)('browser calls on the real model', () => {
+describeIf(CHROMIUM_READY && MODEL_READY, 'chromium and the shipped model (models/voxgate-tiny-en) and espeak-ng')('browser calls on the real model', () => {
   beforeAll(async () => {
     server = await startBrowserTestServer(createEngine({ modelDir: MODEL_DIR, maxSessions: 2 }));
     await server.server.gateway.ready;

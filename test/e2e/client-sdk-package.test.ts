@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { startGateway, type GatewayProcess } from '../../bench/capacity-gateway.ts';
 import { parseWav } from '../../client-sdk/src/node/wav.ts';
 import { PROTOCOL_VERSION } from '../../client-sdk/src/protocol/index.ts';
@@ -40,7 +41,7 @@ let packed: PackedSdk;
 let app: string;
 let gateway: GatewayProcess | undefined;
 
-describe.skipIf(missing.length > 0 && !process.env['CI'])('voxgate-client installed from its tarball', () => {
+describeIf(missing.length === 0, `${missing.join(', ')}`)('voxgate-client installed from its tarball', () => {
   beforeAll(async () => {
     if (missing.length > 0) throw new Error(`client-sdk-package needs ${missing.join(', ')}`);
     work = mkdtempSync(join(tmpdir(), 'voxgate-sdk-pack-'));

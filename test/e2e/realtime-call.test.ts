@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { Resampler, float32ToPcm16Bytes } from '../../server/src/codec/audio.ts';
 import { judge } from '../../server/src/loadtest/correctness.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances } from '../../server/src/loadtest/utterances.ts';
@@ -71,7 +72,7 @@ async function session(): Promise<{ rt: OpenAIRealtimeWS; events: Ev[]; next: (t
   return { rt, events, next };
 }
 
-describe.skipIf(!MODEL_READY && process.env['CI'] !== 'true')('official openai client against voxgate serve over wss (real model)', () => {
+describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('official openai client against voxgate serve over wss (real model)', () => {
   beforeAll(async () => {
     baseURL = `${await startServe()}/v1`;
   }, 120_000);

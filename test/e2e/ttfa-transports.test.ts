@@ -3,6 +3,7 @@
 // transports alternated so both see the same machine load. Prints the figures and writes them to test-output/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { connect, readWav, type VoiceClient } from '../../client-sdk/src/node/index.ts';
 import { connectWebRtc } from '../../client-sdk/src/transports/webrtc-node.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
@@ -26,7 +27,7 @@ interface Measure {
 let server: BrowserTestServer<Engine>;
 const measures: Measure[] = [];
 
-describe.skipIf(!MODEL_READY)('TTFA, WebSocket vs WebRTC (real model, Node callers)', () => {
+describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('TTFA, WebSocket vs WebRTC (real model, Node callers)', () => {
   beforeAll(async () => {
     server = await startBrowserTestServer(createEngine({ modelDir: MODEL_DIR, maxSessions: 2 }));
     await server.server.gateway.ready;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { DEFAULT_MODEL_DIR, loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { UnitEncoder } from '../../server/src/runtimes/unit-encoder.ts';
 import { UnitMerger } from '../../server/src/pipeline/unit-merger.ts';
@@ -8,7 +9,7 @@ import { hasEspeak, speak } from './engine-speech.ts';
 const modelDir = process.env['VOXGATE_MODEL_DIR'] ?? DEFAULT_MODEL_DIR;
 const ready = existsSync(`${modelDir}/manifest.json`) && hasEspeak();
 
-describe.skipIf(!ready)('unit encoder on the real units.onnx', () => {
+describeIf(ready, 'the shipped units.onnx')('unit encoder on the real units.onnx', () => {
   it('sliding windows give the whole-utterance units, before and after merging', async () => {
     const m = loadManifest(modelDir);
     const enc = await UnitEncoder.load(m.paths.units, m.units);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
 import { MODEL_DIR, MODEL_READY, record, stream } from './engine-model.ts';
 import { concat, silence, speak } from './engine-speech.ts';
 
-describe.skipIf(!MODEL_READY)('engine on the real model: VAD turns, barge-in, memory', () => {
+describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('engine on the real model: VAD turns, barge-in, memory', () => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 2 });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { runOneTurn } from '../../server/src/engine/one-turn.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
 import { MODEL_DIR, MODEL_READY } from './engine-model.ts';
 import { speak } from './engine-speech.ts';
 
-describe.skipIf(!MODEL_READY)('engine on the real model: the four modes', () => {
+describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('engine on the real model: the four modes', () => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 2, vad: 'off' });

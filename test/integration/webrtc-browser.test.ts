@@ -2,6 +2,7 @@
 // calls the gateway over WebRTC and over WebSocket, shows the transcript and answer, and plays answer audio.
 // (test/e2e/ runs the same against the real model.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import type { Browser } from 'playwright-core';
 import {
   CHROMIUM_READY,
@@ -21,7 +22,7 @@ import { FakeEngine } from '../helpers/fake-engine.ts';
 let server: BrowserTestServer<FakeEngine>;
 let browser: Browser | undefined;
 
-describe.skipIf(!CHROMIUM_READY)('demo page in Chromium (fake engine)', () => {
+describeIf(CHROMIUM_READY, 'chromium (Debian package)')('demo page in Chromium (fake engine)', () => {
   beforeAll(async () => {
     server = await startBrowserTestServer(new FakeEngine({ answerAudioMs: 600, audioChunkMs: 100 }), { outputLeadMs: 100 });
     browser = await launchChromium(fakeMicrophoneFile('web/samples/two-plus-three.wav', 'fake-engine'));
@@ -62,7 +63,7 @@ describe.skipIf(!CHROMIUM_READY)('demo page in Chromium (fake engine)', () => {
   }
 });
 
-describe.skipIf(!CHROMIUM_READY)('demo page samples and text turns in Chromium (fake engine)', () => {
+describeIf(CHROMIUM_READY, 'chromium (Debian package)')('demo page samples and text turns in Chromium (fake engine)', () => {
   beforeAll(async () => {
     server = await startBrowserTestServer(new FakeEngine({ answerAudioMs: 300, audioChunkMs: 100 }), { outputLeadMs: 100 });
     browser = await launchChromium();
@@ -98,7 +99,7 @@ describe.skipIf(!CHROMIUM_READY)('demo page samples and text turns in Chromium (
   });
 });
 
-describe.skipIf(!CHROMIUM_READY)('a browser that goes away (fake engine)', () => {
+describeIf(CHROMIUM_READY, 'chromium (Debian package)')('a browser that goes away (fake engine)', () => {
   beforeAll(async () => {
     server = await startBrowserTestServer(new FakeEngine(), {});
     browser = await launchChromium();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
 import { rmSync } from 'node:fs';
 import type { Token } from 'node-llama-cpp';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ describe('Tokenizer on the documented vocabulary', () => {
   });
 });
 
-describe.skipIf(!pythonHasTorch())(`Tokenizer from a GGUF's own token list (needs torch in ${PYTHON})`, () => {
+describeIf(pythonHasTorch(), `torch in ${PYTHON}`)(`Tokenizer from a GGUF's own token list (needs torch in ${PYTHON})`, () => {
   let dir = '';
   let lm: LmRuntime | undefined;
   beforeAll(async () => {
