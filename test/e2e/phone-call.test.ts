@@ -1,7 +1,7 @@
 // A phone call on the real model: a Twilio-shaped caller streams a recorded question as μ-law 8 kHz at real time,
 // the gateway's VAD ends the turn, and the answer comes back as μ-law media with marks the caller acknowledges.
 // The phone line carries no text, so the transcript and answer are read from a tap on the real engine.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { judge } from '../../server/src/loadtest/correctness.ts';
 import { PhoneClient } from '../../server/src/loadtest/phone-client.ts';
@@ -9,6 +9,7 @@ import { DEFAULT_UTTERANCES_DIR, loadUtterances, type Utterance } from '../../se
 import { startTestServer, type TestServer } from '../helpers/fake-engine.ts';
 import { tapEngine, type TappedEngine } from '../helpers/engine-tap.ts';
 import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
+import { describeIf } from '../helpers/requires.ts';
 
 /**
  * Questions the shipped model still answers right through a phone line. Its unit encoder was trained on wideband
@@ -19,8 +20,7 @@ import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
 const QUESTIONS = ['17-greeting', '18-greeting'];
 const quiet = (ms: number) => new Float32Array(ms * 16);
 
-// Under CI the model must be there: a missing model fails here instead of skipping.
-describe.skipIf(!MODEL_READY && process.env['CI'] !== 'true')('phone call over /v1/twilio (real model, μ-law 8 kHz)', () => {
+describeIf(MODEL_READY, 'the shipped model, espeak-ng and sox')('phone call over /v1/twilio (real model, μ-law 8 kHz)', () => {
   let server: TestServer<TappedEngine>;
   let utterances: Utterance[];
 

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
 import { Resampler, float32ToPcm16Bytes } from '../../server/src/codec/audio.ts';
 import { judge } from '../../server/src/loadtest/correctness.ts';
