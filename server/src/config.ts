@@ -53,6 +53,8 @@ export interface Config {
   /** Where streamed answers are vocoded: a worker thread (keeps the event loop free) or inline. */
   vocoderThread: 'worker' | 'inline';
   logLevel: LogLevel;
+  /** Log each turn's transcript and answer: what callers said is theirs, so off unless asked for. */
+  logTranscripts: boolean;
 }
 
 type Parse<T> = (raw: string) => T | undefined;
@@ -140,6 +142,10 @@ export const CONFIG_SCHEMA: Schema = {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',
     parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : undefined),
     check: (v) => (LOG_LEVELS as readonly string[]).includes(v), expect: LOG_LEVELS.join(' | '), doc: 'log verbosity',
+  },
+  logTranscripts: {
+    flag: 'log-transcripts', env: 'VOXGATE_LOG_TRANSCRIPTS', default: false, parse: bool, check: (v) => typeof v === 'boolean',
+    expect: 'true or false', doc: "log what callers said and the answers (off: timings only)",
   },
 };
 

@@ -21,6 +21,10 @@ class MemoryLog implements Logger {
   info = (msg: string, fields: LogFields = {}) => void this.lines.push({ level: 'info', msg, fields });
   warn = (msg: string, fields: LogFields = {}) => void this.lines.push({ level: 'warn', msg, fields });
   error = (msg: string, fields: LogFields = {}) => void this.lines.push({ level: 'error', msg, fields });
+  child = (bound: LogFields): Logger => {
+    const at = (level: 'debug' | 'info' | 'warn' | 'error') => (msg: string, fields: LogFields = {}) => this[level](msg, { ...bound, ...fields });
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (more) => this.child({ ...bound, ...more }) };
+  };
   codes(callId: string | undefined): unknown[] {
     return this.lines.filter((l) => l.msg === 'phone stream error' && l.fields['callId'] === callId).map((l) => l.fields['code']);
   }

@@ -6,7 +6,7 @@ import { VoxSession, type SessionLimits } from '../session/session.ts';
 import { lmTokenSequence } from './lm-sequence.ts';
 import type { EngineModel } from './model.ts';
 import type { LmSequence } from '../runtimes/lm.ts';
-import type { Engine, EngineSession, SessionOptions } from './types.ts';
+import type { Engine, EngineGaugeReadings, EngineSession, SessionOptions } from './types.ts';
 
 /**
  * How long openSession waits for a closing session to give its LLM sequence back. A closing session stops its
@@ -42,6 +42,10 @@ export class VoxEngine implements Engine {
   /** Closed sessions still releasing their LLM sequence. */
   get releasingSessions(): number {
     return this.releasing.size;
+  }
+
+  gauges(): EngineGaugeReadings {
+    return { llmSequencesInUse: this.maxSessions - this.model.lm.freeSequences, vocoderQueueDepth: this.model.vocoderQueueDepth };
   }
 
   async openSession(opts: SessionOptions): Promise<EngineSession> {

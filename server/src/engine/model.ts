@@ -100,6 +100,11 @@ export class EngineModel implements SessionModel {
     return this.units.openStream({ sampleRateHz: this.sampleRateHz, ...(this.encoderRunEveryMs !== undefined ? { runEveryMs: this.encoderRunEveryMs } : {}) });
   }
 
+  /** Streamed-answer vocoder requests in flight (a worker's queue; inline vocoding queues nothing). */
+  get vocoderQueueDepth(): number {
+    return this.streamVocoder instanceof VocoderThread ? this.streamVocoder.queueDepth : 0;
+  }
+
   openAudioStream(): AudioStream {
     const v = this.manifest.vocoder;
     return new VocoderStream(this.streamVocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits, lookaheadUnits: v.lookaheadUnits });

@@ -86,9 +86,19 @@ export interface EngineSession {
   close(): Promise<void>;
 }
 
+/** The engine's shared resources, for metrics. */
+export interface EngineGaugeReadings {
+  /** LLM sequences held, by open and closing sessions. */
+  llmSequencesInUse: number;
+  /** Vocoder requests queued or running. */
+  vocoderQueueDepth: number;
+}
+
 export interface Engine {
   readonly modelName: string;
   openSession(opts: SessionOptions): Promise<EngineSession>;
   readonly activeSessions: number;
+  /** Absent on engines without shared resources to report (fakes). */
+  gauges?(): EngineGaugeReadings;
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { defaultOutputRateHz } from './audio-out.ts';
 import { SendBufferGuard } from './backpressure.ts';
 import { CallOutput } from './call-output.ts';
 import type { Logger } from './log.ts';
+import type { CallObserver } from './observer.ts';
 import { AudioRateBudget, FrameRateLimiter } from './rate-limit.ts';
 
 /** Audio payloads kept while the session opens (a phone stream sends media right after start): 2 s of 20 ms frames. */
@@ -27,6 +28,8 @@ const ERROR_EVENTS_PER_SECOND = 10;
 
 export interface CallClosedInfo {
   callId: string;
+  /** The port's dialect: voxgate, webrtc, twilio, realtime, ... */
+  transport: string;
   sessionId: string | undefined;
   /** The error that ended the call; undefined for session.end or a caller hang-up. */
   errorCode: ErrorCode | undefined;
@@ -45,6 +48,9 @@ export interface CallDeps {
   log: Logger;
   now: () => number;
   onClosed: (call: Call, info: CallClosedInfo) => void;
+  observer?: CallObserver;
+  /** Log what callers said and heard (transcripts and answers); off unless the operator opts in. */
+  logTranscripts?: boolean;
   /** Asked at session.start: a session slot for this caller, or the refusal that ends the call. */
   admitSession?: () => { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 }
@@ -70,11 +76,15 @@ export class Call {
   private drainWaiters: (() => void)[] = [];
   /** Audio that arrived while the session was opening, fed to it once open. */
   private openingAudio: Uint8Array[] = [];
+  private readonly log: Logger;
+  /** This turn's transcript and answer, kept only for the turn's log line when transcripts are logged. */
+  private said: { transcript?: string; answer?: string } = {};
   /** Resolves when the engine session (if any) has been closed. */
   closed: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CallDeps) {
     this.id = deps.port.id;
+    this.log = deps.log.child({ callId: this.id, transport: deps.port.dialect });
     this.createdAtMs = this.lastActivityMs = deps.now();
     this.limiter = new FrameRateLimiter(deps.config.maxFramesPerSecond);
     this.guard = new SendBufferGuard(deps.config.maxBufferedBytes, deps.config.slowConsumerGraceMs);
@@ -122,7 +132,7 @@ export class Call {
     const closeCode = closeCodeFor(code);
     this.deps.port.close(closeCode, message);
     this.dispose({ errorCode: code, closeCode, hungUp: false });
-    this.deps.log.info('call closed', { callId: this.id, sessionId: this.sessionId, code, message });
+    this.log.info('call closed', { sessionId: this.sessionId, code, message });
   }
 
   // ---- inbound ----
@@ -143,7 +153,7 @@ export class Call {
     }
     switch (input.kind) {
       case 'ignored':
-        return this.deps.log.debug('ignored input', { callId: this.id, what: input.what });
+        return this.log.debug('ignored input', { what: input.what });
       case 'invalid':
         return input.fatal === true ? this.fail(input.code, input.message) : this.sendError(input.code, input.message);
       case 'audio':
@@ -223,7 +233,7 @@ export class Call {
     } catch (err) {
       input?.free();
       const code: ErrorCode = err instanceof GatewayError ? err.code : 'INTERNAL';
-      if (code === 'INTERNAL') this.deps.log.error('openSession failed', { callId: this.id, err: String(err) });
+      if (code === 'INTERNAL') this.log.error('openSession failed', { err: String(err) });
       return this.fail(code, `could not open a session: ${(err as Error).message}`, code === 'SERVER_FULL' ? { retryAfterMs: config.retryAfterMs } : {});
     }
     if (this.state !== 'opening') {
@@ -269,7 +279,7 @@ export class Call {
         outputLeadMs: config.outputLeadMs,
       },
     });
-    this.deps.log.info('session started', { callId: this.id, sessionId: session.id, mode: msg.mode, input: msg.input, output });
+    this.log.info('session started', { sessionId: session.id, mode: msg.mode, input: msg.input, output });
     for (const payload of this.openingAudio.splice(0)) this.onAudio(payload);
   }
 
@@ -277,9 +287,42 @@ export class Call {
     if (this.state !== 'active' || this.output === undefined) return;
     this.lastActivityMs = this.deps.now();
     this.output.handle(ev);
+    this.observeTurn(ev);
     if (ev.type !== 'error') return;
     if (ev.fatal) return this.fail(ev.code, ev.message);
     this.sendError(ev.code, ev.message, ev.turnId);
+  }
+
+  /** Per-turn metrics and one log line per turn: timings always, what was said only when opted in. */
+  private observeTurn(ev: EngineEvent): void {
+    const transport = this.deps.port.dialect;
+    switch (ev.type) {
+      case 'transcript.final':
+        if (this.deps.logTranscripts === true) this.said.transcript = ev.text;
+        return;
+      case 'answer.final':
+        if (this.deps.logTranscripts === true) this.said.answer = ev.text;
+        return;
+      case 'turn.done': {
+        this.deps.observer?.turnEnded(transport, 'done', ev.timings);
+        this.log.info('turn done', { sessionId: this.sessionId, turnId: ev.turnId, mode: ev.mode, timings: ev.timings, ...this.said });
+        this.said = {};
+        return;
+      }
+      case 'interrupted':
+        this.deps.observer?.turnEnded(transport, 'interrupted');
+        this.log.info('turn interrupted', { sessionId: this.sessionId, turnId: ev.turnId });
+        this.said = {};
+        return;
+      case 'error':
+        if (ev.turnId === undefined) return;
+        this.deps.observer?.turnEnded(transport, 'error');
+        this.log.warn('turn failed', { sessionId: this.sessionId, turnId: ev.turnId, code: ev.code, message: ev.message });
+        this.said = {};
+        return;
+      default:
+        return;
+    }
   }
 
   // ---- outbound ----
@@ -293,6 +336,7 @@ export class Call {
   }
 
   private write(msg: ServerMessage): void {
+    if (msg.type === 'error') this.deps.observer?.errorSent(msg.code);
     this.deps.port.send(msg);
   }
 
@@ -312,14 +356,14 @@ export class Call {
     this.state = 'closed';
     this.deps.port.close(NORMAL_CLOSE, 'session ended');
     this.dispose({ errorCode: undefined, closeCode: NORMAL_CLOSE, hungUp: false });
-    this.deps.log.info('session ended', { callId: this.id, sessionId: this.sessionId });
+    this.log.info('session ended', { sessionId: this.sessionId });
   }
 
   private onHangUp(code: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.dispose({ errorCode: undefined, closeCode: code, hungUp: true });
-    this.deps.log.info('caller hung up', { callId: this.id, sessionId: this.sessionId, code });
+    this.log.info('caller hung up', { sessionId: this.sessionId, code });
   }
 
   /** Frees everything the call holds; the engine session is closed in the background (this.closed). */
@@ -332,16 +376,19 @@ export class Call {
     this.input = undefined;
     if (session !== undefined) {
       this.closed = session.close().catch((err: unknown) => {
-        this.deps.log.warn('engine session close failed', { sessionId: session.id, err: String(err) });
+        this.log.warn('engine session close failed', { sessionId: session.id, err: String(err) });
       });
     }
     this.settleDrain();
+    const dropped = this.output?.droppedAudioFrames ?? 0;
+    if (dropped > 0) this.log.warn('audio frames dropped', { sessionId: this.sessionId, droppedAudioFrames: dropped, peakBufferedBytes: this.guard.peakBytes });
     this.deps.onClosed(this, {
       callId: this.id,
+      transport: this.deps.port.dialect,
       sessionId: this.sessionId,
       ...end,
       durationMs: this.deps.now() - this.createdAtMs,
-      droppedAudioFrames: this.output?.droppedAudioFrames ?? 0,
+      droppedAudioFrames: dropped,
       peakBufferedBytes: this.guard.peakBytes,
     });
   }
@@ -368,7 +415,7 @@ export class Call {
 
   private onThrown(err: unknown): void {
     if (err instanceof GatewayError) return this.sendError(err.code, err.message);
-    this.deps.log.error('call failed', { callId: this.id, err: err instanceof Error ? err.stack : String(err) });
+    this.log.error('call failed', { err: err instanceof Error ? err.stack : String(err) });
     this.fail('INTERNAL', 'internal error');
   }
 }

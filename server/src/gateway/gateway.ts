@@ -8,6 +8,7 @@ import type { MediaPort } from '../transport/media-port.ts';
 import { AdmissionLedger, type Holder } from './admission-ledger.ts';
 import { Call, type CallClosedInfo } from './call.ts';
 import { silentLogger, type Logger } from './log.ts';
+import type { CallObserver } from './observer.ts';
 
 export type Readiness = 'loading' | 'ready' | 'failed' | 'draining' | 'closed';
 
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Called once per admitted call when it ends (tests and metrics). */
   onCallClosed?: (info: CallClosedInfo) => void;
+  /** Metrics: every call's end (refusals too), turns, errors sent. */
+  observer?: CallObserver;
   now?: () => number;
 }
 
@@ -162,6 +165,8 @@ export class Gateway {
       now: this.now,
       onClosed: (c, info) => this.onCallClosed(c, info),
       admitSession: () => this.startSession(holder),
+      logTranscripts: this.config.logTranscripts,
+      ...(this.opts.observer === undefined ? {} : { observer: this.opts.observer }),
     });
     const verdict = this.admission(0, holder);
     if (!verdict.ok) {
@@ -215,7 +220,9 @@ export class Gateway {
   }
 
   private onCallClosed(call: Call, info: CallClosedInfo): void {
-    if (!this.calls.delete(call)) return; // a refusal, never admitted
+    const admitted = this.calls.delete(call);
+    this.opts.observer?.callEnded(info, admitted);
+    if (!admitted) return; // a refusal
     const closing = call.closed;
     this.closingSessions.add(closing);
     void closing.finally(() => this.closingSessions.delete(closing));

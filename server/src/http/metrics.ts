@@ -1,4 +1,4 @@
-// GET /metrics: the process's CPU, memory and event-loop health beside the gateway's call counts, as one JSON
+// GET /metrics.json (Prometheus text is /metrics, prometheus.ts): the process's CPU, memory and event-loop health beside the gateway's call counts, as one JSON
 // object. CPU and event-loop busy time are cumulative counters: a reader differences two samples, so any number
 // of readers can poll without disturbing each other. Event-loop delay is the last complete one-second window.
 import { availableParallelism } from 'node:os';

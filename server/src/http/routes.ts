@@ -2,19 +2,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway/gateway.ts';
 import { gatewayMetrics } from './metrics.ts';
+import type { PrometheusMetrics } from './prometheus.ts';
 import { sendJson, type HttpRoute } from './route-table.ts';
 
-const PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** /metrics is Prometheus text; the JSON the load tester differences lives at /metrics.json. */
+export const METRICS_JSON_PATH = '/metrics.json';
+const PATHS = new Set(['/healthz', '/readyz', '/metrics', METRICS_JSON_PATH]);
 
-export function healthRoutes(gateway: Gateway): HttpRoute {
+export function healthRoutes(gateway: Gateway, prometheus: PrometheusMetrics): HttpRoute {
   return {
     handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
       if (!PATHS.has(url.pathname)) return false;
       if (req.method !== 'GET' && req.method !== 'HEAD') sendJson(res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
+      else if (url.pathname === '/metrics') sendPrometheus(prometheus, res);
       else answer(gateway, url.pathname, res);
       return true;
     },
   };
+}
+
+function sendPrometheus(prometheus: PrometheusMetrics, res: ServerResponse): void {
+  prometheus.text().then(
+    (text) => {
+      res.writeHead(200, { 'Content-Type': prometheus.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+      res.end(res.req.method === 'HEAD' ? undefined : text);
+    },
+    (err: unknown) => sendJson(res, 500, { error: `metrics: ${(err as Error).message}` }),
+  );
 }
 
 function answer(gateway: Gateway, path: string, res: ServerResponse): void {

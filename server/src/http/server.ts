@@ -16,6 +16,7 @@ import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
 import { offeredSubprotocols } from './auth.ts';
 import { RouteTable } from './route-table.ts';
+import { PrometheusMetrics } from './prometheus.ts';
 import { healthRoutes } from './routes.ts';
 
 export interface StartServerOptions {
@@ -46,9 +47,16 @@ export interface RunningServer {
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const { config } = opts;
   const log = opts.log ?? silentLogger;
-  const gateway = new Gateway({ config, engine: opts.engine, log, ...(opts.onCallClosed ? { onCallClosed: opts.onCallClosed } : {}) });
+  let loaded: Engine | undefined;
+  void Promise.resolve(opts.engine).then((e) => (loaded = e), () => {});
+  // The metrics read the gateway when scraped, after it exists.
+  const prometheus = new PrometheusMetrics(() => gateway, {
+    llmSequencesInUse: () => loaded?.gauges?.().llmSequencesInUse,
+    vocoderQueueDepth: () => loaded?.gauges?.().vocoderQueueDepth,
+  });
+  const gateway: Gateway = new Gateway({ config, engine: opts.engine, log, observer: prometheus, ...(opts.onCallClosed ? { onCallClosed: opts.onCallClosed } : {}) });
   const routes = new RouteTable();
-  routes.addHttp(healthRoutes(gateway));
+  routes.addHttp(healthRoutes(gateway, prometheus));
   routes.addWebSocket({ path: VOICE_PATH, open: (link) => new VoxgateWsPort(link) });
   routes.addWebSocket({
     path: PHONE_PATH,

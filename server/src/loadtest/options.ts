@@ -49,7 +49,7 @@ answer audio underran, else 1.
   --report DIR              write DIR/loadtest.json and DIR/loadtest.html (plots)
   --turn-timeout-ms N       no answer this long after a question: the turn fails (default 30000)
   --underrun-tolerance-ms N an inter-frame gap above 20 ms + N is an underrun (default 30)
-  --metrics-url URL         gateway metrics (default: http://<host>/metrics of --url)
+  --metrics-url URL         gateway metrics (default: http://<host>/metrics.json of --url)
   --seed N                  question choice and timings (default 1)
   --token T                 auth token (default: VOXGATE_AUTH_TOKEN)`;
 

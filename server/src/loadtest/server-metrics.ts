@@ -1,5 +1,6 @@
 // Polls the gateway's GET /metrics while the load runs and turns its cumulative counters into per-interval
 // figures (CPU %, event-loop utilisation). A gateway without the endpoint gives no samples, and says why.
+import { METRICS_JSON_PATH } from '../http/routes.ts';
 import type { ServerSample } from './records.ts';
 
 interface RawMetrics {
@@ -18,11 +19,11 @@ interface RawMetrics {
 
 const MB = 1024 * 1024;
 
-/** ws://host:port/v1/voice → http://host:port/metrics (wss → https). */
+/** ws://host:port/v1/voice → http://host:port/metrics.json (wss → https): the JSON beside the Prometheus text. */
 export function metricsUrlFor(voiceUrl: string): string {
   const u = new URL(voiceUrl);
   u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
-  u.pathname = '/metrics';
+  u.pathname = METRICS_JSON_PATH;
   u.search = '';
   return u.toString();
 }

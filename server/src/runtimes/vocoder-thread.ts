@@ -44,6 +44,11 @@ export class VocoderThread implements UnitVocoder {
     });
   }
 
+  /** Requests sent to the worker and not yet answered. */
+  get queueDepth(): number {
+    return this.pending.size;
+  }
+
   /** Starts the worker on `path` and waits until its session is ready. */
   static async open(path: string, inline: VocoderRuntime): Promise<VocoderThread> {
     const worker = new Worker(WORKER_FILE, { workerData: { path } });

@@ -1,0 +1,105 @@
+// GET /metrics as Prometheus text (prom-client): voxgate_ metrics in base units, labelled by transport, outcome,
+// stage or code and never by call, beside prom-client's default process metrics. One registry per server, so
+// several servers in one process (tests) do not share counts.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { TurnTimings } from '../engine/types.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { CallClosedInfo } from '../gateway/call.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import type { CallObserver, TurnOutcome } from '../gateway/observer.ts';
+
+/** Seconds: from 50 ms (a warm text answer) to 20 s (a long answer's total on a loaded machine). */
+const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20];
+
+/** The stage timings a turn measures (TurnTimings), by their metric label. */
+const STAGES: [string, keyof TurnTimings][] = [
+  ['first_transcript', 'firstTranscriptMs'],
+  ['first_answer', 'firstAnswerMs'],
+  ['prefill_tail', 'prefillTailMs'],
+  ['total', 'totalMs'],
+];
+
+/** What the engine can say about its shared resources, when it can. */
+export interface EngineGauges {
+  llmSequencesInUse(): number | undefined;
+  vocoderQueueDepth(): number | undefined;
+}
+
+export class PrometheusMetrics implements CallObserver {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'transport' | 'outcome'>;
+  private readonly turns: Counter<'transport' | 'outcome'>;
+  private readonly ttfa: Histogram<'transport'>;
+  private readonly stages: Histogram<'transport' | 'stage'>;
+  private readonly errors: Counter<'code'>;
+  private readonly droppedFrames: Counter;
+  private readonly slowConsumerCloses: Counter;
+
+  constructor(gateway: () => Gateway | undefined, engine: EngineGauges) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const stat = (pick: (s: ReturnType<Gateway['stats']>) => number) => () => {
+      const g = gateway();
+      return g === undefined ? 0 : pick(g.stats());
+    };
+    new Gauge({ name: 'voxgate_sessions_active', help: 'Sessions held (session.start to hang-up)', registers, collect: setFrom(stat((s) => s.sessions)) });
+    new Gauge({ name: 'voxgate_connections_pending', help: 'Connections that have not started a session', registers, collect: setFrom(stat((s) => s.pending)) });
+    new Gauge({ name: 'voxgate_llm_sequences_in_use', help: 'LLM sequences held, closing sessions included', registers, collect: setFrom(() => engine.llmSequencesInUse() ?? 0) });
+    new Gauge({ name: 'voxgate_vocoder_queue_depth', help: 'Vocoder requests queued or running', registers, collect: setFrom(() => engine.vocoderQueueDepth() ?? 0) });
+    this.calls = new Counter({ name: 'voxgate_calls_total', help: 'Calls ended, by transport and outcome (completed, hung_up, error, refused)', labelNames: ['transport', 'outcome'], registers });
+    this.turns = new Counter({ name: 'voxgate_turns_total', help: 'Turns ended, by transport and outcome (done, interrupted, error)', labelNames: ['transport', 'outcome'], registers });
+    this.ttfa = new Histogram({
+      name: 'voxgate_time_to_first_audio_seconds',
+      help: "End of the caller's turn to the answer's first audio, engine side",
+      labelNames: ['transport'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.stages = new Histogram({
+      name: 'voxgate_turn_stage_seconds',
+      help: "End of the caller's turn to each stage of the answer (first_transcript, first_answer, prefill_tail, total)",
+      labelNames: ['transport', 'stage'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.errors = new Counter({ name: 'voxgate_errors_total', help: 'Error events sent to callers, by code', labelNames: ['code'], registers });
+    this.droppedFrames = new Counter({ name: 'voxgate_audio_frames_dropped_total', help: 'Output audio frames dropped for a full send buffer', registers });
+    this.slowConsumerCloses = new Counter({ name: 'voxgate_slow_consumer_closes_total', help: 'Calls closed because the caller stopped reading', registers });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  callEnded(info: CallClosedInfo, admitted: boolean): void {
+    const outcome = !admitted ? 'refused' : info.hungUp ? 'hung_up' : info.errorCode === undefined ? 'completed' : 'error';
+    this.calls.inc({ transport: info.transport, outcome });
+    if (info.droppedAudioFrames > 0) this.droppedFrames.inc(info.droppedAudioFrames);
+    if (info.errorCode === 'SLOW_CONSUMER') this.slowConsumerCloses.inc();
+  }
+
+  turnEnded(transport: string, outcome: TurnOutcome, timings?: TurnTimings): void {
+    this.turns.inc({ transport, outcome });
+    if (timings === undefined) return;
+    if (timings.ttfaMs !== undefined) this.ttfa.observe({ transport }, timings.ttfaMs / 1000);
+    for (const [stage, key] of STAGES) {
+      const ms = timings[key];
+      if (typeof ms === 'number') this.stages.observe({ transport, stage }, ms / 1000);
+    }
+  }
+
+  errorSent(code: ErrorCode): void {
+    this.errors.inc({ code });
+  }
+}
+
+/** A gauge's collect callback that sets it from a reading. */
+function setFrom(read: () => number): (this: Gauge) => void {
+  return function (this: Gauge) {
+    this.set(read());
+  };
+}
