@@ -147,6 +147,29 @@ describe('voxgate loadtest on the fake engine', () => {
     }
   });
 
+  it('runs callers over the Realtime-compatible endpoint: turns answered and judged, audio measured, a barge-in cut', async () => {
+    const server = await startFakeServer({}, { answerAudioMs: 600, audioChunkMs: 100, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server, { transport: 'realtime', callers: 2, turns: 2, bargeInShare: 1 }), { connect: await makeConnector('realtime') });
+      expect(result.calls.map((c) => c.transport)).toEqual(['realtime', 'realtime']);
+      const s = summarize(result);
+      expect(s).toMatchObject({ calls: 2, completedCalls: 2, errors: 0, turns: 4 });
+      const answered = result.turns.filter((t) => t.outcome === 'done');
+      const cut = result.turns.filter((t) => t.outcome === 'interrupted');
+      expect(answered.length + cut.length).toBe(4);
+      expect(cut.length).toBeGreaterThan(0); // every caller barged in on its first answer
+      for (const t of answered) {
+        // The fake engine answers "you said: heard N ms"; over PCM16 24 kHz the length survives to the ms.
+        expect(t.answerOk).toBe(true);
+        expect(t.ttfaMs).not.toBeNull();
+        expect(t.playback.audioMs).toBeGreaterThanOrEqual(600);
+        expect(t.server).toBeNull(); // Realtime carries no voxgate timings
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the offer URL of a WebRTC call after the WebSocket URL', () => {
     expect(offerUrlFor('ws://127.0.0.1:8080/v1/voice', '/v1/webrtc')).toBe('http://127.0.0.1:8080/v1/webrtc');
     expect(offerUrlFor('wss://gw.example:443/v1/voice?token=x', '/v1/webrtc')).toBe('https://gw.example/v1/webrtc?token=x');

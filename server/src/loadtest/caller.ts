@@ -1,9 +1,9 @@
 // One synthetic call: connect through the client SDK, then for each planned question stream its audio at real
 // time in 20 ms frames, commit, wait for the answer and listen to it, and speak again. A barging caller starts
 // its next question while the answer is still playing. Every wait is bounded; the call always ends.
-import { VoiceClientError, type ErrorCode, type VoiceClient } from '../../../client-sdk/src/node/index.ts';
+import { VoiceClientError, type ErrorCode } from '../../../client-sdk/src/node/index.ts';
 import type { CallRecord, TransportName, TurnRecord } from './records.ts';
-import type { Connector } from './transports.ts';
+import type { CallerClient, Connector } from './transports.ts';
 import { TurnProbe } from './turn-probe.ts';
 import { TurnRouter } from './turn-router.ts';
 import { UTTERANCE_RATE_HZ, type Utterance } from './utterances.ts';
@@ -60,7 +60,7 @@ function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
 export async function runCall(plan: CallPlan, env: CallEnv): Promise<CallResult> {
   const startAtMs = env.now();
   const base = { callerId: plan.callerId, transport: plan.transport, startAtMs: Math.round(startAtMs) };
-  let client: VoiceClient;
+  let client: CallerClient;
   try {
     client = await env.connect(plan.transport, {
       url: env.url,
@@ -95,7 +95,7 @@ export async function runCall(plan: CallPlan, env: CallEnv): Promise<CallResult>
   }
 }
 
-async function converse(client: VoiceClient, plan: CallPlan, env: CallEnv, base: Pick<CallRecord, 'callerId' | 'transport' | 'startAtMs'>, setupMs: number): Promise<CallResult> {
+async function converse(client: CallerClient, plan: CallPlan, env: CallEnv, base: Pick<CallRecord, 'callerId' | 'transport' | 'startAtMs'>, setupMs: number): Promise<CallResult> {
   const router = new TurnRouter();
   let closed: { code: number; errorCode: ErrorCode | undefined; reason: string } | undefined;
   let fatal: { code: ErrorCode; message: string } | undefined;
@@ -167,7 +167,7 @@ async function converse(client: VoiceClient, plan: CallPlan, env: CallEnv, base:
  * start + 20(k+1) ms, scheduled against the start so timer jitter does not accumulate. Then commits.
  * False when the connection closed first.
  */
-async function speak(client: VoiceClient, pcm: Float32Array, now: () => number, isClosed: () => boolean): Promise<boolean> {
+async function speak(client: CallerClient, pcm: Float32Array, now: () => number, isClosed: () => boolean): Promise<boolean> {
   const t0 = now();
   try {
     for (let k = 0, at = 0; at < pcm.length; k++, at += FRAME_SAMPLES) {

@@ -10,6 +10,17 @@ const FRAME_MS = 20;
 
 type Json = Record<string, any>;
 
+/** The server refused the session (its error code: SERVER_FULL, NOT_READY, ...). */
+export class RealtimeRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'RealtimeRefusal';
+  }
+}
+
 export interface RealtimeTurn {
   transcript: string;
   answer: string;
@@ -24,16 +35,36 @@ export interface RealtimeTurn {
 
 export class RealtimeClient {
   readonly events: Json[] = [];
+  /** Resolves with the close code and reason once the connection has closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
+  private readonly listeners = new Set<(event: Json) => void>();
+  private readonly up = new Resampler(16000, RATE_HZ);
 
   private constructor(private readonly ws: WebSocket) {
     ws.on('message', (d) => {
-      this.events.push(JSON.parse(String(d)) as Json);
+      const event = JSON.parse(String(d)) as Json;
+      this.events.push(event);
+      for (const l of this.listeners) l(event);
       for (const w of this.waiters.splice(0)) w();
     });
-    ws.on('close', () => {
-      for (const w of this.waiters.splice(0)) w();
-    });
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        for (const w of this.waiters.splice(0)) w();
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
+  }
+
+  /** Every server event, as it arrives. */
+  onEvent(listener: (event: Json) => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Appends caller audio (16 kHz float32, any length), as PCM16 at 24 kHz. */
+  append(pcm16k: Float32Array): void {
+    const bytes = Buffer.from(float32ToPcm16Bytes(this.up.push(pcm16k)));
+    if (bytes.length > 0 && this.ws.readyState === WebSocket.OPEN) this.send({ type: 'input_audio_buffer.append', audio: bytes.toString('base64') });
   }
 
   /** url: ws(s)://host:port/v1/realtime. Manual turns (turn_detection null), audio in and out at 24 kHz PCM16. */
@@ -42,7 +73,12 @@ export class RealtimeClient {
     await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
     const client = new RealtimeClient(ws);
     client.send({ type: 'session.update', session: { type: 'realtime', output_modalities: [opts.textOnly ? 'text' : 'audio'], audio: { input: { format: { type: 'audio/pcm', rate: RATE_HZ }, turn_detection: null } } } });
-    await client.next('session.updated');
+    // The session opens with these settings or refuses the call (full, loading): an error comes instead.
+    const ready = await client.next(['session.updated', 'error']);
+    if (ready['type'] === 'error') {
+      client.close();
+      throw new RealtimeRefusal(String(ready['error']?.['code'] ?? 'INTERNAL'), String(ready['error']?.['message'] ?? ''));
+    }
     return client;
   }
 
@@ -52,11 +88,10 @@ export class RealtimeClient {
 
   /** Speaks `pcm` (16 kHz float32) at real time in 20 ms appends, commits, and waits for the response. */
   async speak(pcm16k: Float32Array, timeoutMs = 60_000): Promise<RealtimeTurn> {
-    const bytes = Buffer.from(float32ToPcm16Bytes(new Resampler(16000, RATE_HZ).push(pcm16k)));
-    const step = (RATE_HZ * 2 * FRAME_MS) / 1000;
+    const step = (16000 * FRAME_MS) / 1000;
     const t0 = performance.now();
-    for (let at = 0, i = 1; at < bytes.length; at += step, i++) {
-      this.send({ type: 'input_audio_buffer.append', audio: bytes.subarray(at, at + step).toString('base64') });
+    for (let at = 0, i = 1; at < pcm16k.length; at += step, i++) {
+      this.append(pcm16k.subarray(at, at + step));
       const wait = t0 + i * FRAME_MS - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
@@ -112,13 +147,14 @@ export class RealtimeClient {
     };
   }
 
-  private next(type: string, timeoutMs = 10_000): Promise<Json> {
+  /** The first event of one of these types. */
+  private next(types: string[], timeoutMs = 10_000): Promise<Json> {
     return new Promise((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
       const check = () => {
-        const hit = this.events.find((e) => e['type'] === type);
+        const hit = this.events.find((e) => types.includes(e['type']));
         if (hit) return resolve(hit);
-        if (performance.now() > deadline || this.ws.readyState !== WebSocket.OPEN) return reject(new Error(`no ${type}`));
+        if (performance.now() > deadline || this.ws.readyState !== WebSocket.OPEN) return reject(new Error(`no ${types.join(' or ')}`));
         const t = setTimeout(check, 100);
         this.waiters.push(() => (clearTimeout(t), check()));
       };

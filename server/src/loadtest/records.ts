@@ -3,7 +3,8 @@
 import type { ErrorCode, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
 import type { PlaybackStats } from './playback-monitor.ts';
 
-export type TransportName = 'ws' | 'webrtc';
+/** realtime: the OpenAI Realtime-compatible endpoint (PCM16 24 kHz), through its own client. */
+export type TransportName = 'ws' | 'webrtc' | 'realtime';
 
 /** A protocol error code, or TIMEOUT: the caller gave up waiting. */
 export type FailureCode = ErrorCode | 'TIMEOUT';

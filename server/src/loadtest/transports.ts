@@ -1,15 +1,33 @@
 // How a synthetic caller reaches the gateway: the client SDK over WebSocket, or over WebRTC through the SDK's
-// Node WebRTC transport (client-sdk/src/transports/webrtc-node.ts, werift). The WebRTC side loads only when
-// asked for, so a WebSocket run never loads werift, and a build without it refuses WebRTC clearly.
+// Node WebRTC transport (client-sdk/src/transports/webrtc-node.ts, werift), or the OpenAI Realtime-compatible
+// endpoint through its own client (realtime-caller.ts). The WebRTC side loads only when asked for, so a
+// WebSocket run never loads werift, and a build without it refuses WebRTC clearly.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connect, type NodeVoiceClientOptions, type VoiceClient } from '../../../client-sdk/src/node/index.ts';
+import { connect, type NodeVoiceClientOptions, type VoiceClient, type VoiceClientEvents } from '../../../client-sdk/src/node/index.ts';
+import type { ServerMessage, TurnDone, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
+import { RealtimeCaller } from './realtime-caller.ts';
 import type { TransportName } from './records.ts';
 
 export type TransportChoice = TransportName | 'mixed';
 
-/** Opens one call and resolves once session.started arrived; rejects with VoiceClientError when refused. */
-export type Connector = (transport: TransportName, opts: NodeVoiceClientOptions) => Promise<VoiceClient>;
+/** A server event as a caller sees it: voxgate's, except that a dialect without voxgate's timings leaves them out. */
+export type CallerMessage = Exclude<ServerMessage, TurnDone> | (Omit<TurnDone, 'timings'> & { timings?: TurnTimings });
+export type CallerEvents = Omit<VoiceClientEvents, 'turn.done'> & { 'turn.done': Omit<TurnDone, 'timings'> & { timings?: TurnTimings } };
+
+/** What a synthetic caller uses of its connection: the SDK's VoiceClient has it; other dialects adapt to it. */
+export interface CallerClient {
+  readonly session: { readonly limits: { readonly outputLeadMs: number } };
+  on<K extends keyof CallerEvents>(type: K, listener: (ev: CallerEvents[K]) => void): () => void;
+  /** 16 kHz float32, any length. */
+  sendAudio(pcm: Float32Array): void;
+  commit(): void;
+  end(): Promise<unknown>;
+  close(): void;
+}
+
+/** Opens one call and resolves once its session has started; rejects with VoiceClientError when refused. */
+export type Connector = (transport: TransportName, opts: NodeVoiceClientOptions) => Promise<CallerClient>;
 
 const WEBRTC_MODULE = new URL('../../../client-sdk/src/transports/webrtc-node.ts', import.meta.url);
 const WEBRTC_WIRE_MODULE = new URL('../../../client-sdk/src/transports/webrtc-wire.ts', import.meta.url);
@@ -34,9 +52,10 @@ export function offerUrlFor(voiceUrl: string, offerPath: string): string {
 
 /** A connector for the transports `choice` needs; refuses at once when WebRTC is asked for and absent. */
 export async function makeConnector(choice: TransportChoice): Promise<Connector> {
-  const webrtc = choice === 'ws' ? undefined : await loadWebRtc();
+  const webrtc = choice === 'ws' || choice === 'realtime' ? undefined : await loadWebRtc();
   return (transport, opts) => {
     if (transport === 'ws') return connect(opts);
+    if (transport === 'realtime') return RealtimeCaller.connect(opts);
     if (webrtc === undefined) return Promise.reject(new TransportUnavailable('WebRTC was not loaded'));
     return webrtc(opts);
   };

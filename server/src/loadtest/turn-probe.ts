@@ -1,7 +1,8 @@
 // One question's answer as the caller experiences it: the events of its turn, timed on the caller's clock.
 // The call's event router feeds it; `ended` settles once the turn is over for the caller (answer complete,
 // cut by the caller's barge-in, an error for the turn, the connection closing, or no answer in time).
-import type { ErrorCode, ServerMessage, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
+import type { ErrorCode, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
+import type { CallerMessage } from './transports.ts';
 import { judge } from './correctness.ts';
 import { PlaybackMonitor } from './playback-monitor.ts';
 import type { TurnOutcome, TurnRecord } from './records.ts';
@@ -64,7 +65,7 @@ export class TurnProbe {
     this.bargeInAtMs = this.opts.now();
   }
 
-  onEvent(msg: ServerMessage): void {
+  onEvent(msg: CallerMessage): void {
     const now = this.opts.now();
     switch (msg.type) {
       case 'transcript.delta':
@@ -82,7 +83,7 @@ export class TurnProbe {
         this.answerFinal = msg.text;
         return;
       case 'turn.done':
-        this.server = msg.timings;
+        this.server = msg.timings ?? null; // a dialect without voxgate's timings leaves them out
         return this.finish(this.interruptedAtMs === undefined ? 'done' : 'interrupted');
       case 'interrupted':
         this.interruptedAtMs ??= now;

@@ -1,8 +1,8 @@
 // Routes one call's server events to the turn they belong to. The server names turns; the caller only knows
 // the order it asked its questions in, so the first event of a turnId not seen before goes to the latest
 // question that has no turnId yet (the one being spoken or just committed).
-import type { ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import type { TurnProbe } from './turn-probe.ts';
+import type { CallerMessage } from './transports.ts';
 
 export class TurnRouter {
   private readonly byId = new Map<string, TurnProbe>();
@@ -19,7 +19,7 @@ export class TurnRouter {
     return this.all;
   }
 
-  event(msg: ServerMessage): void {
+  event(msg: CallerMessage): void {
     if (!('turnId' in msg) || msg.turnId === undefined) return;
     this.probeFor(msg.turnId)?.onEvent(msg);
   }
