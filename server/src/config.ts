@@ -1,5 +1,6 @@
 // The server's one configuration schema: every setting with its flag, environment variable, default and bounds.
 // Precedence: flag > environment > default. `voxgate serve --help` prints this table.
+import { MIN_SECRET_LENGTH } from './auth/signed-token.ts';
 import { DEFAULT_MODEL_DIR } from './runtimes/manifest.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -35,8 +36,12 @@ export interface Config {
   vad: boolean;
   /** Silence after speech that ends a turn (server VAD). */
   endOfSpeechSilenceMs: number;
-  /** When set, a client must present it (Authorization: Bearer, or ?token=). */
+  /** When set, a client must present it (Authorization: Bearer, or ?token=): the simple mode, one shared token. */
   authToken: string | undefined;
+  /** When set, signed tokens minted under it (`voxgate token`) are accepted on every endpoint; with no static token, required. */
+  authSecret: string | undefined;
+  /** Browser origins allowed to connect (an Origin header elsewhere is refused); undefined: any. */
+  allowedOrigins: readonly string[] | undefined;
   /** How far ahead of real time output audio is sent: what a barge-in cannot take back. */
   outputLeadMs: number;
   /** PEM certificate chain and key files: with both, every endpoint is served over https and wss. */
@@ -119,6 +124,20 @@ export const CONFIG_SCHEMA: Schema = {
     flag: 'auth-token', env: 'VOXGATE_AUTH_TOKEN', default: undefined, parse: nonEmpty,
     check: (v) => v === undefined || v.length >= 16, expect: 'at least 16 characters',
     doc: 'bearer token clients must present (prefer the env var: flags show in ps)',
+  },
+  authSecret: {
+    flag: 'auth-secret', env: 'VOXGATE_AUTH_SECRET', default: undefined, parse: nonEmpty,
+    check: (v) => v === undefined || v.length >= MIN_SECRET_LENGTH, expect: `at least ${MIN_SECRET_LENGTH} characters`,
+    doc: 'secret that signs tokens (voxgate token); prefer the env var',
+  },
+  allowedOrigins: {
+    flag: 'allowed-origins', env: 'VOXGATE_ALLOWED_ORIGINS', default: undefined,
+    parse: (raw) => {
+      const list = raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+      return list.length === 0 ? undefined : list;
+    },
+    check: (v) => v === undefined || v.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), expect: 'comma-separated origins like https://app.example.com',
+    doc: 'browser origins allowed to connect (comma-separated)',
   },
   outputLeadMs: intField('output-lead-ms', 'VOXGATE_OUTPUT_LEAD_MS', 150, 0, 5_000, 'output audio sent ahead of real time'),
   tlsCert: {
@@ -204,7 +223,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     const value = spec.parse(raw);
     const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
     if (value === undefined || !spec.check(value)) {
-      problems.push(`${source}: must be ${spec.expect}, got ${JSON.stringify(key === 'authToken' ? '(hidden)' : raw)}`);
+      problems.push(`${source}: must be ${spec.expect}, got ${JSON.stringify(key === 'authToken' || key === 'authSecret' ? '(hidden)' : raw)}`);
     } else {
       out[key] = value;
     }

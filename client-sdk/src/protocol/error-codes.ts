@@ -10,7 +10,10 @@ export const ERROR_CODES = [
   'CODEC_DECODE_FAILED',
   'INVALID_AUDIO',
   'SERVER_FULL',
-  'UNAUTHORIZED',
+  'UNAUTHORIZED', // missing or wrong token
+  'TOKEN_EXPIRED', // a signed token past its expiry
+  'TOKEN_INVALID', // a signed token whose signature or claims do not check
+  'ORIGIN_NOT_ALLOWED', // a browser Origin not on the allow-list
   'SESSION_TIMEOUT',
   'IDLE_TIMEOUT',
   'SLOW_CONSUMER',

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the gateway (WebSocket on /v1/voice, /healthz, /readyz)', load: async () => (await import('./serve.ts')).runServe },
   call: { summary: 'one call against a running gateway: a WAV file or a text, answer printed and saved', load: async () => (await import('./call.ts')).runCall },
   ask: { summary: 'one turn against the model in-process, no server', load: () => loadOptional('ask', './ask.ts', 'runAsk') },
+  token: { summary: 'mint a signed, expiring token for a gateway started with --auth-secret', load: async () => (await import('./token.ts')).runToken },
   loadtest: { summary: 'many concurrent calls against a gateway', load: () => loadOptional('loadtest', './loadtest.ts', 'runLoadtest') },
 };
 

@@ -14,7 +14,7 @@ import { PHONE_PATH, PhonePort } from '../transport/phone-port.ts';
 import { REALTIME_PATH, RealtimePort } from '../transport/realtime-port.ts';
 import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
-import { offeredSubprotocols } from './auth.ts';
+import { checkToken, offeredSubprotocols } from './auth.ts';
 import { RouteTable } from './route-table.ts';
 import { PrometheusMetrics } from './prometheus.ts';
 import { healthRoutes } from './routes.ts';
@@ -62,7 +62,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     path: PHONE_PATH,
     authInBand: true,
     open: (link, _req, url, auth) =>
-      new PhonePort(link, { askedDialect: url.searchParams.get('dialect'), log, authToken: auth.authorized ? undefined : config.authToken }),
+      new PhonePort(link, { askedDialect: url.searchParams.get('dialect'), log, ...(auth.ok ? {} : { checkToken: (token) => checkToken(token, config) }) }),
   });
   routes.addWebSocket({
     path: REALTIME_PATH,
@@ -86,13 +86,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const transport = attachWsTransport(http, {
     route: (path) => routes.webSocket(path),
     maxMessageBytes: config.maxMessageBytes,
-    authToken: config.authToken,
+    auth: config,
     admit: () => {
       // Only a draining server refuses before the upgrade; the other refusals go in-band, in the dialect's words.
       const verdict = gateway.admission();
       return verdict.ok || verdict.code !== 'SHUTTING_DOWN'
         ? { ok: true }
-        : { ok: false, status: 503, reason: 'shutting down', retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
+        : { ok: false, status: 503, reason: 'shutting down', code: 'SHUTTING_DOWN', retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
     },
     onPort: (port, who) => gateway.accept(port, who),
     onError: (err, port) => log.debug('websocket error', { callId: port.id, dialect: port.dialect, err: err.message }),

@@ -10,7 +10,7 @@ import { MAX_OFFER_BYTES, WEBRTC_PATH, type WebRtcOfferRequest, type WebRtcOffer
 import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../gateway/log.ts';
-import { isAuthorized } from './auth.ts';
+import { authenticate } from './auth.ts';
 import type { HttpRoute } from './route-table.ts';
 import { answerOffer } from '../transport/webrtc.ts';
 import type { WebRtcConfig } from '../transport/webrtc-config.ts';
@@ -21,6 +21,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   UNSUPPORTED_VERSION: 400,
   UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  TOKEN_INVALID: 401,
+  ORIGIN_NOT_ALLOWED: 403,
   MESSAGE_TOO_LARGE: 413,
   NOT_READY: 503,
   SERVER_FULL: 503,
@@ -62,7 +65,8 @@ export class WebRtcRoute implements HttpRoute {
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const { gateway } = this.opts;
-    if (!isAuthorized(req, url, gateway.config.authToken)) return refuse(res, 'UNAUTHORIZED', 'missing or wrong token');
+    const auth = authenticate(req, url, gateway.config);
+    if (!auth.ok) return refuse(res, auth.code, auth.message, auth.httpStatus);
     if (url.pathname !== WEBRTC_PATH) {
       if (req.method !== 'DELETE') return refuse(res, 'BAD_REQUEST', 'method not allowed', 405, { Allow: 'DELETE' });
       const conn = this.live.get(decodeURIComponent(url.pathname.slice(WEBRTC_PATH.length + 1)));
@@ -99,7 +103,7 @@ export class WebRtcRoute implements HttpRoute {
       this.live.set(connection.id, connection);
       connection.onClose(() => this.live.delete(connection.id));
       // Admitted now, not when the channel opens: capacity counts it and the handshake timeout covers ICE.
-      gateway.accept(connection);
+      gateway.accept(connection, auth.who);
       if (start?.ok) connection.inject(start.start);
       const location = `${WEBRTC_PATH}/${encodeURIComponent(connection.id)}`;
       if (request.json) {

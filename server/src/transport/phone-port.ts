@@ -4,7 +4,7 @@
 // events have no place on a phone line and are not sent; errors are logged, since providers take none back.
 import { MODES, type Mode, type ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import type { Logger } from '../gateway/log.ts';
-import { tokenMatches } from '../http/auth.ts';
+import type { AuthVerdict } from '../http/auth.ts';
 import { MarkPlayout } from './mark-playout.ts';
 import type { PortInput } from './media-port.ts';
 import { DIALECTS, PHONE_DIALECTS, detectDialect, mediaFormatOf, type PhoneDialect, type PhoneDialectName } from './phone-dialect.ts';
@@ -21,8 +21,8 @@ type Json = Record<string, unknown>;
 export interface PhonePortOptions {
   /** `?dialect=` on the stream URL: twilio, telnyx or exotel; detected from the start message when absent. */
   askedDialect: string | null;
-  /** Set when the upgrade was not authorized: the start message's `token` parameter must match it. */
-  authToken: string | undefined;
+  /** Set when the upgrade was not authorized: checks the start message's `token` parameter (static or signed). */
+  checkToken?: (token: string | undefined) => AuthVerdict;
   log: Logger;
   now?: () => number;
 }
@@ -140,8 +140,10 @@ export class PhonePort extends WsPort {
     }
     const params = objectOf(start[dialect.parametersField]) ?? {};
     const token = params['token'];
-    if (!tokenMatches(typeof token === 'string' ? token : undefined, this.opts.authToken)) {
-      return { kind: 'invalid', code: 'UNAUTHORIZED', message: 'start: no token, or a wrong one (put it in the stream URL or a token parameter)', fatal: true };
+    const auth = this.opts.checkToken?.(typeof token === 'string' ? token : undefined);
+    if (auth !== undefined && !auth.ok) {
+      const hint = auth.code === 'UNAUTHORIZED' ? ' (put it in the stream URL or a token parameter)' : '';
+      return { kind: 'invalid', code: auth.code, message: `start: ${auth.message}${hint}`, fatal: true };
     }
     const mode = params['mode'] ?? 'speech-to-speech';
     if (!(MODES as readonly unknown[]).includes(mode)) {

@@ -3,7 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { isAuthorized, presentedToken } from '../http/auth.ts';
+import { authenticate, presentedToken, type AuthPolicy, type AuthVerdict, type TokenIdentity } from '../http/auth.ts';
 import type { MediaPort } from './media-port.ts';
 import { WsLink } from './ws-link.ts';
 
@@ -13,10 +13,8 @@ import { WsLink } from './ws-link.ts';
  */
 export const HARD_LIMIT_FACTOR = 4;
 
-/** Every holder of the static token is one token for per-token caps. */
-const STATIC_TOKEN_KEY = 'static';
 
-export type UpgradeVerdict = { ok: true } | { ok: false; status: number; reason: string; retryAfterS?: number };
+export type UpgradeVerdict = { ok: true } | { ok: false; status: number; reason: string; code?: string; retryAfterS?: number };
 
 /** One WebSocket endpoint: its path, the subprotocol it answers with, and the port its dialect speaks. */
 export interface WsRoute {
@@ -29,18 +27,18 @@ export interface WsRoute {
   authInBand?: boolean;
   /** The subprotocol to select from those offered; undefined selects none. */
   selectProtocol?: (offered: readonly string[]) => string | undefined;
-  open(link: WsLink, req: IncomingMessage, url: URL, auth: { authorized: boolean }): MediaPort;
+  open(link: WsLink, req: IncomingMessage, url: URL, auth: AuthVerdict): MediaPort;
 }
 
 export interface WsTransportOptions {
   /** The route for a path, from the server's one route table. */
   route: (path: string) => WsRoute | undefined;
   maxMessageBytes: number;
-  authToken: string | undefined;
+  auth: AuthPolicy;
   /** Asked before each upgrade: lets the gateway refuse while shutting down. */
   admit: () => UpgradeVerdict;
-  /** who: what the token presented names, for per-token caps (undefined without one). */
-  onPort: (port: MediaPort, who: { tokenKey?: string }) => void;
+  /** who: what the token presented names, for per-token caps (nothing without one). */
+  onPort: (port: MediaPort, who: TokenIdentity) => void;
   onError?: (err: Error, port: MediaPort) => void;
 }
 
@@ -66,15 +64,17 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = opts.route(url.pathname);
-    if (route === undefined) return refuse(socket, 404, 'not found');
-    const authorized = isAuthorized(req, url, opts.authToken);
-    if (!authorized && !(route.authInBand === true && presentedToken(req, url) === undefined)) return refuse(socket, 401, 'unauthorized');
+    if (route === undefined) return refuse(socket, 404, 'not found', 'BAD_REQUEST');
+    const auth = authenticate(req, url, opts.auth);
+    // A dialect that carries its token in-band is let through without one; a wrong one, or a wrong origin, never.
+    const inBand = !auth.ok && auth.code === 'UNAUTHORIZED' && route.authInBand === true && presentedToken(req, url) === undefined;
+    if (!auth.ok && !inBand) return refuse(socket, auth.httpStatus, auth.message, auth.code);
     const verdict = opts.admit();
-    if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason, verdict.retryAfterS);
+    if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason, verdict.code, verdict.retryAfterS);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url, { authorized });
+      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url, auth);
       ws.on('error', (err) => opts.onError?.(err, port));
-      opts.onPort(port, authorized && opts.authToken !== undefined && presentedToken(req, url) !== undefined ? { tokenKey: STATIC_TOKEN_KEY } : {});
+      opts.onPort(port, auth.ok ? auth.who : {});
     });
   };
   server.on('upgrade', onUpgrade);
@@ -87,10 +87,11 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
   };
 }
 
-function refuse(socket: Duplex, status: number, reason: string, retryAfterS?: number): void {
-  const body = JSON.stringify({ error: reason });
+/** An HTTP refusal before the upgrade; the body names the error code (docs/errors.md). */
+function refuse(socket: Duplex, status: number, reason: string, code?: string, retryAfterS?: number): void {
+  const body = JSON.stringify({ error: reason, ...(code === undefined ? {} : { code }) });
   const headers = [
-    `HTTP/1.1 ${status} ${reason}`,
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}`,
     'Connection: close',
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(body)}`,
@@ -98,3 +99,5 @@ function refuse(socket: Duplex, status: number, reason: string, retryAfterS?: nu
   ];
   socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
 }
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
