@@ -24,6 +24,7 @@ from voxgate_recipe import dataset, sequences, skills, vocab as V  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data  # noqa: E402
 from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
+from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
@@ -143,6 +144,21 @@ def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
     }
 
 
+def vocoder_step(args, unit_count: int, work: str, seed: int) -> UnitVocoder:
+    """Trains the vocoder on work/vocoder_data.pt (or reuses work/vocoder.pt) and saves it."""
+    vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
+    vcfg.net = NetConfig(unit_count=unit_count)
+    vocoder_file = os.path.join(work, "vocoder.pt")
+    if (args.reuse_vocoder or args.resume) and os.path.exists(vocoder_file):
+        log(f"reusing {vocoder_file}")
+        vocoder = UnitVocoder(vcfg.net)
+        vocoder.load_state_dict(torch.load(vocoder_file))
+        return vocoder.eval()
+    vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=seed, log=log, cfg=vcfg)
+    torch.save(vocoder.state_dict(), vocoder_file)
+    return vocoder
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="model folder to write (manifest.json and the three parts)")
@@ -154,8 +170,9 @@ def main() -> int:
     ap.add_argument("--steps-scale", type=float, default=1.0,
                     help="multiply every LM stage's steps: for tuning a plan, not for its builds")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
-    ap.add_argument("--only", choices=["encoder", "data", "lm"],
-                    help="stop after this step: encoder (work/encoder.pt), data (work/data.pt) or lm (work/lm.pt)")
+    ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
+                    help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
+                         "vocoder trains work/vocoder.pt alone, so it can run beside an --only lm run")
     ap.add_argument("--human-root", default=os.environ.get("VOXGATE_HUMAN_SPEECH"),
                     help="root of Debian's speech packages unpacked (human_speech.fetch); default: fetched into --work")
     ap.add_argument("--resume", action="store_true",
@@ -205,6 +222,9 @@ def main() -> int:
         log(f"data written to {work}")
         return 0
     unit_count = data["unit_count"]
+    if args.only == "vocoder":
+        vocoder_step(args, unit_count, work, plan.seed)
+        return 0
     extractor = dataset.make_extractor(data["extractor"], UnitConfig(**data["unit_config"]))
     if args.only != "lm":
         extractor.export_onnx(os.path.join(args.out, "units.onnx"))
@@ -225,18 +245,8 @@ def main() -> int:
     timings["lmSeconds"] = time.time() - t0
 
     t0 = time.time()
-    vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
-    vcfg.net = NetConfig(unit_count=unit_count)
-    vocoder_file = os.path.join(work, "vocoder.pt")
-    if (args.reuse_vocoder or args.resume) and os.path.exists(vocoder_file):
-        log(f"reusing {vocoder_file}")
-        vocoder = UnitVocoder(vcfg.net)
-        vocoder.load_state_dict(torch.load(vocoder_file))
-        vocoder.eval()
-    else:
-        vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=plan.seed, log=log, cfg=vcfg)
+    vocoder = vocoder_step(args, unit_count, work, plan.seed)
     export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
-    torch.save(vocoder.state_dict(), vocoder_file)
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
@@ -252,6 +262,11 @@ def main() -> int:
 
     torch.set_num_threads(1)
     figures = evaluate(lm, extractor, data, vocode, plan.eval_per_skill, plan.seed, log)
+    human_dev = []
+    if human_root:
+        from voxgate_recipe.human_speech import DEV_SPEAKERS, collect, load, verify
+        human_dev = [(u.text, load(u)) for u, _ in verify(collect(human_root))[0] if u.speaker in DEV_SPEAKERS]
+    figures["conditions"] = evaluate_conditions(lm, extractor, data, plan.eval_per_condition, plan.seed, human_dev, log)
     timings["evalSeconds"] = time.time() - t0
     timings["totalSeconds"] = time.time() - started
     figures.update({"encoder": encoder_report, "training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},

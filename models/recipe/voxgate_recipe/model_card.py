@@ -8,6 +8,17 @@ def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
 
+CONDITION_NAMES = {
+    "trainingVoices": "training voices (espeak-ng and flite), clean",
+    "unseenEspeakVoices": "espeak-ng variants and accent never trained on, clean",
+    "heldOutFliteVoice": "held-out flite voice (rms), clean",
+    "telephoneBand": "unseen espeak-ng voices, 8 kHz μ-law telephone band",
+    "opusRoundTrip": "unseen espeak-ng voices, Opus 24 kb/s round trip",
+    "noisyRoomUnseenVoices": "unseen espeak-ng voices, random channel (noise, reverb, pace, pitch, ...)",
+    "heldOutHumanVoices": "held-out human voices (a hedgewars voice, a kajongg voice)",
+}
+
+
 def write_card(out_dir: str, plan, figures: dict) -> None:
     acc = figures["answerAccuracyPerSkillAndMode"]
     modes = ["speech-to-speech", "speech-to-text", "text-to-speech", "text-to-text"]
@@ -33,14 +44,24 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
     examples = "\n".join(f"| {e['skill']} | {e['question']} | {e['transcript']} | {e['answer']} | {e['expected']} |"
                          for e in figures["examples"][:8])
     t = figures["timings"]
+    enc = figures.get("encoder") or {}
+    per = enc.get("phonemeErrorRate", {})
+    hours = enc.get("hours", {})
+    cond = figures.get("conditions", {})
+    cond_rows = "\n".join(f"| {CONDITION_NAMES.get(k, k)} | {pct(v['wer'])} | {v['utterances']} |" for k, v in cond.items())
+    per_rows = "\n".join(f"| {k} | {pct(v)} | {hours.get(k, 0):.2f} |" for k, v in per.items())
+    hours_train = hours.get("train", 0)
+    hours_human = hours.get("train-human", 0)
     text = f"""# {plan.name}: model card
 
 {'**Smoke build**: a tiny configuration that exercises every step of the recipe; its figures mean nothing.' if figures['smoke'] else ''}
 
 A SpeechGPT-style speech-language model built by `models/recipe/build.py --plan {plan_name}`
-({where}). Speech comes from espeak-ng, so the model understands
-**synthetic espeak-ng voices**, not human speech, and answers in one espeak-ng voice
-(`en-us`, speed 160, pitch 50) reconstructed by its own vocoder.
+({where}). Its ears are a small speech encoder trained with CTC on phonemes, on
+{hours_train:.1f} h of synthetic speech (espeak-ng and flite voices through random channels: pace, vocal
+tract, pitch, room, noise, level, telephone band, Opus) and {hours_human:.1f} h of real speech from Debian's
+packages (one speaker's telephone prompts, game and learning voices; each clip in several channels).
+It answers in one espeak-ng voice (`en-us`, speed 160, pitch 50) reconstructed by its own vocoder.
 
 ## What it can do
 
@@ -54,7 +75,7 @@ All in four modes: speech→speech, speech→text, text→speech, text→text. E
 
 | part | file | size |
 | --- | --- | --- |
-| unit extractor: log-mel (40 bands, 25 ms window, 10 ms hop), 3 stacked frames, fixed normalisation, k-means | units.onnx | {sizes['units.onnx'] / 1e6:.2f} MB |
+| unit extractor: speech encoder (log-mel 40 bands → causal convolutions to 20 ms → {enc.get('config', {}).get('layers', 4)} local-attention layers, {enc.get('parameters', 0) / 1e6:.2f}M parameters, CTC on phonemes) + k-means over its hidden states, one unit per 20 ms | units.onnx | {sizes['units.onnx'] / 1e6:.2f} MB |
 | LM: LLaMA architecture, {figures['lmParameters'] / 1e6:.2f}M parameters, {figures['lmConfig']['n_layers']} layers, dim {figures['lmConfig']['dim']}, context {figures['lmConfig']['max_seq_len']} | lm.gguf (f32) | {sizes['lm.gguf'] / 1e6:.2f} MB |
 | vocoder: duration predictor + log-magnitude decoder + Griffin-Lim in the graph | vocoder.onnx | {sizes['vocoder.onnx'] / 1e6:.2f} MB |
 | total | | {total_mb:.2f} MB |
@@ -70,6 +91,19 @@ All in four modes: speech→speech, speech→text, text→speech, text→text. E
 | the same answers' espeak-ng rendering transcribed, no vocoder (the round trip's floor: the LM's ASR on answer texts) | {pct(figures.get('answerVoiceTranscriptWerWithoutVocoder'))} |
 | torch decode speed (KV cache, 1 thread) | {figures['torchDecodeMsPerToken']} ms/token |
 
+Transcript WER per listening condition (dev sentences never trained on; speech-to-text through the
+same units the gateway extracts):
+
+| condition | transcript WER | utterances |
+| --- | --- | --- |
+{cond_rows}
+
+The encoder alone (greedy CTC phoneme error rate, before units and the LM; hours rendered per set):
+
+| set | phoneme error rate | hours |
+| --- | --- | --- |
+{per_rows}
+
 Answer accuracy (exact match of the answer text):
 
 | skill | all modes | {' | '.join(modes)} |
@@ -82,7 +116,7 @@ Answer accuracy (exact match of the answer text):
 | --- | --- | --- | --- | --- | --- |
 {train}
 
-This build's own steps: data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSeconds']:.0f} s, LM {t['lmSeconds']:.0f} s
+This build's own steps: encoder {t.get('encoderSeconds', 0):.0f} s, data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSeconds']:.0f} s, LM {t['lmSeconds']:.0f} s
 (export only, where the stages were resumed), eval {t['evalSeconds']:.0f} s.
 
 ## Examples from the dev set
@@ -93,10 +127,12 @@ This build's own steps: data {t['dataSeconds']:.0f} s, vocoder {t['vocoderSecond
 
 ## Limits
 
-- Synthetic voices only: real microphones, noise and human accents are outside its training.
-- Voices it never heard: its units are k-means over log-mel frames, which depend on the voice far more than
-  HuBERT's units do, so transcription of unseen espeak-ng variants degrades (the WER above), and with it every
-  skill whose answer copies what was heard (repeat, spell) or depends on exact numbers (arithmetic).
+- Real voices: about half an hour of real speech from a handful of people is all the registries hold; the
+  held-out human row above is what that buys. Expect human callers, accents and real rooms to be heard worse
+  than synthetic voices.
+- Voices it never heard: the encoder is trained to ignore who speaks, but it has heard few real people, so
+  every skill whose answer copies what was heard (repeat, spell) or depends on exact numbers (arithmetic)
+  degrades with the transcript WER above.
 - The round-trip figures re-transcribe answers with this model's own ASR, which was trained on questions, not on
   answer texts (spelled letters, number lists): the no-vocoder row shows that floor.
 - Its knowledge is the skill list above; it does not converse beyond it.

@@ -22,6 +22,7 @@ class Plan:
     text_drill_copies: int = 2  # typed copies of every closed-skill fact in each chain-of-modality pass
     max_train_tokens: int = 720
     eval_per_skill: int = 30
+    eval_per_condition: int = 60  # dev sentences per listening condition (eval_conditions.py)
     seed: int = 20261125
 
 
@@ -29,13 +30,14 @@ FULL = Plan(
     name="voxgate-tiny-en",
     data=DataConfig(),
     lm=dict(dim=256, n_layers=4, n_heads=4, ffn_dim=688, max_seq_len=1024),
-    stage1=dict(steps=150, lr=1.5e-3, tokens_per_batch=6000),
-    stage2=dict(steps=450, lr=1.5e-3, tokens_per_batch=6000),
-    stage3=dict(steps=750, lr=1e-3, tokens_per_batch=6000),
+    # The CPU plan: with the encoder (30 min), data, vocoder and eval it fits 2 hours on 2 cores.
+    stage1=dict(steps=100, lr=1.5e-3, tokens_per_batch=6000),
+    stage2=dict(steps=320, lr=1.5e-3, tokens_per_batch=6000, unit_noise=0.1),
+    stage3=dict(steps=520, lr=1e-3, tokens_per_batch=6000, unit_noise=0.1),
     # A second chain-of-modality pass with the unit tokens' loss halved: after the first pass the
     # answers' unit tokens dominate the loss while the text parts (transcript, answer) lag behind.
-    stage3b=dict(steps=650, lr=8e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
-    stage3c=dict(steps=550, lr=6e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
+    stage3b=dict(steps=450, lr=8e-4, tokens_per_batch=6000, unit_loss_weight=0.5, unit_noise=0.1),
+    stage3c=dict(steps=380, lr=6e-4, tokens_per_batch=6000, unit_loss_weight=0.5),
 )
 
 # The same network on more renders of the same texts (each question in several voices), trained
@@ -69,6 +71,7 @@ SMOKE = Plan(
     stage3b=dict(steps=10, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
     stage3c=dict(steps=5, lr=2e-3, tokens_per_batch=3000, warmup=2, unit_loss_weight=0.5),
     eval_per_skill=2,
+    eval_per_condition=3,
     max_train_tokens=600,
     encoder=dict(steps=20, lr=2e-3, frames_per_batch=4000, model=dict(dim=32, layers=1, heads=2, ffn_dim=64)),
 )
