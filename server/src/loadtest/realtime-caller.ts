@@ -91,6 +91,7 @@ export class RealtimeCaller implements CallerClient {
         const r = e['response'] as Json | undefined;
         const turnId = String(r?.['id'] ?? '');
         if (r?.['status'] === 'cancelled') return this.emit('interrupted', { type: 'interrupted', turnId });
+        if (r?.['status'] === 'failed') return; // its error event came first and ended the turn
         return this.emit('turn.done', { type: 'turn.done', turnId, mode: 'speech-to-speech' });
       }
       case 'error':

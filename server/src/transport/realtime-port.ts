@@ -92,8 +92,8 @@ export class RealtimePort extends WsPort {
 
   send(msg: ServerMessage): void {
     if (msg.type === 'error') {
-      const type = msg.code === 'INTERNAL' ? 'server_error' : 'invalid_request_error';
-      return this.error(msg.code, msg.message, null, type);
+      const type = msg.code === 'INTERNAL' || msg.turnId !== undefined ? 'server_error' : 'invalid_request_error';
+      this.error(msg.code, msg.message, null, type);
     }
     this.responses.handle(msg);
   }

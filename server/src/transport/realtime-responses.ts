@@ -94,6 +94,10 @@ export class RealtimeResponses {
         return this.finish(msg.turnId, 'completed');
       case 'interrupted':
         return this.finish(msg.turnId, 'cancelled');
+      case 'error':
+        // A turn that failed still ends its response, so a client waiting for response.done is not left waiting.
+        if (msg.turnId !== undefined) this.finish(msg.turnId, 'failed', { code: msg.code, message: msg.message });
+        return;
       default:
         return;
     }
@@ -140,7 +144,7 @@ export class RealtimeResponses {
     return r;
   }
 
-  private finish(turnId: string, status: 'completed' | 'cancelled'): void {
+  private finish(turnId: string, status: 'completed' | 'cancelled' | 'failed', error?: { code: string; message: string }): void {
     const t = this.turns.get(turnId);
     if (t === undefined || t.response.done) return;
     const r = t.response;
@@ -153,7 +157,7 @@ export class RealtimeResponses {
       this.opts.emit({ type: 'conversation.item.done', previous_item_id: null, item });
       output.push(item);
     }
-    const details = status === 'cancelled' ? { type: 'cancelled', reason: 'turn_detected' } : null;
+    const details = status === 'cancelled' ? { type: 'cancelled', reason: 'turn_detected' } : status === 'failed' ? { type: 'failed', error: { type: 'server_error', ...error } } : null;
     this.opts.emit({
       type: 'response.done',
       response: { id: r.id, object: 'realtime.response', status, status_details: details, output, output_modalities: this.textOnly ? ['text'] : ['audio'] },
