@@ -36,7 +36,7 @@ describe('voxgate loadtest flags', () => {
     [['--callers', '0'], /--callers/],
     [['--callers', '100000'], /at most/],
     [['--ramp', '0'], /--ramp/],
-    [['--transport', 'sip'], /ws, webrtc, mixed or realtime/],
+    [['--transport', 'sip'], /ws, webrtc, mixed, realtime or twilio/],
     [['--barge-in-share', '1.5'], /\[0, 1\]/],
     [['--url', 'http://x'], /ws:\/\//],
     [['--codec', 'mp3'], /opus or pcm16/],

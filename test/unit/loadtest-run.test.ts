@@ -170,6 +170,28 @@ describe('voxgate loadtest on the fake engine', () => {
     }
   });
 
+  it('runs callers as phone calls over /v1/twilio: answered as μ-law, timed (VAD silence included), a barge-in cleared, not judged', async () => {
+    const server = await startFakeServer({ endOfSpeechSilenceMs: 300 }, { answerAudioMs: 600, audioChunkMs: 100, stepDelayMs: 1 });
+    try {
+      const result = await runLoad(plan(server, { transport: 'twilio', callers: 2, turns: 2, bargeInShare: 1 }), { connect: await makeConnector('twilio') });
+      expect(result.calls.map((c) => c.transport)).toEqual(['twilio', 'twilio']);
+      const s = summarize(result);
+      expect(s).toMatchObject({ calls: 2, completedCalls: 2, errors: 0, turns: 4, judged: 0 });
+      const answered = result.turns.filter((t) => t.outcome === 'done');
+      const cut = result.turns.filter((t) => t.outcome === 'interrupted');
+      expect(answered.length + cut.length).toBe(4);
+      expect(cut.length).toBeGreaterThan(0);
+      expect(cut.every((t) => t.framesAfterInterrupt === 0)).toBe(true);
+      for (const t of answered) {
+        expect(t.textCarried).toBe(false);
+        expect(t.ttfaMs).toBeGreaterThanOrEqual(300); // no commit on a phone: the VAD's silence comes first
+        expect(t.playback.audioMs).toBeGreaterThanOrEqual(600);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the offer URL of a WebRTC call after the WebSocket URL', () => {
     expect(offerUrlFor('ws://127.0.0.1:8080/v1/voice', '/v1/webrtc')).toBe('http://127.0.0.1:8080/v1/webrtc');
     expect(offerUrlFor('wss://gw.example:443/v1/voice?token=x', '/v1/webrtc')).toBe('https://gw.example/v1/webrtc?token=x');

@@ -117,7 +117,7 @@ async function converse(client: CallerClient, plan: CallPlan, env: CallEnv, base
   let previous: TurnProbe | undefined;
   for (let i = 0; i < plan.questions.length && closed === undefined; i++) {
     const utterance = plan.questions[i]!;
-    const probe = new TurnProbe({ callerId: plan.callerId, turnIndex: i, utterance, underrunToleranceMs: env.underrunToleranceMs, now: env.now });
+    const probe = new TurnProbe({ callerId: plan.callerId, turnIndex: i, utterance, underrunToleranceMs: env.underrunToleranceMs, now: env.now, textCarried: client.carriesText !== false });
     router.add(probe);
     void probe.ended.then(() => env.onTurnEnded?.(probe.record()));
     probe.speakAtMs = env.now();

@@ -39,9 +39,10 @@ answer audio underran, else 1.
   --ramp R                  callers started per second (default 2)
   --duration S              keep calling for S seconds (default 0: one call per caller)
   --turns T                 questions per call (default 2)
-  --transport T             ws | webrtc | mixed | realtime (default ws; webrtc needs the SDK's Node WebRTC
-                            transport; realtime: the OpenAI Realtime-compatible endpoint, PCM16 24 kHz, at the
-                            URL's host under /v1/realtime)
+  --transport T             ws | webrtc | mixed | realtime | twilio (default ws; webrtc needs the SDK's Node
+                            WebRTC transport; realtime: the OpenAI Realtime-compatible endpoint, PCM16 24 kHz;
+                            twilio: phone media streams, μ-law 8 kHz, timed but not judged (no text on a
+                            phone line); both at the URL's host under /v1/realtime, /v1/twilio)
   --utterances DIR          questions: index.json + WAVs (default bench/utterances)
   --only IDS                comma-separated utterance ids or skills to use (default all)
   --order O                 random (seeded, default) | cycle: every question in index order, spread over callers
@@ -88,7 +89,9 @@ export function parseLoadtestArgs(argv: readonly string[], env: NodeJS.ProcessEn
   const url = f.url ?? `ws://127.0.0.1:8080${VOICE_PATH}`;
   if (!/^wss?:\/\//.test(url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got "${url}"`);
   const transport = f.transport ?? 'ws';
-  if (transport !== 'ws' && transport !== 'webrtc' && transport !== 'mixed' && transport !== 'realtime') throw new UsageError('--transport must be ws, webrtc, mixed or realtime');
+  if (transport !== 'ws' && transport !== 'webrtc' && transport !== 'mixed' && transport !== 'realtime' && transport !== 'twilio') {
+    throw new UsageError('--transport must be ws, webrtc, mixed, realtime or twilio');
+  }
   const codec = f.codec ?? 'opus';
   if (codec !== 'opus' && codec !== 'pcm16') throw new UsageError('--codec must be opus or pcm16');
   const callers = intFlag('callers', f.callers, 4, 1);

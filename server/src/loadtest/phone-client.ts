@@ -41,6 +41,7 @@ export class PhoneClient {
   private playheadMs = 0;
   private readonly pendingMarks = new Map<string, NodeJS.Timeout>();
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(msg: Json) => void>();
 
   private constructor(
     private readonly ws: WebSocket,
@@ -87,14 +88,24 @@ export class PhoneClient {
 
   /** The caller's voice (16 kHz float32) as 20 ms media messages, paced at `speed` × real time. */
   async speak(pcm16k: Float32Array, speed = 1): Promise<void> {
-    const line = this.down.push(pcm16k);
-    const frame = (LINE_RATE_HZ * FRAME_MS) / 1000;
+    const frame = (16000 * FRAME_MS) / 1000;
     const t0 = performance.now();
-    for (let at = 0, n = 0; at < line.length && this.isOpen; at += frame, n++) {
-      this.sendMedia(line.subarray(at, at + frame));
+    for (let at = 0, n = 0; at < pcm16k.length && this.isOpen; at += frame, n++) {
+      this.sendVoice(pcm16k.subarray(at, at + frame));
       const wait = t0 + ((n + 1) * FRAME_MS) / speed - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+  }
+
+  /** Caller audio (16 kHz float32) now, as one media message on the line's 8 kHz. */
+  sendVoice(pcm16k: Float32Array): void {
+    const line = this.down.push(pcm16k);
+    if (line.length > 0) this.sendMedia(line);
+  }
+
+  /** Every message from the server, after the client has handled it (played media, scheduled mark acks). */
+  onEvent(listener: (msg: Json) => void): void {
+    this.listeners.add(listener);
   }
 
   sendMedia(line: Float32Array): void {
@@ -158,6 +169,7 @@ export class PhoneClient {
     if (event === 'media') this.play(msg);
     else if (event === 'mark') this.markAfterQueued(msg);
     else if (event === 'clear') this.clear();
+    for (const l of this.listeners) l(msg);
     this.wake();
   }
 

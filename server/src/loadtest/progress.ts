@@ -10,7 +10,7 @@ export function progressLine(p: LoadProgress): string {
   const filled = Math.round(p.fraction * BAR_CELLS);
   const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);
   const ttfa = p.turns.flatMap((t) => (t.ttfaMs === null ? [] : [t.ttfaMs]));
-  const judged = p.turns.filter((t) => t.outcome === 'done' && !t.bargedIn);
+  const judged = p.turns.filter((t) => t.outcome === 'done' && !t.bargedIn && t.textCarried !== false);
   const correct = judged.filter((t) => t.transcriptOk && t.answerOk).length;
   const errors = p.failedCalls + p.turns.filter((t) => t.outcome !== 'done' && t.outcome !== 'interrupted').length;
   const underruns = p.turns.reduce((n, t) => n + t.playback.underruns, 0);

@@ -3,8 +3,8 @@
 import type { ErrorCode, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
 import type { PlaybackStats } from './playback-monitor.ts';
 
-/** realtime: the OpenAI Realtime-compatible endpoint (PCM16 24 kHz), through its own client. */
-export type TransportName = 'ws' | 'webrtc' | 'realtime';
+/** realtime: the OpenAI Realtime-compatible endpoint (PCM16 24 kHz); twilio: a phone media stream (μ-law 8 kHz). */
+export type TransportName = 'ws' | 'webrtc' | 'realtime' | 'twilio';
 
 /** A protocol error code, or TIMEOUT: the caller gave up waiting. */
 export type FailureCode = ErrorCode | 'TIMEOUT';
@@ -34,6 +34,8 @@ export interface TurnRecord {
   expectedAnswer: string;
   transcriptOk: boolean;
   answerOk: boolean;
+  /** The transport carries the transcript and answer text: false on a phone line, whose turns are timed, not judged. */
+  textCarried: boolean;
   playback: PlaybackStats;
   /** This turn was cut on purpose by the caller speaking over it. */
   bargedIn: boolean;

@@ -18,7 +18,7 @@ export interface LoadSummary {
   answeredTurns: number;
   bargedInTurns: number;
   errors: number;
-  /** Turns judged for correctness: answered and not cut on purpose. */
+  /** Turns judged for correctness: answered, not cut on purpose, over a transport that carries the text. */
   judged: number;
   correct: number;
   transcriptCorrect: number;
@@ -56,7 +56,7 @@ export function summarize(r: LoadResult): LoadSummary {
   const failedTurns = r.turns.filter((t) => t.outcome !== 'done' && t.outcome !== 'interrupted');
   for (const t of failedTurns) count(t.error?.code ?? 'UNKNOWN');
 
-  const judged = r.turns.filter((t) => t.outcome === 'done' && !t.bargedIn);
+  const judged = r.turns.filter((t) => t.outcome === 'done' && !t.bargedIn && t.textCarried !== false);
   const ttfa = r.turns.flatMap((t) => (t.ttfaMs === null ? [] : [t.ttfaMs]));
   const setup = r.calls.flatMap((c) => (c.setupMs === null ? [] : [c.setupMs]));
   const bargeIn = r.turns.flatMap((t) => (t.bargeInReactionMs === null ? [] : [t.bargeInReactionMs]));

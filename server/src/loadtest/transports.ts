@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, type NodeVoiceClientOptions, type VoiceClient, type VoiceClientEvents } from '../../../client-sdk/src/node/index.ts';
 import type { ServerMessage, TurnDone, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
+import { PhoneCaller } from './phone-caller.ts';
 import { RealtimeCaller } from './realtime-caller.ts';
 import type { TransportName } from './records.ts';
 
@@ -18,6 +19,8 @@ export type CallerEvents = Omit<VoiceClientEvents, 'turn.done'> & { 'turn.done':
 /** What a synthetic caller uses of its connection: the SDK's VoiceClient has it; other dialects adapt to it. */
 export interface CallerClient {
   readonly session: { readonly limits: { readonly outputLeadMs: number } };
+  /** false: no transcript or answer text comes back (a phone line); the caller's turns are then timed, not judged. */
+  readonly carriesText?: boolean;
   on<K extends keyof CallerEvents>(type: K, listener: (ev: CallerEvents[K]) => void): () => void;
   /** 16 kHz float32, any length. */
   sendAudio(pcm: Float32Array): void;
@@ -52,10 +55,11 @@ export function offerUrlFor(voiceUrl: string, offerPath: string): string {
 
 /** A connector for the transports `choice` needs; refuses at once when WebRTC is asked for and absent. */
 export async function makeConnector(choice: TransportChoice): Promise<Connector> {
-  const webrtc = choice === 'ws' || choice === 'realtime' ? undefined : await loadWebRtc();
+  const webrtc = choice === 'ws' || choice === 'realtime' || choice === 'twilio' ? undefined : await loadWebRtc();
   return (transport, opts) => {
     if (transport === 'ws') return connect(opts);
     if (transport === 'realtime') return RealtimeCaller.connect(opts);
+    if (transport === 'twilio') return PhoneCaller.connect(opts);
     if (webrtc === undefined) return Promise.reject(new TransportUnavailable('WebRTC was not loaded'));
     return webrtc(opts);
   };

@@ -14,6 +14,8 @@ export interface TurnProbeOptions {
   utterance: Utterance;
   underrunToleranceMs: number;
   now: () => number;
+  /** false: the transport carries no text (a phone line): the turn is timed, not judged. Default true. */
+  textCarried?: boolean;
 }
 
 export class TurnProbe {
@@ -138,6 +140,7 @@ export class TurnProbe {
       expectedTranscript: u.transcript,
       expectedAnswer: u.answer,
       ...verdict,
+      textCarried: this.opts.textCarried ?? true,
       playback: this.playback.result(),
       bargedIn: this.bargedIn,
       bargeInReactionMs:
