@@ -120,9 +120,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     httpUrl: `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     close(graceMs?: number) {
       closing ??= (async () => {
-        // Stop accepting TCP connections first; upgrades on kept-alive sockets are refused by admit().
-        const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        // The listener stays up while answers drain: new calls get SHUTTING_DOWN (HTTP 503 with Retry-After, or
+        // in-band) and /readyz says draining, so callers and load balancers learn why instead of a reset.
         await gateway.shutdown(graceMs);
+        const listenerClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         transport.close();
         http.closeAllConnections();
         await listenerClosed;
