@@ -8,9 +8,9 @@
 //   3. SIGTERM with answers playing: they finish, a new call is refused with a code, exit 0.
 //   npm run bench:faults [-- --quick] [--frames N] [--hangups N] [--model DIR]
 import { parseArgs } from 'node:util';
-import { Flood, loopbackAddresses } from '../server/src/loadtest/faults/flood.ts';
+import { everyEndpoint, Flood, loopbackAddresses } from '../server/src/loadtest/faults/flood.ts';
 import { hangUpMidAnswer, spokenTurn, type HeardAnswer } from '../server/src/loadtest/faults/real-caller.ts';
-import { startServeChild, type ServeChild } from '../server/src/loadtest/faults/serve-child.ts';
+import { startServeChild, type ServeChild } from '../server/src/loadtest/serve-child.ts';
 import { Rng } from '../server/src/loadtest/rng.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances, type Utterance } from '../server/src/loadtest/utterances.ts';
 import { connect } from '../client-sdk/src/node/index.ts';
@@ -65,13 +65,7 @@ async function garbageOffers(url: string, until: () => boolean, rng: Rng): Promi
 
 async function stormPhase(child: ServeChild, utterances: Utterance[], quiet: HeardAnswer[]) {
   const flood = new Flood({
-    targets: [
-      { endpoint: 'voice', url: child.voiceUrl },
-      // Phone and Realtime connections become sessions by their protocols' design: from their own addresses,
-      // so the per-address cap bounds what hostile ones hold.
-      { endpoint: 'twilio', url: child.phoneUrl, localAddresses: loopbackAddresses(1, 30) },
-      { endpoint: 'realtime', url: child.realtimeUrl, localAddresses: loopbackAddresses(1, 40) },
-    ],
+    targets: everyEndpoint(child, 1),
     flooders: 16,
     idlers: 8,
     localAddresses: ['127.0.0.1', ...loopbackAddresses(4)],

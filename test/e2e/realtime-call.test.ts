@@ -1,54 +1,31 @@
 // The official `openai` client against `voxgate serve --tls-cert --tls-key` (a child process, as a user runs it)
 // on the real model: a spoken turn (PCM16 24 kHz appended in chunks at real time, server VAD) and a text turn,
 // each with the right transcript and answer.
-import { spawn, type ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
 import { Resampler, float32ToPcm16Bytes } from '../../server/src/codec/audio.ts';
 import { judge } from '../../server/src/loadtest/correctness.ts';
+import { startServeChild, type ServeChild } from '../../server/src/loadtest/serve-child.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances } from '../../server/src/loadtest/utterances.ts';
 import { selfSignedCert, type TestCert } from '../helpers/tls.ts';
 import { MODEL_DIR, MODEL_READY } from '../integration/engine-model.ts';
 
 type Ev = { type: string; [k: string]: any };
-const BIN = new URL('../../bin/voxgate.js', import.meta.url).pathname;
 const TOKEN = 'e2e-realtime-token-16+';
 const CHUNK_MS = 100;
 
-let serve: ChildProcess;
+let serve: ServeChild | undefined;
 let baseURL: string;
 let tls: TestCert;
 
 /** Starts `voxgate serve` on a free port and resolves with its https base URL once the model is ready. */
-function startServe(): Promise<string> {
+async function startServe(): Promise<string> {
   tls = selfSignedCert();
-  serve = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--model', MODEL_DIR, '--tls-cert', tls.certPath, '--tls-key', tls.keyPath, '--max-sessions', '2'], {
-    env: { ...process.env, VOXGATE_AUTH_TOKEN: TOKEN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let url: string | undefined;
-    let buffered = '';
-    serve.stderr?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let rec: Record<string, unknown>;
-        try {
-          rec = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        if (rec['msg'] === 'listening') url = String(rec['realtime']);
-        if (rec['msg'] === 'ready' && url !== undefined) resolve(url.replace('wss://', 'https://').replace(/\/v1\/realtime$/, ''));
-        if (rec['level'] === 'error') reject(new Error(`voxgate serve: ${line}`));
-      }
-    });
-    serve.once('exit', (code) => reject(new Error(`voxgate serve exited with ${code}`)));
-  });
+  const args = ['--model', MODEL_DIR, '--tls-cert', tls.certPath, '--tls-key', tls.keyPath, '--max-sessions', '2'];
+  serve = await startServeChild(args, { ...process.env, VOXGATE_AUTH_TOKEN: TOKEN });
+  return serve.httpUrl;
 }
 
 async function session(): Promise<{ rt: OpenAIRealtimeWS; events: Ev[]; next: (type: string, timeoutMs?: number) => Promise<Ev> }> {
@@ -77,7 +54,7 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
     baseURL = `${await startServe()}/v1`;
   }, 120_000);
   afterAll(() => {
-    serve?.kill('SIGTERM');
+    serve?.process.kill('SIGTERM');
   });
 
   it('a spoken turn: PCM16 24 kHz appended at real time, server VAD, the right transcript and answer', async () => {

@@ -3,7 +3,7 @@
 // as on a quiet gateway; callers that hang up mid-answer free their slot at once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, VoiceClientError, type VoiceClient } from '../../client-sdk/src/node/index.ts';
-import { Flood, loopbackAddresses } from '../../server/src/loadtest/faults/flood.ts';
+import { everyEndpoint, Flood, loopbackAddresses } from '../../server/src/loadtest/faults/flood.ts';
 import { RawPeer, SESSION_START_PCM16, startFakeServer, type FakeServer } from '../helpers/fake-engine.ts';
 
 let fake: FakeServer | undefined;
@@ -83,11 +83,7 @@ describe('admission under idle and hostile sockets (fake engine, 127.0.0.1)', ()
     const quiet = await Promise.all(QUESTIONS.map((q) => callOnce(server.voiceUrl, q)));
 
     const flood = new Flood({
-      targets: [
-        { endpoint: 'voice', url: server.voiceUrl },
-        { endpoint: 'twilio', url: server.phoneUrl, localAddresses: loopbackAddresses(3, 30) },
-        { endpoint: 'realtime', url: server.realtimeUrl, localAddresses: loopbackAddresses(3, 20) },
-      ],
+      targets: everyEndpoint(server, 3),
       flooders: 16,
       idlers: 8,
       // The voice-protocol flooders and the idlers share the real callers' address.

@@ -131,6 +131,25 @@ export class Flood {
   }
 }
 
+export interface GatewayUrls {
+  voiceUrl: string;
+  phoneUrl: string;
+  realtimeUrl: string;
+}
+
+/**
+ * Every WebSocket endpoint as a flood target. Voice-protocol garbage never starts a session, so its sockets share
+ * the real callers' address; phone and Realtime connections become sessions by their protocols' design, so theirs
+ * come from addresses of their own (`sessionAddresses` each), where the per-address cap bounds what they hold.
+ */
+export function everyEndpoint(urls: GatewayUrls, sessionAddresses: number): FloodTarget[] {
+  return [
+    { endpoint: 'voice', url: urls.voiceUrl },
+    { endpoint: 'twilio', url: urls.phoneUrl, localAddresses: loopbackAddresses(sessionAddresses, 30) },
+    { endpoint: 'realtime', url: urls.realtimeUrl, localAddresses: loopbackAddresses(sessionAddresses, 40) },
+  ];
+}
+
 /** Source addresses 127.0.0.<first>..<first+count-1>: distinct callers as the gateway sees them, all on loopback. */
 export function loopbackAddresses(count: number, first = 2): string[] {
   return Array.from({ length: count }, (_, i) => `127.0.0.${first + i}`);

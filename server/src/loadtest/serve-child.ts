@@ -1,9 +1,10 @@
-// `voxgate serve` as a child process, as an operator runs it, for fault runs: started on 127.0.0.1 and a free
-// port, its URLs read from its `listening` log line, ready once the model has loaded; stopped by a signal.
+// `voxgate serve` as a child process, as an operator runs it (fault runs, end-to-end tests): started on 127.0.0.1
+// and a free port, its URLs read from its `listening` log line, ready once the model has loaded; an error logged
+// before that fails the start. Stopped by a signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../../bin/voxgate.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/voxgate.js', import.meta.url));
 
 export interface ServeChild {
   readonly process: ChildProcess;
@@ -53,7 +54,7 @@ export function startServeChild(args: readonly string[], env: NodeJS.ProcessEnv 
             logs,
           });
         }
-        if (rec['level'] === 'error' && rec['msg'] === 'model failed to load') reject(new Error(`voxgate serve: ${line}`));
+        if (rec['level'] === 'error' && urls !== undefined) reject(new Error(`voxgate serve: ${line}`));
       }
     });
     void exited.then((code) => {
