@@ -6,7 +6,8 @@
 import { VoiceClientError, type NodeVoiceClientOptions } from '../../../client-sdk/src/node/index.ts';
 import { errorCodeForClose } from '../../../client-sdk/src/protocol/index.ts';
 import { PhoneClient } from './phone-client.ts';
-import type { CallerClient, CallerEvents } from './transports.ts';
+import { CallerEventEmitter } from './caller-events.ts';
+import type { CallerClient } from './transports.ts';
 
 /** The phone stream does not say how far ahead audio is paced: voxgate's default (--output-lead-ms). */
 const ASSUMED_OUTPUT_LEAD_MS = 150;
@@ -17,8 +18,6 @@ const REFUSAL_WAIT_MS = 250;
 const FRAME_MS = 20;
 const LINE_RATE_HZ = 8000;
 
-type Listener = (ev: never) => void;
-
 /** ws://host/v1/voice (the load tester's --url) → ws://host/v1/twilio, with the token as a query parameter. */
 export function phoneUrlFor(url: string, token: string | undefined): string {
   const u = new URL(url);
@@ -27,10 +26,9 @@ export function phoneUrlFor(url: string, token: string | undefined): string {
   return u.toString();
 }
 
-export class PhoneCaller implements CallerClient {
+export class PhoneCaller extends CallerEventEmitter implements CallerClient {
   readonly session = { limits: { outputLeadMs: ASSUMED_OUTPUT_LEAD_MS } };
   readonly carriesText = false;
-  private readonly listeners = new Map<keyof CallerEvents, Set<Listener>>();
   private readonly line: NodeJS.Timeout;
   private lastVoiceAtMs = 0;
   /** Media received whose mark (naming its turn) has not come yet. */
@@ -38,6 +36,7 @@ export class PhoneCaller implements CallerClient {
   private answering: { turnId: string; lastMediaAtMs: number } | undefined;
 
   private constructor(private readonly phone: PhoneClient) {
+    super();
     phone.onEvent((msg) => this.onEvent(msg));
     // The line: 20 ms of silence whenever the caller is not speaking.
     this.line = setInterval(() => this.tick(), FRAME_MS);
@@ -59,13 +58,6 @@ export class PhoneCaller implements CallerClient {
     const early = await Promise.race([phone.closed, new Promise<undefined>((r) => setTimeout(r, REFUSAL_WAIT_MS))]);
     if (early !== undefined) throw new VoiceClientError(errorCodeForClose(early.code) ?? 'TRANSPORT_FAILED', `the stream was closed (${early.code}${early.reason ? `: ${early.reason}` : ''})`);
     return new PhoneCaller(phone);
-  }
-
-  on<K extends keyof CallerEvents>(type: K, listener: (ev: CallerEvents[K]) => void): () => void {
-    let set = this.listeners.get(type);
-    if (set === undefined) this.listeners.set(type, (set = new Set()));
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
   }
 
   sendAudio(pcm: Float32Array): void {
@@ -125,9 +117,5 @@ export class PhoneCaller implements CallerClient {
       default:
         return;
     }
-  }
-
-  private emit<K extends keyof CallerEvents>(type: K, ev: CallerEvents[K]): void {
-    for (const l of this.listeners.get(type) ?? []) (l as (e: CallerEvents[K]) => void)(ev);
   }
 }

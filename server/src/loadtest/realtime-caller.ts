@@ -6,15 +6,14 @@ import { VoiceClientError, type NodeVoiceClientOptions } from '../../../client-s
 import { ERROR_CODES, errorCodeForClose, type ErrorCode } from '../../../client-sdk/src/protocol/index.ts';
 import { pcm16BytesToFloat32 } from '../codec/audio.ts';
 import { RealtimeClient, RealtimeRefusal } from './realtime-client.ts';
-import type { CallerClient, CallerEvents } from './transports.ts';
+import { CallerEventEmitter } from './caller-events.ts';
+import type { CallerClient } from './transports.ts';
 
 /** The Realtime session does not say how far ahead audio is paced: voxgate's default (--output-lead-ms). */
 const ASSUMED_OUTPUT_LEAD_MS = 150;
 const OUTPUT_RATE_HZ = 24000;
 
 type Json = Record<string, any>;
-type Listener = (ev: never) => void;
-
 /** ws://host/v1/voice (the load tester's --url) → ws://host/v1/realtime; any other path is taken as given. */
 export function realtimeUrlFor(url: string): string {
   const u = new URL(url);
@@ -22,13 +21,13 @@ export function realtimeUrlFor(url: string): string {
   return u.toString();
 }
 
-export class RealtimeCaller implements CallerClient {
+export class RealtimeCaller extends CallerEventEmitter implements CallerClient {
   readonly session = { limits: { outputLeadMs: ASSUMED_OUTPUT_LEAD_MS } };
-  private readonly listeners = new Map<keyof CallerEvents, Set<Listener>>();
   /** The response in progress: the turn the caller's transcript events belong to. */
   private turnId = '';
 
   private constructor(private readonly client: RealtimeClient) {
+    super();
     client.onEvent((e) => this.onEvent(e));
     void client.closed.then(({ code, reason }) => {
       const errorCode = errorCodeForClose(code);
@@ -43,13 +42,6 @@ export class RealtimeCaller implements CallerClient {
       if (err instanceof RealtimeRefusal) throw new VoiceClientError(asErrorCode(err.code), err.message);
       throw new VoiceClientError('TRANSPORT_FAILED', err instanceof Error ? err.message : String(err));
     }
-  }
-
-  on<K extends keyof CallerEvents>(type: K, listener: (ev: CallerEvents[K]) => void): () => void {
-    let set = this.listeners.get(type);
-    if (set === undefined) this.listeners.set(type, (set = new Set()));
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
   }
 
   sendAudio(pcm: Float32Array): void {
@@ -99,10 +91,6 @@ export class RealtimeCaller implements CallerClient {
       default:
         return;
     }
-  }
-
-  private emit<K extends keyof CallerEvents>(type: K, ev: CallerEvents[K]): void {
-    for (const l of this.listeners.get(type) ?? []) (l as (e: CallerEvents[K]) => void)(ev);
   }
 }
 
