@@ -2,8 +2,10 @@
 // self-signed certificate, on the fake engine: the session handshake, a spoken turn with server VAD, a text
 // turn, barge-in, and every bad event answered with its error while another client goes on.
 import OpenAI from 'openai';
+import { OpenAIRealtimeWS as BetaRealtimeWS } from 'openai/beta/realtime/ws';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeG711 } from '../../server/src/codec/g711.ts';
 import { startTestServer, FakeEngine, type FakeServer } from '../helpers/fake-engine.ts';
 import { selfSignedCert, type TestCert } from '../helpers/tls.ts';
 
@@ -192,5 +194,47 @@ describe('OpenAI Realtime-compatible endpoint, official openai client (fake engi
     expect(browserLike.protocol).toBe('realtime');
     expect(first.type).toBe('session.created');
     browserLike.close();
+  });
+
+  it('speaks G.711 when the session asks: audio/pcmu in and out', async () => {
+    const { rt, events, next } = await openClient();
+    await next('session.created');
+    rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad', silence_duration_ms: 300 } }, output: { format: { type: 'audio/pcmu' } } } } });
+    expect((await next('session.updated')).session.audio).toMatchObject({ input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' } } });
+    const tone8k = Float32Array.from({ length: 8 * 400 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * 300 * i) / 8000));
+    const mulaw = Buffer.concat([Buffer.from(encodeG711('pcmu', tone8k)), Buffer.from(encodeG711('pcmu', new Float32Array(8 * 600)))]);
+    for (let at = 0; at < mulaw.length; at += 800) {
+      rt.send({ type: 'input_audio_buffer.append', audio: mulaw.subarray(at, at + 800).toString('base64') });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await next('response.done');
+    // 600 ms of answer at 8 kHz, one byte a sample (the resampler's tail may add a frame).
+    const bytes = events.filter((e) => e.type === 'response.output_audio.delta').reduce((n, e) => n + Buffer.from(e.delta, 'base64').length, 0);
+    expect(bytes).toBeGreaterThanOrEqual(4800);
+    expect(bytes).toBeLessThanOrEqual(4960);
+    // The fake engine names the speech it got: the 400 ms tone reached it through μ-law 8 kHz.
+    const heard = Number(/^heard (\d+) ms$/.exec(events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed')?.transcript ?? '')?.[1]);
+    expect(heard).toBeGreaterThanOrEqual(400);
+    rt.close();
+  });
+
+  it('speaks the beta event names to the official beta client (OpenAI-Beta: realtime=v1)', async () => {
+    const client = new OpenAI({ apiKey: TOKEN, baseURL: `${fake.server.httpUrl}/v1` });
+    const rt = new BetaRealtimeWS({ model: 'voxgate', options: { ca: tls.cert } }, client);
+    const events: Ev[] = [];
+    rt.on('event', (e) => events.push(e as Ev));
+    rt.on('error', (err) => events.push({ type: 'client.error', message: String(err.message) }));
+    await new Promise<void>((resolve) => rt.socket.once('open', () => resolve()));
+    rt.send({ type: 'session.update', session: { modalities: ['text', 'audio'], input_audio_format: 'pcm16', output_audio_format: 'pcm16' } });
+    rt.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hello' }] } });
+    rt.send({ type: 'response.create' });
+    for (let i = 0; i < 100 && !events.some((e) => e.type === 'response.done'); i++) await new Promise((r) => setTimeout(r, 50));
+    const types = new Set(events.map((e) => e.type));
+    expect(events.find((e) => e.type === 'session.created')?.session).toMatchObject({ input_audio_format: 'pcm16', turn_detection: expect.anything() });
+    for (const t of ['conversation.item.created', 'response.audio_transcript.delta', 'response.audio_transcript.done', 'response.audio.delta', 'response.audio.done', 'response.done']) expect(types.has(t), t).toBe(true);
+    for (const t of ['conversation.item.added', 'conversation.item.done', 'response.output_audio.delta']) expect(types.has(t), t).toBe(false);
+    expect(events.find((e) => e.type === 'response.audio_transcript.done')?.transcript).toBe('you said: hello');
+    expect(events.filter((e) => e.type === 'error' || e.type === 'client.error')).toEqual([]);
+    rt.close();
   });
 });
