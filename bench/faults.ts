@@ -221,7 +221,14 @@ async function main(): Promise<void> {
     say('drain: SIGTERM with two answers playing');
     const drain = await drainPhase(child, utterances);
     const crashes = drain.exitCode === 0 && storm.gatewayUp ? 0 : 1;
-    console.log(JSON.stringify({ bench: 'faults', quick, crashes, storm, hangups, drain }));
+    // Turns the engine failed (a model's malformed output is the model's, not a fault of the gateway): by code.
+    const turnFailures: Record<string, number> = {};
+    for (const rec of child.logs.filter((l) => l['msg'] === 'turn failed')) {
+      const code = String(rec['code']);
+      turnFailures[code] = (turnFailures[code] ?? 0) + 1;
+      say(`  turn failed: ${String(rec['transport'])} ${code} ${String(rec['message'])}`);
+    }
+    console.log(JSON.stringify({ bench: 'faults', quick, crashes, storm, hangups, drain, turnFailures }));
   } finally {
     if (child.process.exitCode === null) child.process.kill('SIGKILL');
   }
