@@ -55,6 +55,23 @@ describe('admission under idle and hostile sockets (fake engine, 127.0.0.1)', ()
     expect(fake.server.gateway.stats()).toMatchObject({ pending: 0, connections: 0 });
   });
 
+  it('a Realtime socket that sits idle or sends only garbage holds no session; its first valid event opens one', async () => {
+    fake = await startFakeServer({ handshakeTimeoutMs: 400 });
+    const url = fake.server.realtimeUrl;
+    const idle = await RawPeer.open(url);
+    const garbage = await RawPeer.open(url);
+    garbage.send({ type: 'input_audio_buffer.append', audio: '%%%' });
+    garbage.send('not json');
+    const real = await RawPeer.open(url);
+    real.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] } });
+    real.send({ type: 'response.create' });
+    await real.waitForType('response.done');
+    expect(fake.server.gateway.stats()).toMatchObject({ sessions: 1 });
+    expect((await idle.closed).code).toBe(4003);
+    expect((await garbage.closed).code).toBe(4003);
+    real.ws.terminate();
+  });
+
   it('caps sessions per address and per token with SERVER_FULL', async () => {
     const token = 'a-static-token-of-16-chars';
     fake = await startFakeServer({ maxSessions: 8, maxSessionsPerIp: 2, maxSessionsPerToken: 3, authToken: token });

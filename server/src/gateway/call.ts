@@ -21,8 +21,11 @@ import type { Logger } from './log.ts';
 import type { CallObserver } from './observer.ts';
 import { AudioRateBudget, FrameRateLimiter } from './rate-limit.ts';
 
-/** Audio payloads kept while the session opens (a phone stream sends media right after start): 2 s of 20 ms frames. */
-const OPENING_AUDIO_PAYLOADS = 100;
+/**
+ * Audio and controls kept while the session opens (a phone stream sends media right after start; a Realtime
+ * client's first event may be the turn itself): 2 s of 20 ms frames.
+ */
+const OPENING_INPUTS = 100;
 /** Non-fatal error events per second per call: a caller sending garbage gets told, not flooded. */
 const ERROR_EVENTS_PER_SECOND = 10;
 
@@ -74,8 +77,8 @@ export class Call {
   private readonly audioBudget = new AudioRateBudget();
   private readonly guard: SendBufferGuard;
   private drainWaiters: (() => void)[] = [];
-  /** Audio that arrived while the session was opening, fed to it once open. */
-  private openingAudio: Uint8Array[] = [];
+  /** Audio and controls that arrived while the session was opening, fed to it once open. */
+  private openingInputs: PortInput[] = [];
   private readonly log: Logger;
   /** This turn's transcript and answer, kept only for the turn's log line when transcripts are logged. */
   private said: { transcript?: string; answer?: string } = {};
@@ -151,6 +154,14 @@ export class Call {
     if (wireBytes > maxMessageBytes) {
       return this.sendError('MESSAGE_TOO_LARGE', `message of ${wireBytes} bytes exceeds ${maxMessageBytes}`);
     }
+    if (this.state === 'opening' && (input.kind === 'audio' || input.kind === 'control')) {
+      if (this.openingInputs.length < OPENING_INPUTS) this.openingInputs.push(input);
+      return;
+    }
+    this.dispatch(input);
+  }
+
+  private dispatch(input: PortInput): void {
     switch (input.kind) {
       case 'ignored':
         return this.log.debug('ignored input', { what: input.what });
@@ -164,10 +175,6 @@ export class Call {
   }
 
   private onAudio(payload: Uint8Array): void {
-    if (this.state === 'opening') {
-      if (this.openingAudio.length < OPENING_AUDIO_PAYLOADS) this.openingAudio.push(payload);
-      return;
-    }
     if (this.state !== 'active' || this.session === undefined || this.input === undefined) {
       return this.sendError('HANDSHAKE_REQUIRED', 'audio before session.started');
     }
@@ -280,7 +287,10 @@ export class Call {
       },
     });
     this.log.info('session started', { sessionId: session.id, mode: msg.mode, input: msg.input, output });
-    for (const payload of this.openingAudio.splice(0)) this.onAudio(payload);
+    for (const input of this.openingInputs.splice(0)) {
+      if (this.state !== 'active') break;
+      this.dispatch(input);
+    }
   }
 
   private onEngineEvent(ev: EngineEvent): void {

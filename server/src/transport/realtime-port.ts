@@ -1,8 +1,9 @@
 // /v1/realtime: the OpenAI Realtime API (GA shape; the beta's event names for clients that send
 // `OpenAI-Beta: realtime=v1`) as a media port. Client events become typed controls and audio payloads; voxgate's
 // turn events go out as Realtime server events (realtime-responses.ts). The engine session opens on the client's
-// first event (or half a second after connecting), so a first session.update can still choose formats and turn
-// detection; session.created goes out at once, as clients wait for it.
+// first valid event, so a first session.update can still choose formats and turn detection, and a socket that
+// sits idle or sends only garbage holds no session slot (it is a pending connection, closed after the handshake
+// timeout); session.created goes out at once, as clients wait for it.
 import type { ErrorCode, ServerMessage } from '../../../client-sdk/src/protocol/index.ts';
 import type { Logger } from '../gateway/log.ts';
 import type { PortInput, PortSessionStart } from './media-port.ts';
@@ -12,8 +13,6 @@ import type { WsLink } from './ws-link.ts';
 import { WsPort } from './ws-port.ts';
 
 export const REALTIME_PATH = '/v1/realtime';
-/** Without a client event by then, the session opens with the defaults. */
-const START_GRACE_MS = 500;
 /** Text items waiting for a response.create. */
 const MAX_PENDING_TEXT_ITEMS = 32;
 
@@ -49,8 +48,6 @@ export class RealtimePort extends WsPort {
   readonly dialect: string;
   private config: RealtimeSessionConfig = DEFAULT_REALTIME_SESSION;
   private started = false;
-  private listener: Listener | undefined;
-  private startTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   /** event_id of the client event being handled: errors name it. */
   private lastClientEventId: string | null = null;
@@ -81,13 +78,9 @@ export class RealtimePort extends WsPort {
   }
 
   onInput(listener: Listener): void {
-    this.listener = listener;
     this.link.onMessage((binary, data) => {
       for (const input of this.read(binary, data)) listener(input, data.byteLength);
     });
-    this.startTimer = setTimeout(() => this.start(), START_GRACE_MS);
-    this.startTimer.unref();
-    this.link.onClose(() => clearTimeout(this.startTimer));
   }
 
   send(msg: ServerMessage): void {
@@ -122,7 +115,9 @@ export class RealtimePort extends WsPort {
     const type = e['type'] as string;
     if (type === 'session.update') return this.sessionUpdate(e);
     const inputs = this.handle(type, e);
-    return this.started ? inputs : [...this.startInputs(), ...inputs];
+    // Only an event the session can act on opens it: garbage gets its error and the connection stays pending.
+    if (this.started || inputs.every((i) => i.kind === 'invalid' || i.kind === 'ignored')) return inputs;
+    return [...this.startInputs(), ...inputs];
   }
 
   private handle(type: string, e: Json): PortInput[] {
@@ -226,16 +221,9 @@ export class RealtimePort extends WsPort {
     return this.startInputs();
   }
 
-  private start(): void {
-    const listener = this.listener;
-    if (listener === undefined || this.started || !this.isOpen) return;
-    for (const input of this.startInputs()) listener(input, 0);
-  }
-
   private startInputs(): PortInput[] {
     if (this.started) return [];
     this.started = true;
-    clearTimeout(this.startTimer);
     const c = this.config;
     const msg: PortSessionStart = { type: 'session.start', mode: this.mode(), vad: c.vad, input: c.input, output: c.output };
     if (c.silenceDurationMs !== undefined) msg.endOfSpeechSilenceMs = c.silenceDurationMs;
