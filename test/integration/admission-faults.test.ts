@@ -92,9 +92,9 @@ describe('admission under idle and hostile sockets (fake engine, 127.0.0.1)', ()
   });
 
   it('real callers get sessions and the same answers while 16 sockets flood garbage on every endpoint and 8 sit idle', async () => {
-    // A Realtime connection is a session by that protocol's design (session.created at once), and a phone stream's
-    // `start` needs no more than its name: hostile ones hold sessions, as many as their addresses may (6 addresses
-    // × 3 here), and the rest stay for real callers. Voice-protocol garbage never starts one.
+    // A phone stream's `start` needs little more than its name and any valid Realtime event opens a session, so
+    // garbage there sometimes does: those sockets hold sessions, as many as their addresses may (6 addresses × 3
+    // here), and the rest stay for real callers. Voice-protocol garbage never starts one.
     fake = await startFakeServer({ maxSessions: 16, maxSessionsPerIp: 3, maxFramesPerSecond: 200 });
     const { server } = fake;
     const quiet = await Promise.all(QUESTIONS.map((q) => callOnce(server.voiceUrl, q)));

@@ -139,8 +139,9 @@ export interface GatewayUrls {
 
 /**
  * Every WebSocket endpoint as a flood target. Voice-protocol garbage never starts a session, so its sockets share
- * the real callers' address; phone and Realtime connections become sessions by their protocols' design, so theirs
- * come from addresses of their own (`sessionAddresses` each), where the per-address cap bounds what they hold.
+ * the real callers' address; a phone stream's `start` needs little more than its name and any valid Realtime event
+ * opens a session, so random garbage there sometimes does: those sockets come from addresses of their own
+ * (`sessionAddresses` each), where the per-address cap bounds what they hold.
  */
 export function everyEndpoint(urls: GatewayUrls, sessionAddresses: number): FloodTarget[] {
   return [
