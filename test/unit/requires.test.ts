@@ -16,7 +16,9 @@ function runWith(ci: boolean): { status: number | null; out: string } {
     `describeIf(false, 'a tool nobody has')('needs a tool', () => { it('works', () => expect(1).toBe(1)); });`,
   ];
   writeFileSync(file, source.join('\n') + '\n');
-  const env = { ...process.env, CI: ci ? 'true' : '' };
+  const env = { ...process.env };
+  if (ci) env['CI'] = 'true';
+  else delete env['CI'];
   try {
     const r = spawnSync(process.execPath, [resolve('node_modules/vitest/vitest.mjs'), 'run', '--root', dir, file], { env, encoding: 'utf8', timeout: 60_000 });
     return { status: r.status, out: r.stdout + r.stderr };
