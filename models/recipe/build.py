@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 from voxgate_recipe import dataset, sequences, skills, vocab as V  # noqa: E402
-from voxgate_recipe.encoder_stage import build_encoder, encoder_data  # noqa: E402
+from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
@@ -203,9 +203,14 @@ def main() -> int:
     if human_root is None and not args.smoke:
         from voxgate_recipe.human_speech import fetch
         human_root = fetch(os.path.join(work, "human"))
-    sets = encoder_data(work, args.smoke, plan.data, human_root, log)
-    encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
-    del sets
+    done = finished_encoder(work) if args.resume else None
+    if done:
+        log("encoder: reusing the finished one in --work")
+        encoder, encoder_report = done
+    else:
+        sets = encoder_data(work, args.smoke, plan.data, human_root, log)
+        encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
+        del sets
     timings["encoderSeconds"] = time.time() - t0
     if args.only == "encoder":
         return 0

@@ -28,6 +28,24 @@ def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_roo
     return sets
 
 
+def finished_encoder(work: str) -> tuple[SpeechEncoder, dict] | None:
+    """The encoder a finished run left in work/encoder.pt, without loading its (large) data."""
+    ckpt = os.path.join(work, "encoder.pt")
+    if not os.path.exists(ckpt):
+        return None
+    saved = torch.load(ckpt, weights_only=False)
+    if not saved.get("report"):
+        return None
+    model = SpeechEncoder(EncoderConfig(**saved["config"]))
+    model.load_state_dict(saved["model"])
+    report = saved["report"]
+    report_path = os.path.join(work, "encoder-report.json")
+    if os.path.exists(report_path):  # the full report: figures measured after the checkpoint was written
+        with open(report_path) as f:
+            report = json.load(f)
+    return model.eval(), report
+
+
 def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = True) -> tuple[SpeechEncoder, dict]:
     """Trains (or finishes training) the encoder; work/encoder.pt holds the last checkpoint."""
     train_rows = sets["train"] + sets.get("train-human", [])
@@ -61,7 +79,6 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
     report = finished or train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=settings["lr"],
                            frames_per_batch=settings["frames_per_batch"], seed=7, log=log, checkpoint=save,
                            start_step=start, optimizer_state=opt_state, max_seconds=settings.get("max_seconds"))
-    save(report["steps"], {}, report)
     report["phonemeErrorRate"] = {name: round(phoneme_error_rate(model, rows, inventory), 4)
                                   for name, rows in sets.items() if name.startswith("dev")}
     report["config"] = cfg.to_dict()
@@ -70,4 +87,5 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
     log(f"encoder phoneme error rate: {report['phonemeErrorRate']}")
     with open(os.path.join(work, "encoder-report.json"), "w") as f:
         json.dump(report, f, indent=2)
+    save(report["steps"], {}, report)
     return model.eval(), report
