@@ -39,6 +39,19 @@ async function prometheusValue(child: ServeChild, name: string): Promise<number>
   return line === undefined ? NaN : Number(line.slice(name.length + 1));
 }
 
+/** How long closed sessions took to free their LLM sequence: mean, and how many within each bucket bound. */
+async function releaseFigures(child: ServeChild): Promise<{ count: number; meanMs: number; withinMs: Record<string, number> }> {
+  const text = await (await fetch(`${child.httpUrl}/metrics`)).text();
+  const name = 'voxgate_session_release_seconds';
+  const value = (series: string): number => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? NaN);
+  const count = value(`${name}_count`);
+  const withinMs: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) {
+    if (m[1] !== '+Inf') withinMs[String(Number(m[1]) * 1000)] = Number(m[2]);
+  }
+  return { count, meanMs: Math.round((value(`${name}_sum`) / count) * 1e4) / 10, withinMs };
+}
+
 const same = (a: HeardAnswer, b: HeardAnswer): boolean => a.transcript === b.transcript && a.answer === b.answer && a.error === undefined;
 
 /** Garbage WebRTC offers: not SDP, JSON that is not an offer, oversized bodies. */
@@ -61,6 +74,15 @@ async function garbageOffers(url: string, until: () => boolean, rng: Rng): Promi
     sent++;
   }
   return { sent, statuses };
+}
+
+/** Release figures of the sessions closed between two readings. */
+function since(now: Awaited<ReturnType<typeof releaseFigures>>, before: Awaited<ReturnType<typeof releaseFigures>>) {
+  const count = now.count - before.count;
+  const withinMs: Record<string, number> = {};
+  for (const [le, n] of Object.entries(now.withinMs)) withinMs[le] = n - (before.withinMs[le] ?? 0);
+  const meanMs = Math.round(((now.meanMs * now.count - before.meanMs * before.count) / Math.max(1, count)) * 10) / 10;
+  return { count, meanMs, withinMs };
 }
 
 async function stormPhase(child: ServeChild, utterances: Utterance[], quiet: HeardAnswer[]) {
@@ -124,6 +146,7 @@ async function stormPhase(child: ServeChild, utterances: Utterance[], quiet: Hea
 
 async function hangUpPhase(child: ServeChild, utterances: Utterance[], quiet: HeardAnswer[]) {
   const rss0 = Number((await metricsJson(child))['rssBytes']);
+  const releasedBefore = await releaseFigures(child);
   const t0 = performance.now();
   const tally: Record<string, number> = {};
   let next = 0;
@@ -149,6 +172,7 @@ async function hangUpPhase(child: ServeChild, utterances: Utterance[], quiet: He
     await new Promise((r) => setTimeout(r, 100));
   } while (Date.now() < deadline);
   const rss1 = Number((await metricsJson(child))['rssBytes']);
+  const release = since(await releaseFigures(child), releasedBefore);
   const after = await spokenTurn(child.voiceUrl, utterances[0]!);
   const refusedForSlot = Object.entries(tally).filter(([k]) => k === 'refused:SERVER_FULL').reduce((n, [, v]) => n + v, 0);
   return {
@@ -160,6 +184,8 @@ async function hangUpPhase(child: ServeChild, utterances: Utterance[], quiet: He
     vocoderQueueDepthAfter: vocoder,
     sessionsAfter: sessions,
     sequencesBack: seqs === 0 && vocoder === 0 && sessions === 0,
+    /** The hung-up sessions': close → LLM sequence free. */
+    sessionRelease: release,
     rssStartMb: Math.round(rss0 / 2 ** 20),
     rssEndMb: Math.round(rss1 / 2 ** 20),
     rssChangePercent: Math.round(((rss1 - rss0) / rss0) * 1000) / 10,

@@ -131,6 +131,8 @@ describeIf(MODEL_FILES, `the model in ${MODEL_DIR}`)('Prometheus /metrics on the
     expect(sample(text, 'voxgate_turns_total{transport="voxgate",outcome="done"}')).toBe(1);
     await expect.poll(async () => sample((await scrape(server!.server.httpUrl)).text, 'voxgate_llm_sequences_in_use')).toBe(0);
     expect(sample(text, 'voxgate_vocoder_queue_depth')).toBe(0);
+    // The call's session was closed and its sequence given back: one release observed.
+    await expect.poll(async () => sample((await scrape(server!.server.httpUrl)).text, 'voxgate_session_release_seconds_count')).toBe(1);
     await server.close();
     await server.engine.close();
     server = undefined;

@@ -22,6 +22,7 @@ export class VoxEngine implements Engine {
   private readonly releasing = new Set<Promise<void>>();
   /** openSession calls between their capacity check and their session. */
   private opening = 0;
+  private readonly releaseListeners: ((releaseMs: number) => void)[] = [];
   private closing: Promise<void> | undefined;
   /** The engine clock: TurnTimings.endOfInputMs and every latency are on it. */
   readonly now = (): number => performance.now();
@@ -48,6 +49,10 @@ export class VoxEngine implements Engine {
     return { llmSequencesInUse: this.maxSessions - this.model.lm.freeSequences, vocoderQueueDepth: this.model.vocoderQueueDepth };
   }
 
+  onSessionReleased(listener: (releaseMs: number) => void): void {
+    this.releaseListeners.push(listener);
+  }
+
   async openSession(opts: SessionOptions): Promise<EngineSession> {
     if (this.closing) throw new GatewayError('SHUTTING_DOWN', 'the engine is shutting down', { retryable: true });
     if (this.sessions.size + this.opening >= this.maxSessions) {
@@ -70,7 +75,12 @@ export class VoxEngine implements Engine {
       onClosing: (released) => {
         this.sessions.delete(session);
         this.releasing.add(released);
-        void released.finally(() => this.releasing.delete(released));
+        const closedAtMs = this.now();
+        void released.finally(() => {
+          this.releasing.delete(released);
+          const releaseMs = this.now() - closedAtMs;
+          for (const listener of this.releaseListeners) listener(releaseMs);
+        });
       },
     });
     this.sessions.add(session);

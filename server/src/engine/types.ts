@@ -100,5 +100,7 @@ export interface Engine {
   readonly activeSessions: number;
   /** Absent on engines without shared resources to report (fakes). */
   gauges?(): EngineGaugeReadings;
+  /** Calls `listener` with how long each closed session took to give its LLM sequence back, ms. */
+  onSessionReleased?(listener: (releaseMs: number) => void): void;
   close(): Promise<void>;
 }

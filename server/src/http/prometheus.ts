@@ -11,6 +11,9 @@ import type { CallObserver, TurnOutcome } from '../gateway/observer.ts';
 /** Seconds: from 50 ms (a warm text answer) to 20 s (a long answer's total on a loaded machine). */
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20];
 
+/** Seconds: a release is one decode step or so (milliseconds), a vocoder chunk at worst. */
+const RELEASE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /** The stage timings a turn measures (TurnTimings), by their metric label. */
 const STAGES: [string, keyof TurnTimings][] = [
   ['first_transcript', 'firstTranscriptMs'],
@@ -34,6 +37,7 @@ export class PrometheusMetrics implements CallObserver {
   private readonly errors: Counter<'code'>;
   private readonly droppedFrames: Counter;
   private readonly slowConsumerCloses: Counter;
+  private readonly releases: Histogram;
 
   constructor(gateway: () => Gateway | undefined, engine: EngineGauges) {
     const registers = [this.registry];
@@ -64,6 +68,12 @@ export class PrometheusMetrics implements CallObserver {
     });
     this.errors = new Counter({ name: 'voxgate_errors_total', help: 'Error events sent to callers, by code', labelNames: ['code'], registers });
     this.droppedFrames = new Counter({ name: 'voxgate_audio_frames_dropped_total', help: 'Output audio frames dropped for a full send buffer', registers });
+    this.releases = new Histogram({
+      name: 'voxgate_session_release_seconds',
+      help: "A closed session (hang-up, end, error) to its LLM sequence free again: its generation stopping",
+      buckets: RELEASE_BUCKETS_S,
+      registers,
+    });
     this.slowConsumerCloses = new Counter({ name: 'voxgate_slow_consumer_closes_total', help: 'Calls closed because the caller stopped reading', registers });
   }
 
@@ -90,6 +100,10 @@ export class PrometheusMetrics implements CallObserver {
       const ms = timings[key];
       if (typeof ms === 'number') this.stages.observe({ transport, stage }, ms / 1000);
     }
+  }
+
+  sessionReleased(releaseMs: number): void {
+    this.releases.observe(releaseMs / 1000);
   }
 
   errorSent(code: ErrorCode): void {

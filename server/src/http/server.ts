@@ -48,7 +48,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const { config } = opts;
   const log = opts.log ?? silentLogger;
   let loaded: Engine | undefined;
-  void Promise.resolve(opts.engine).then((e) => (loaded = e), () => {});
+  void Promise.resolve(opts.engine).then(
+    (e) => {
+      loaded = e;
+      e.onSessionReleased?.((ms) => prometheus.sessionReleased(ms));
+    },
+    () => {},
+  );
   // The metrics read the gateway when scraped, after it exists.
   const prometheus = new PrometheusMetrics(() => gateway, {
     llmSequencesInUse: () => loaded?.gauges?.().llmSequencesInUse,
