@@ -114,6 +114,16 @@ describe('signed tokens', () => {
     expect(second).toMatchObject({ code: 'SERVER_FULL' });
     // Another subject is another token.
     const other = await connect({ url: fake.server.voiceUrl, mode: 'text-to-text', token: mintToken({ secret: SECRET, ttlS: 60, sub: 'erin' }) });
+    // A token checked in-band (a phone stream's start parameters) counts the same.
+    const phoneToken = mintToken({ secret: SECRET, ttlS: 60, sub: 'frank', maxSessions: 1 });
+    const phone = await PhoneClient.open(fake.server.phoneUrl, { parameters: { token: phoneToken } });
+    phone.start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phone.isOpen).toBe(true);
+    const secondPhone = await PhoneClient.open(fake.server.phoneUrl, { parameters: { token: phoneToken } });
+    secondPhone.start();
+    expect(await secondPhone.closed).toMatchObject({ code: 1013 }); // SERVER_FULL
+    phone.close();
     await Promise.all([first.end(), other.end()]);
   });
 });

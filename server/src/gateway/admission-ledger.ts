@@ -16,10 +16,11 @@ export interface AdmissionLimits {
 export interface Holder {
   /** The caller's address. */
   readonly ip: string;
-  /** Who the token names (a signed token's subject, or the static token); undefined without auth. */
-  readonly tokenKey: string | undefined;
+  /** Who the token names (a signed token's subject, or the static token); undefined without auth. Set at the
+   * latest when the session starts (a token checked in-band), and fixed from then on. */
+  tokenKey: string | undefined;
   /** A signed token's own session cap. */
-  readonly tokenMaxSessions: number | undefined;
+  tokenMaxSessions: number | undefined;
 }
 
 export type SessionVerdict = { ok: true } | { ok: false; message: string };

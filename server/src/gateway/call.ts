@@ -55,7 +55,7 @@ export interface CallDeps {
   /** Log what callers said and heard (transcripts and answers); off unless the operator opts in. */
   logTranscripts?: boolean;
   /** Asked at session.start: a session slot for this caller, or the refusal that ends the call. */
-  admitSession?: () => { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
+  admitSession?: (who: PortSessionStart['who']) => { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 }
 
 type State = 'handshake' | 'opening' | 'active' | 'closed';
@@ -191,7 +191,7 @@ export class Call {
   private onControl(msg: PortControl): void {
     if (msg.type === 'session.start') {
       if (this.state !== 'handshake') return this.sendError('BAD_REQUEST', 'session.start sent twice');
-      const slot = this.deps.admitSession?.() ?? { ok: true };
+      const slot = this.deps.admitSession?.(msg.who) ?? { ok: true };
       if (!slot.ok) return this.fail(slot.code, slot.message, slot.retryAfterMs === undefined ? {} : { retryAfterMs: slot.retryAfterMs });
       this.start(msg).catch((err: unknown) => this.onThrown(err));
       return;

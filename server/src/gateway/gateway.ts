@@ -164,7 +164,7 @@ export class Gateway {
       log: this.log,
       now: this.now,
       onClosed: (c, info) => this.onCallClosed(c, info),
-      admitSession: () => this.startSession(holder),
+      admitSession: (inBand) => this.startSession(holder, inBand),
       logTranscripts: this.config.logTranscripts,
       ...(this.opts.observer === undefined ? {} : { observer: this.opts.observer }),
     });
@@ -183,8 +183,13 @@ export class Gateway {
     }
   }
 
-  private startSession(holder: CallHolder): Admission {
+  /** inBand: what a token checked in the dialect's own start names (none was presented at the upgrade). */
+  private startSession(holder: CallHolder, inBand?: Omit<CallerIdentity, 'ip'>): Admission {
     const retryAfterMs = this.config.retryAfterMs;
+    if (inBand !== undefined && holder.tokenKey === undefined) {
+      holder.tokenKey = inBand.tokenKey;
+      holder.tokenMaxSessions = inBand.tokenMaxSessions;
+    }
     if (this.state === 'draining' || this.state === 'closed') return { ok: false, code: 'SHUTTING_DOWN', message: 'the server is shutting down', retryAfterMs };
     const verdict = this.ledger.startSession(holder);
     if (verdict.ok) return verdict;

@@ -21,6 +21,8 @@ export interface PortSessionStart {
   endOfSpeechSilenceMs?: number;
   input: MediaFormat;
   output: { codec: MediaCodec; sampleRateHz?: number };
+  /** What an in-band token names (a phone stream's start parameters), for the per-token session caps. */
+  who?: { tokenKey?: string; tokenMaxSessions?: number };
 }
 
 /** Withdraws the caller's speech not yet ended as a turn (the Realtime API's input_audio_buffer.clear). */

@@ -155,7 +155,8 @@ export class PhonePort extends WsPort {
     this.streamId = typeof id === 'string' ? id : '';
     this.opts.log.info('phone stream started', { callId: this.id, dialect: dialect.name, call: String(start[dialect.callIdField] ?? ''), stream: this.streamId, format });
     // A phone caller cannot commit turns: the VAD ends them. The answer goes back in the call's own format.
-    return { kind: 'control', msg: { type: 'session.start', mode: mode as Mode, vad: true, input: format, output: format } };
+    const who = auth?.ok === true ? { who: auth.who } : {};
+    return { kind: 'control', msg: { type: 'session.start', mode: mode as Mode, vad: true, input: format, output: format, ...who } };
   }
 
   private media(m: Json): PortInput {
