@@ -21,16 +21,21 @@ from .units import UnitExtractor, merge_repeats
 MAX_NEW_TOKENS = 700
 
 
+def edit_distance(a: list, b: list) -> int:
+    """Levenshtein distance between two sequences (words, phonemes, ...)."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
+        prev = cur
+    return prev[-1]
+
+
 def word_errors(ref: str, hyp: str) -> tuple[int, int]:
     """Levenshtein distance over words, and the reference length."""
-    r, h = ref.split(), hyp.split()
-    prev = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        cur = [i] + [0] * len(h)
-        for j, hw in enumerate(h, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
-        prev = cur
-    return prev[-1], len(r)
+    r = ref.split()
+    return edit_distance(r, hyp.split()), len(r)
 
 
 def parse(ids: list[int]) -> dict:

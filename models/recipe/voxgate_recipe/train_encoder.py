@@ -10,6 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from .encoder_model import EncoderConfig, SpeechEncoder
+from .evaluate import edit_distance
 from .phonemes import BLANK
 
 
@@ -113,16 +114,6 @@ def train_encoder(model: SpeechEncoder, rows: list[dict], inventory: list[str], 
     model.eval()
     return {"steps": step, "skippedSteps": skipped, "seconds": round(time.time() - started, 1), "finalCtc": float(np.mean(losses[-50:]))
             if losses else None}
-
-
-def edit_distance(a: list, b: list) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, y in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
-        prev = cur
-    return prev[-1]
 
 
 def greedy(logits: torch.Tensor) -> list[int]:
