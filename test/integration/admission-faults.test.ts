@@ -125,7 +125,9 @@ describe('admission under idle and hostile sockets (fake engine, 127.0.0.1)', ()
     expect(Object.keys(figures.kinds).length).toBeGreaterThan(10);
     // Voice and phone garbage never starts a session; Realtime sockets held at most their addresses' share.
     expect(fake.closedCalls.filter((c) => c.sessionId !== undefined).length).toBeGreaterThanOrEqual(QUESTIONS.length * 3);
-    expect(figures.connectionsOpened).toBeGreaterThan(24);
+    // Every flooder and idler connected; how often a closed flooder reconnects depends on the machine's speed
+    // (an idle machine sends the whole budget before the gateway closes many), so no more than that is asserted.
+    expect(figures.connectionsOpened).toBeGreaterThanOrEqual(24);
     const health = await fetch(`${server.httpUrl}/healthz`);
     expect(health.status).toBe(200);
     await waitFor(() => server.gateway.stats().connections === 0);
