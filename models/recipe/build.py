@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds voxgate's default model from nothing: data, unit extractor, LM (three stages), vocoder.
 
-    /usr/bin/python3 models/recipe/build.py --out models/voxgate-tiny-en          # full, ≈ 60 min on 2 cores
+    /usr/bin/python3 models/recipe/build.py --out models/voxgate-tiny-en          # full (the CPU plan), ≈ 1.5-2 h on 2 cores
     /usr/bin/python3 models/recipe/build.py --out /tmp/voxgate-smoke --smoke      # every step, tiny, minutes
 
 Deterministic: every random choice draws from fixed seeds, and training runs a fixed number of steps.
@@ -22,7 +22,6 @@ import torch  # noqa: E402
 
 from voxgate_recipe import dataset, sequences, skills, vocab as V  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
-from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
@@ -71,7 +70,7 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     # in so transcription and speaking are not forgotten. Passes b and c weigh the text parts more.
     s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
     s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
-    # Typed drills of every closed-skill fact in fresh phrasings: text skills must hold (≥ 95 % typed).
+    # Typed drills of every closed-skill fact (one random phrasing each): text skills must hold (≥ 95 % typed).
     facts = list(skills.arithmetic(rng)) + list(skills.next_item(rng)) + list(skills.count(rng))
     s3 += sequences.text_drill(facts, plan.text_drill_copies, rng)
     examples = dict(zip(STAGES, [s1, s2, s3, s3, s3]))
@@ -236,7 +235,7 @@ def main() -> int:
 
     t0 = time.time()
     if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
-        log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 60 min) or a GPU")
+        log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 1.5-2 h) or a GPU")
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
@@ -269,8 +268,8 @@ def main() -> int:
     figures = evaluate(lm, extractor, data, vocode, plan.eval_per_skill, plan.seed, log)
     human_dev = []
     if human_root:
-        from voxgate_recipe.human_speech import DEV_SPEAKERS, collect, load, verify
-        human_dev = [(u.text, load(u)) for u, _ in verify(collect(human_root))[0] if u.speaker in DEV_SPEAKERS]
+        from voxgate_recipe.human_speech import load, split
+        human_dev = [(u.text, load(u)) for u in split(human_root)[1]]
     figures["conditions"] = evaluate_conditions(lm, extractor, data, plan.eval_per_condition, plan.seed, human_dev, log)
     timings["evalSeconds"] = time.time() - t0
     timings["totalSeconds"] = time.time() - started

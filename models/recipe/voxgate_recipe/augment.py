@@ -63,6 +63,11 @@ def add_noise(pcm: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.nd
     return pcm + white * np.sqrt(power / noise_power / 10 ** (snr_db / 10))
 
 
+# The chain that changes nothing: a base for conditions that add one effect (telephone, Opus).
+CLEAN_CHAIN = {"tempo": 1.0, "vtlp": 1.0, "pitchCents": 0, "reverb": 0, "snrDb": None, "gainDb": 0.0,
+               "telephone": False, "opusKbps": None, "seed": 0}
+
+
 def random_chain(rng: random.Random) -> dict:
     """The chain's settings; recorded beside the utterance so a figure can be split by condition."""
     return {

@@ -85,17 +85,12 @@ def render_job(text: str, voice: SynthVoice, chain: dict | None) -> np.ndarray:
     return apply_chain(wav, chain) if chain else wav
 
 
-def vocoder_frames(extractor, wav: np.ndarray) -> np.ndarray:
-    """Units at the vocoder's 10 ms hop, whatever the extractor's hop."""
-    return extractor.vocoder_frames(wav) if hasattr(extractor, "vocoder_frames") else extractor.frame_units(wav)
-
-
 def _render_units(job: tuple) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     text, voice, chain_key, keep_audio = job
     wav = render_job(text, SynthVoice(*voice), dict(chain_key) if chain_key else None)
     assert _extractor is not None
     frames = _extractor.frame_units(wav)
-    return frames, (wav if keep_audio else None), (vocoder_frames(_extractor, wav) if keep_audio else None)
+    return frames, (wav if keep_audio else None), (_extractor.vocoder_frames(wav) if keep_audio else None)
 
 
 def build_items(cfg: DataConfig, rng: random.Random) -> list[Item]:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from . import dataset, phonemes
-from .augment import apply_chain, random_chain
+from .augment import CLEAN_CHAIN, apply_chain, random_chain
 from .encoder_model import ENCODER_HOP_SAMPLES, MEL_HOP_SAMPLES, WINDOW_SAMPLES
 from .synth import SynthVoice, sample_synth_voice, synthesize
 from .units import LogMel
@@ -23,8 +23,6 @@ from .units import LogMel
 # Silence before each training utterance: the encoder sees the start of speech after quiet, as callers'
 # utterances begin; ≡ WINDOW - MEL_HOP (mod hop) so the mel pairs line up with hops as in units.onnx.
 TRAIN_PAD_SAMPLES = ENCODER_HOP_SAMPLES * 12 + (WINDOW_SAMPLES - MEL_HOP_SAMPLES)
-CLEAN_CHAIN = {"tempo": 1.0, "vtlp": 1.0, "pitchCents": 0, "reverb": 0, "snrDb": None, "gainDb": 0.0,
-               "telephone": False, "opusKbps": None, "seed": 0}
 
 
 @dataclass
@@ -114,11 +112,9 @@ def plan_jobs(cfg: EncoderDataConfig, data_cfg: dataset.DataConfig, human_root: 
 
 def plan_human_jobs(cfg: EncoderDataConfig, human_root: str) -> dict[str, list[dict]]:
     """Real speech: training speakers in several chains each, the dev speakers held out whole."""
-    from .human_speech import DEV_SPEAKERS, collect, verify
+    from .human_speech import split
     rng = random.Random(cfg.seed + 1)
-    kept = [u for u, _seconds in verify(collect(human_root))[0]]
-    train_h = [u for u in kept if u.speaker not in DEV_SPEAKERS]
-    dev_h = [u for u in kept if u.speaker in DEV_SPEAKERS]
+    train_h, dev_h = split(human_root)
     return {"train-human": human_jobs(train_h, cfg.human_copies, rng, cfg),
             "dev-human": human_jobs(dev_h, 1, rng, cfg, chain=CLEAN_CHAIN)}
 

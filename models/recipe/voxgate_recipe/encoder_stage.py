@@ -55,13 +55,13 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
     cfg = EncoderConfig(phonemes=len(inventory), **settings.get("model", {}))
     model = SpeechEncoder(cfg)
     ckpt = os.path.join(work, "encoder.pt")
-    start, opt_state, finished = 0, None, None
+    start, opt_state = 0, None
     if resume and os.path.exists(ckpt):
         saved = torch.load(ckpt, weights_only=False)
         if saved["inventory"] == inventory and saved["config"] == cfg.to_dict():
             model.load_state_dict(saved["model"])
-            start, opt_state, finished = saved["step"], saved["optimizer"] or None, saved.get("report")
-            log(f"encoder: {'trained' if finished else 'resuming at step'} {start}")
+            start, opt_state = saved["step"], saved["optimizer"] or None
+            log(f"encoder: resuming at step {start}")
     if start == 0:
         fit_normalisation(model, train_rows, TRAIN_PAD_SAMPLES // MEL_HOP_SAMPLES)
     log(f"encoder: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(inventory)} classes, "
@@ -71,12 +71,7 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
         torch.save({"model": model.state_dict(), "step": step, "optimizer": opt, "config": cfg.to_dict(),
                     "inventory": inventory, "report": report}, ckpt)
 
-    if finished:
-        report_path = os.path.join(work, "encoder-report.json")
-        if os.path.exists(report_path):
-            with open(report_path) as f:
-                return model.eval(), json.load(f)
-    report = finished or train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=settings["lr"],
+    report = train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=settings["lr"],
                            frames_per_batch=settings["frames_per_batch"], seed=7, log=log, checkpoint=save,
                            start_step=start, optimizer_state=opt_state, max_seconds=settings.get("max_seconds"))
     report["phonemeErrorRate"] = {name: round(phoneme_error_rate(model, rows, inventory), 4)

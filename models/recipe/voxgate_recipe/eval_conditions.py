@@ -8,37 +8,24 @@ from __future__ import annotations
 
 import random
 
-from .augment import random_chain
+from .augment import CLEAN_CHAIN, random_chain
 from .dataset import render_job
 from .evaluate import transcribe, word_errors
-from .synth import SynthVoice, sample_synth_voice
-from .voices import sample_voice
+from .synth import sample_synth_voice
 
 CLEAN = None
 
 
-def _espeak(rng: random.Random, dev: bool) -> SynthVoice:
-    v = sample_voice(rng, dev)
-    return SynthVoice("espeak", v.name, v.speed, v.pitch)
-
-
-def _flite_dev(rng: random.Random, dev: bool) -> SynthVoice:
-    return sample_synth_voice(rng, dev, flite_share=1.0)
-
-
 CONDITIONS = {
     "trainingVoices": (lambda rng: sample_synth_voice(rng, False), lambda rng: CLEAN),
-    "unseenEspeakVoices": (lambda rng: _espeak(rng, True), lambda rng: CLEAN),
-    "heldOutFliteVoice": (lambda rng: _flite_dev(rng, True), lambda rng: CLEAN),
-    "telephoneBand": (lambda rng: _espeak(rng, True), lambda rng: {**_clean_chain(), "telephone": True}),
-    "opusRoundTrip": (lambda rng: _espeak(rng, True), lambda rng: {**_clean_chain(), "opusKbps": 24}),
-    "noisyRoomUnseenVoices": (lambda rng: _espeak(rng, True), lambda rng: random_chain(rng)),
+    "unseenEspeakVoices": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0), lambda rng: CLEAN),
+    "heldOutFliteVoice": (lambda rng: sample_synth_voice(rng, True, flite_share=1.0), lambda rng: CLEAN),
+    "telephoneBand": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0),
+                      lambda rng: {**CLEAN_CHAIN, "telephone": True}),
+    "opusRoundTrip": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0),
+                      lambda rng: {**CLEAN_CHAIN, "opusKbps": 24}),
+    "noisyRoomUnseenVoices": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0), random_chain),
 }
-
-
-def _clean_chain() -> dict:
-    return {"tempo": 1.0, "vtlp": 1.0, "pitchCents": 0, "reverb": 0, "snrDb": None, "gainDb": 0.0,
-            "telephone": False, "opusKbps": None, "seed": 0}
 
 
 def evaluate_conditions(lm, extractor, data: dict, per_condition: int, seed: int, human_dev=None,

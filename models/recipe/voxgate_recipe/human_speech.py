@@ -243,6 +243,12 @@ def _pace_residuals(utts: list[Utterance], seconds: dict[str, float]) -> list[tu
              if (u.corpus, u.text) in typical else 1.0) for u in utts]
 
 
+def split(root: str) -> tuple[list[Utterance], list[Utterance]]:
+    """Verified clips: (training speakers, DEV_SPEAKERS held out whole)."""
+    kept = [u for u, _seconds in verify(collect(root))[0]]
+    return [u for u in kept if u.speaker not in DEV_SPEAKERS], [u for u in kept if u.speaker in DEV_SPEAKERS]
+
+
 def summary(kept: list[tuple[Utterance, float]], dropped: list[tuple[Utterance, str]]) -> str:
     """Clips and minutes of speech (first to last speech frame) kept per corpus and speaker, and
     drop counts per reason."""

@@ -133,6 +133,10 @@ class UnitExtractor:
         with torch.no_grad():
             return self.model(self.pad(wav))[0].numpy().astype(np.int64)
 
+    def vocoder_frames(self, wav: np.ndarray) -> np.ndarray:
+        """Units at the vocoder's 10 ms hop: the same as frame_units here."""
+        return self.frame_units(wav)
+
     def export_onnx(self, path: str) -> None:
         dummy = self.pad(np.zeros(HOP_SAMPLES * 50, dtype=np.float32))
         torch.onnx.export(
