@@ -60,6 +60,14 @@ export interface Config {
   logLevel: LogLevel;
   /** Log each turn's transcript and answer: what callers said is theirs, so off unless asked for. */
   logTranscripts: boolean;
+  /** Cluster mode: the Redis holding the fleet's admission, live calls and control channel; undefined: one node alone. */
+  redisUrl: string | undefined;
+  /** This node's name in the fleet (a pod's name); undefined: host name and a random suffix. */
+  nodeId: string | undefined;
+  /** Calls the whole fleet may hold at once (cluster mode); 0: only each node's maxSessions. */
+  fleetMaxCalls: number;
+  /** How long a node's lease outlives its last heartbeat: a dead node's calls are freed within this plus a heartbeat. */
+  fleetLeaseMs: number;
 }
 
 type Parse<T> = (raw: string) => T | undefined;
@@ -166,6 +174,18 @@ export const CONFIG_SCHEMA: Schema = {
     flag: 'log-transcripts', env: 'VOXGATE_LOG_TRANSCRIPTS', default: false, parse: bool, check: (v) => typeof v === 'boolean',
     expect: 'true or false', doc: "log what callers said and the answers (off: timings only)",
   },
+  redisUrl: {
+    flag: 'redis', env: 'VOXGATE_REDIS_URL', default: undefined, parse: nonEmpty,
+    check: (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v), expect: 'a redis:// or rediss:// URL',
+    doc: 'cluster mode: fleet admission, live calls and control in this Redis',
+  },
+  nodeId: {
+    flag: 'node-id', env: 'VOXGATE_NODE_ID', default: undefined, parse: nonEmpty,
+    check: (v) => v === undefined || /^[A-Za-z0-9._-]{1,64}$/.test(v), expect: 'letters, digits, . _ - (at most 64)',
+    doc: "this node's name in the fleet (default: host name + suffix)",
+  },
+  fleetMaxCalls: intField('fleet-max-calls', 'VOXGATE_FLEET_MAX_CALLS', 0, 0, 1_000_000, 'calls the whole fleet may hold (0: no fleet cap)'),
+  fleetLeaseMs: intField('fleet-lease-ms', 'VOXGATE_FLEET_LEASE_MS', 5_000, 500, 600_000, "a node's lease: a dead node's calls free after it"),
 };
 
 const KEYS = Object.keys(CONFIG_SCHEMA) as (keyof Config)[];
@@ -223,7 +243,7 @@ export function loadConfig(flags: Readonly<Record<string, string | undefined>>, 
     const value = spec.parse(raw);
     const source = fromFlag !== undefined ? `--${spec.flag}` : spec.env;
     if (value === undefined || !spec.check(value)) {
-      problems.push(`${source}: must be ${spec.expect}, got ${JSON.stringify(key === 'authToken' || key === 'authSecret' ? '(hidden)' : raw)}`);
+      problems.push(`${source}: must be ${spec.expect}, got ${JSON.stringify(key === 'authToken' || key === 'authSecret' || key === 'redisUrl' ? '(hidden)' : raw)}`);
     } else {
       out[key] = value;
     }

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   call: { summary: 'one call against a running gateway: a WAV file or a text, answer printed and saved', load: async () => (await import('./call.ts')).runCall },
   ask: { summary: 'one turn against the model in-process, no server', load: () => loadOptional('ask', './ask.ts', 'runAsk') },
   token: { summary: 'mint a signed, expiring token for a gateway started with --auth-secret', load: async () => (await import('./token.ts')).runToken },
+  fleet: { summary: 'a fleet of nodes on Redis: list nodes and live calls, end or drain a call', load: async () => (await import('./fleet.ts')).runFleet },
   loadtest: { summary: 'many concurrent calls against a gateway', load: () => loadOptional('loadtest', './loadtest.ts', 'runLoadtest') },
 };
 

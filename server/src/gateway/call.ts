@@ -55,8 +55,10 @@ export interface CallDeps {
   /** Log what callers said and heard (transcripts and answers); off unless the operator opts in. */
   logTranscripts?: boolean;
   /** Asked at session.start: a session slot for this caller, or the refusal that ends the call. */
-  admitSession?: (who: PortSessionStart['who']) => { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
+  admitSession?: (who: PortSessionStart['who']) => SessionAdmission | Promise<SessionAdmission>;
 }
+
+type SessionAdmission = { ok: true } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 
 type State = 'handshake' | 'opening' | 'active' | 'closed';
 
@@ -192,8 +194,10 @@ export class Call {
     if (msg.type === 'session.start') {
       if (this.state !== 'handshake') return this.sendError('BAD_REQUEST', 'session.start sent twice');
       const slot = this.deps.admitSession?.(msg.who) ?? { ok: true };
-      if (!slot.ok) return this.fail(slot.code, slot.message, slot.retryAfterMs === undefined ? {} : { retryAfterMs: slot.retryAfterMs });
-      this.start(msg).catch((err: unknown) => this.onThrown(err));
+      if (!(slot instanceof Promise)) return this.admitted(msg, slot);
+      // A fleet slot is being claimed: inputs wait as they do while the session opens.
+      this.state = 'opening';
+      slot.then((s) => this.admitted(msg, s), (err: unknown) => this.onThrown(err));
       return;
     }
     const session = this.session;
@@ -218,6 +222,12 @@ export class Call {
       case 'session.end':
         return this.end();
     }
+  }
+
+  private admitted(msg: PortSessionStart, slot: SessionAdmission): void {
+    if (this.state === 'closed') return;
+    if (!slot.ok) return this.fail(slot.code, slot.message, slot.retryAfterMs === undefined ? {} : { retryAfterMs: slot.retryAfterMs });
+    this.start(msg).catch((err: unknown) => this.onThrown(err));
   }
 
   // ---- session ----
@@ -361,10 +371,20 @@ export class Call {
 
   // ---- endings ----
 
-  private end(): void {
+  /** The transport's name, as metrics and the fleet registry call it. */
+  get transport(): string {
+    return this.deps.port.dialect;
+  }
+
+  /** Ended by the operator (fleet control): a normal close, as if the caller had ended it. */
+  endByOperator(): void {
+    this.end('ended by the operator');
+  }
+
+  private end(reason = 'session ended'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.deps.port.close(NORMAL_CLOSE, 'session ended');
+    this.deps.port.close(NORMAL_CLOSE, reason);
     this.dispose({ errorCode: undefined, closeCode: NORMAL_CLOSE, hungUp: false });
     this.log.info('session ended', { sessionId: this.sessionId });
   }

@@ -4,6 +4,7 @@
 import type { Config } from '../config.ts';
 import type { Engine } from '../engine/types.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { ClaimRequest, ClaimVerdict, RedisState } from '../fleet/fleet-node.ts';
 import type { MediaPort } from '../transport/media-port.ts';
 import { AdmissionLedger, type Holder } from './admission-ledger.ts';
 import { Call, type CallClosedInfo } from './call.ts';
@@ -22,6 +23,18 @@ export interface GatewayOptions {
   /** Metrics: every call's end (refusals too), turns, errors sent. */
   observer?: CallObserver;
   now?: () => number;
+  /** Cluster mode: fleet-wide caps claimed in Redis after the local ones (fleet/fleet-node.ts). */
+  fleet?: FleetGate;
+}
+
+/** What the gateway asks of the fleet: a slot for a call beyond its own caps, and its release. */
+export interface FleetGate {
+  readonly nodeId: string;
+  readonly redisState: RedisState;
+  /** Calls the whole fleet held at the last heartbeat. */
+  readonly fleetCalls: number | undefined;
+  claim(req: ClaimRequest): Promise<ClaimVerdict>;
+  release(callId: string): void;
 }
 
 export type Admission =
@@ -183,8 +196,43 @@ export class Gateway {
     }
   }
 
+  get fleet(): FleetGate | undefined {
+    return this.opts.fleet;
+  }
+
+  /** A session slot: this node's caps first (synchronous), then, in cluster mode, the fleet's (one Redis round trip). */
+  private startSession(holder: CallHolder, inBand?: Omit<CallerIdentity, 'ip'>): Admission | Promise<Admission> {
+    const local = this.startLocalSession(holder, inBand);
+    const { fleet } = this.opts;
+    const call = holder.call;
+    if (!local.ok || fleet === undefined || call === undefined) return local;
+    const caps = [this.config.maxSessionsPerToken, holder.tokenMaxSessions ?? 0].filter((n) => n > 0);
+    const claim = { callId: call.id, transport: call.transport, tokenKey: holder.tokenKey, tokenCap: caps.length === 0 ? 0 : Math.min(...caps) };
+    return fleet.claim(claim).then((verdict): Admission => {
+      // The caller may have hung up, or the node begun draining, while Redis answered.
+      if (!call.isOpen || this.state === 'draining' || this.state === 'closed') {
+        fleet.release(call.id);
+        return { ok: false, code: 'SHUTTING_DOWN', message: 'the server is shutting down', retryAfterMs: this.config.retryAfterMs };
+      }
+      if (verdict.ok) return { ok: true };
+      this.refusedFull++;
+      return { ok: false, code: 'SERVER_FULL', message: verdict.message, retryAfterMs: this.config.retryAfterMs };
+    });
+  }
+
+  /** Ends a call this node holds (fleet control): at once, or once its answer in progress has played. */
+  endCall(callId: string, drain: boolean): boolean {
+    for (const call of this.calls) {
+      if (call.id !== callId) continue;
+      if (drain) void call.drain().then(() => call.endByOperator());
+      else call.endByOperator();
+      return true;
+    }
+    return false;
+  }
+
   /** inBand: what a token checked in the dialect's own start names (none was presented at the upgrade). */
-  private startSession(holder: CallHolder, inBand?: Omit<CallerIdentity, 'ip'>): Admission {
+  private startLocalSession(holder: CallHolder, inBand?: Omit<CallerIdentity, 'ip'>): Admission {
     const retryAfterMs = this.config.retryAfterMs;
     if (inBand !== undefined && holder.tokenKey === undefined) {
       holder.tokenKey = inBand.tokenKey;
@@ -234,6 +282,7 @@ export class Gateway {
     const holder = this.holders.get(call);
     this.holders.delete(call);
     if (holder !== undefined) this.ledger.release(holder);
+    this.opts.fleet?.release(call.id);
     this.opts.onCallClosed?.(info);
   }
 }

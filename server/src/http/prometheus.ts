@@ -28,6 +28,13 @@ export interface EngineGauges {
   vocoderQueueDepth(): number | undefined;
 }
 
+/** Cluster mode's readings (fleet/fleet-node.ts). */
+export interface FleetGauges {
+  readonly redisState: string;
+  readonly fleetCalls: number | undefined;
+  readonly counts: { fleet: number; refused: number; local: number };
+}
+
 export class PrometheusMetrics implements CallObserver {
   readonly registry = new Registry();
   private readonly calls: Counter<'transport' | 'outcome'>;
@@ -39,7 +46,7 @@ export class PrometheusMetrics implements CallObserver {
   private readonly slowConsumerCloses: Counter;
   private readonly releases: Histogram;
 
-  constructor(gateway: () => Gateway | undefined, engine: EngineGauges) {
+  constructor(gateway: () => Gateway | undefined, engine: EngineGauges, fleet?: FleetGauges) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     const stat = (pick: (s: ReturnType<Gateway['stats']>) => number) => () => {
@@ -75,6 +82,7 @@ export class PrometheusMetrics implements CallObserver {
       registers,
     });
     this.slowConsumerCloses = new Counter({ name: 'voxgate_slow_consumer_closes_total', help: 'Calls closed because the caller stopped reading', registers });
+    if (fleet !== undefined) registerFleetMetrics(fleet, registers);
   }
 
   get contentType(): string {
@@ -109,6 +117,21 @@ export class PrometheusMetrics implements CallObserver {
   errorSent(code: ErrorCode): void {
     this.errors.inc({ code });
   }
+}
+
+/** Cluster mode only: whether Redis answers (0: this node admits on its own caps), the fleet's calls, claims by result. */
+function registerFleetMetrics(fleet: FleetGauges, registers: Registry[]): void {
+  new Gauge({ name: 'voxgate_fleet_redis_up', help: 'Redis reachable: 1 admits on fleet caps, 0 on this node\'s own caps', registers, collect: setFrom(() => (fleet.redisState === 'up' ? 1 : 0)) });
+  new Gauge({ name: 'voxgate_fleet_calls', help: 'Calls the whole fleet held at the last heartbeat', registers, collect: setFrom(() => fleet.fleetCalls ?? 0) });
+  new Gauge({
+    name: 'voxgate_fleet_claims',
+    help: 'Session claims since start, by result: fleet (admitted by Redis), refused (fleet or token cap), local (Redis away: own caps)',
+    labelNames: ['result'],
+    registers,
+    collect(this: Gauge<'result'>) {
+      for (const [result, n] of Object.entries(fleet.counts)) this.set({ result }, n);
+    },
+  });
 }
 
 /** A gauge's collect callback that sets it from a reading. */

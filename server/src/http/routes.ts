@@ -38,9 +38,15 @@ function answer(gateway: Gateway, path: string, res: ServerResponse): void {
       return sendJson(res, 200, { status: 'ok' });
     case '/readyz': {
       const stats = gateway.stats();
+      const fleet = gateway.fleet;
+      const fleetInfo = fleet === undefined ? {} : { fleet: { node: fleet.nodeId, redis: fleet.redisState, admission: fleet.redisState === 'up' ? 'fleet' : 'local', fleetCalls: fleet.fleetCalls } };
       if (stats.readiness !== 'ready') {
         const retry = stats.readiness === 'loading' ? { 'Retry-After': String(Math.ceil(gateway.config.retryAfterMs / 1000)) } : undefined;
-        return sendJson(res, 503, { status: stats.readiness, ...(gateway.failure ? { error: gateway.failure.message } : {}) }, retry);
+        return sendJson(res, 503, { status: stats.readiness, ...(gateway.failure ? { error: gateway.failure.message } : {}), ...fleetInfo }, retry);
+      }
+      // Behind a balancer (cluster mode) a full node is not ready: new callers belong on another node.
+      if (fleet !== undefined && stats.sessions >= gateway.config.maxSessions) {
+        return sendJson(res, 503, { status: 'full', sessions: stats.sessions, maxSessions: gateway.config.maxSessions, ...fleetInfo });
       }
       return sendJson(res, 200, {
         status: 'ready',
@@ -48,6 +54,7 @@ function answer(gateway: Gateway, path: string, res: ServerResponse): void {
         connections: stats.connections,
         sessions: stats.sessions,
         maxSessions: gateway.config.maxSessions,
+        ...fleetInfo,
       });
     }
     default:

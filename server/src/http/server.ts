@@ -8,7 +8,7 @@ import { VOICE_PATH } from '../../../client-sdk/src/protocol/index.ts';
 import type { Config } from '../config.ts';
 import type { Engine } from '../engine/types.ts';
 import type { CallClosedInfo } from '../gateway/call.ts';
-import { Gateway } from '../gateway/gateway.ts';
+import { Gateway, type FleetGate } from '../gateway/gateway.ts';
 import { silentLogger, type Logger } from '../gateway/log.ts';
 import { PHONE_PATH, PhonePort } from '../transport/phone-port.ts';
 import { REALTIME_PATH, RealtimePort } from '../transport/realtime-port.ts';
@@ -16,7 +16,7 @@ import { VoxgateWsPort } from '../transport/voxgate-ws-port.ts';
 import { attachWsTransport } from '../transport/ws.ts';
 import { checkToken, offeredSubprotocols } from './auth.ts';
 import { RouteTable } from './route-table.ts';
-import { PrometheusMetrics } from './prometheus.ts';
+import { PrometheusMetrics, type FleetGauges } from './prometheus.ts';
 import { healthRoutes } from './routes.ts';
 
 export interface StartServerOptions {
@@ -24,6 +24,8 @@ export interface StartServerOptions {
   engine: Engine | Promise<Engine>;
   log?: Logger;
   onCallClosed?: (info: CallClosedInfo) => void;
+  /** Cluster mode (voxgate serve --redis): fleet caps, readiness that says full, full nodes refusing before the upgrade. */
+  fleet?: FleetGate & FleetGauges;
 }
 
 export interface RunningServer {
@@ -59,8 +61,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const prometheus = new PrometheusMetrics(() => gateway, {
     llmSequencesInUse: () => loaded?.gauges?.().llmSequencesInUse,
     vocoderQueueDepth: () => loaded?.gauges?.().vocoderQueueDepth,
+  }, opts.fleet);
+  const gateway: Gateway = new Gateway({
+    config,
+    engine: opts.engine,
+    log,
+    observer: prometheus,
+    ...(opts.onCallClosed ? { onCallClosed: opts.onCallClosed } : {}),
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
   });
-  const gateway: Gateway = new Gateway({ config, engine: opts.engine, log, observer: prometheus, ...(opts.onCallClosed ? { onCallClosed: opts.onCallClosed } : {}) });
   const routes = new RouteTable();
   routes.addHttp(healthRoutes(gateway, prometheus));
   routes.addWebSocket({ path: VOICE_PATH, open: (link) => new VoxgateWsPort(link) });
@@ -95,10 +104,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     auth: config,
     admit: () => {
       // Only a draining server refuses before the upgrade; the other refusals go in-band, in the dialect's words.
+      // In cluster mode a full node refuses before the upgrade too: a balancer then passes the caller to the next.
       const verdict = gateway.admission();
-      return verdict.ok || verdict.code !== 'SHUTTING_DOWN'
+      const refuseHere = !verdict.ok && (verdict.code === 'SHUTTING_DOWN' || (opts.fleet !== undefined && verdict.code === 'SERVER_FULL'));
+      return !refuseHere
         ? { ok: true }
-        : { ok: false, status: 503, reason: 'shutting down', code: 'SHUTTING_DOWN', retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
+        : { ok: false, status: 503, reason: verdict.code === 'SHUTTING_DOWN' ? 'shutting down' : verdict.message, code: verdict.code, retryAfterS: Math.ceil(config.retryAfterMs / 1000) };
     },
     onPort: (port, who) => gateway.accept(port, who),
     onError: (err, port) => log.debug('websocket error', { callId: port.id, dialect: port.dialect, err: err.message }),
