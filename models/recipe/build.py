@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -20,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from voxgate_recipe import dataset, sequences, skills, vocab as V  # noqa: E402
+from voxgate_recipe import dataset, sequences, skills, vocab as V, warm_start  # noqa: E402
+from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
@@ -48,8 +50,10 @@ def checkpoint_after(work: str, stage: str) -> str:
 
 
 def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None,
-             device: str = "cpu") -> tuple[LlamaLm, list[dict]]:
+             device: str = "cpu", init: LlamaLm | None = None) -> tuple[LlamaLm, list[dict]]:
     """Trains the stages in order, saving a checkpoint after each; resume_after skips up to that stage.
+
+    init: the LM to start from (warm_start.py) instead of a freshly drawn one.
 
     The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
     """
@@ -58,7 +62,9 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     vocab = V.build_vocab(unit_count)
     cfg = LmConfig(vocab_size=len(vocab), **plan.lm)
     torch.manual_seed(plan.seed)
-    model = LlamaLm(cfg)
+    model = LlamaLm(cfg) if init is None else init
+    if model.cfg.vocab_size != len(vocab):
+        raise ValueError(f"the LM to start from has {model.cfg.vocab_size} tokens; the data needs {len(vocab)}")
     log(f"LM: {model.param_count() / 1e6:.2f}M parameters, vocabulary {len(vocab)}")
     train_items = [i for i in data["items"] if not i["dev"]]
     units = data["units"]
@@ -94,8 +100,10 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
             reports.append({**earlier, "stage": stage, "resumed": True})
             continue
         stage_settings = dict(settings[stage])
-        if not device.startswith("cuda"):
+        if not device.startswith("cuda") and not plan.cpu_time_caps:
             stage_settings.pop("max_seconds", None)  # the caps fit a GPU lease; a CPU runs every step
+        if "heard_offset" in data and stage_settings.get("unit_noise"):
+            stage_settings["noise_units"] = (V.FIRST_UNIT_ID + data["heard_offset"], unit_count - data["heard_offset"])
         reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, device=device,
                              **stage_settings))
         save_checkpoint(model, checkpoint_after(work, stage))
@@ -181,6 +189,9 @@ def main() -> int:
     ap.add_argument("--resume-after", choices=STAGES,
                     help="load the LM checkpoint an earlier run saved after this stage and train only what follows")
     ap.add_argument("--reuse-vocoder", action="store_true", help="load work/vocoder.pt from an earlier run")
+    ap.add_argument("--warm-from", metavar="MODEL_DIR",
+                    help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
+                         "(warm_start.py; use with --plan warm)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -225,6 +236,16 @@ def main() -> int:
     if args.only == "data":
         log(f"data written to {work}")
         return 0
+    warm_lm = None
+    if args.warm_from:
+        warm_file = os.path.join(work, "data-warm.pt")
+        if (args.reuse_data or args.resume) and os.path.exists(warm_file):
+            data = torch.load(warm_file, weights_only=False)
+        else:
+            data = warm_start.with_spoken_answers(data, warm_start.spoken_extractor(args.warm_from), log)
+            torch.save(data, warm_file)
+        shipped, _ = read_gguf(os.path.join(args.warm_from, "lm.gguf"))
+        warm_lm = warm_start.widen_units(shipped, data["unit_count"] - data["heard_offset"], plan.seed)
     unit_count = data["unit_count"]
     if args.only == "vocoder":
         vocoder_step(args, unit_count, work, plan.seed)
@@ -232,12 +253,14 @@ def main() -> int:
     extractor = dataset.make_extractor(data["extractor"], UnitConfig(**data["unit_config"]))
     if args.only != "lm":
         extractor.export_onnx(os.path.join(args.out, "units.onnx"))
+    heard_offset = data.get("heard_offset", 0)
+    heard_count = unit_count - heard_offset
 
     t0 = time.time()
     if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
         log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 1.5-2 h) or a GPU")
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
-    lm, reports = build_lm(plan, data, work, log, resume_after, args.device)
+    lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
@@ -249,21 +272,31 @@ def main() -> int:
     timings["lmSeconds"] = time.time() - t0
 
     t0 = time.time()
-    vocoder = vocoder_step(args, unit_count, work, plan.seed)
-    export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
+    units = units_section(extractor, heard_count)
+    vocode = None
+    if args.warm_from:
+        # The answers stay in the shipped model's units: its vocoder speaks them as it did.
+        shutil.copyfile(os.path.join(args.warm_from, "vocoder.onnx"), os.path.join(args.out, "vocoder.onnx"))
+        with open(os.path.join(args.warm_from, "manifest.json")) as f:
+            vocoder_section = {**json.load(f)["vocoder"], "unitCount": data["spoken_unit_count"]}
+        units["tokenOffset"] = heard_offset
+        extractor = warm_start.HeardUnits(extractor, heard_offset)
+    else:
+        vocoder = vocoder_step(args, unit_count, work, plan.seed)
+        export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
+        vocoder_section = vocoder_manifest(vocoder)
+
+        def vocode(units: list[int]):
+            with torch.no_grad():
+                audio, _ = vocoder(torch.tensor([units], dtype=torch.long))
+            return audio[0].numpy()
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest(plan, units_section(extractor, unit_count), vocoder_manifest(vocoder)), f, indent=2)
+        json.dump(manifest(plan, units, vocoder_section), f, indent=2)
         f.write("\n")
 
     t0 = time.time()
-
-    def vocode(units: list[int]):
-        with torch.no_grad():
-            audio, _ = vocoder(torch.tensor([units], dtype=torch.long))
-        return audio[0].numpy()
-
     torch.set_num_threads(1)
     figures = evaluate(lm, extractor, data, vocode, plan.eval_per_skill, plan.seed, log)
     human_dev = []

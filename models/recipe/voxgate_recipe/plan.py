@@ -1,6 +1,7 @@
 """The two build plans: the full default model and the smoke build CI runs."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .dataset import SMOKE as SMOKE_DATA, DataConfig
@@ -24,6 +25,7 @@ class Plan:
     eval_per_skill: int = 30
     eval_per_condition: int = 60  # dev sentences per listening condition (eval_conditions.py)
     seed: int = 20261125
+    cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
 
 
 FULL = Plan(
@@ -77,4 +79,18 @@ SMOKE = Plan(
     encoder=dict(steps=20, lr=2e-3, frames_per_batch=4000, model=dict(dim=32, layers=1, heads=2, ffn_dim=64)),
 )
 
-PLANS = {"full": FULL, "long": LONG, "smoke": SMOKE}
+# Fine-tuning a shipped model's LM to hear the speech encoder's units (build.py --warm-from, warm_start.py):
+# the LM already writes and speaks, so far fewer steps than from nothing. The time caps hold on a CPU
+# too (cpu_time_caps): 90 minutes in all on 2 cores, whatever else the machine runs.
+WARM = dataclasses.replace(
+    FULL,
+    cpu_time_caps=True,
+    stage1=dict(steps=80, lr=1e-3, tokens_per_batch=6000, warmup=20, max_seconds=300),
+    stage2=dict(steps=400, lr=1e-3, tokens_per_batch=6000, warmup=30, unit_noise=0.1, max_seconds=1500),
+    stage3=dict(steps=600, lr=8e-4, tokens_per_batch=6000, warmup=30, unit_noise=0.1, max_seconds=2400),
+    stage3b=dict(steps=200, lr=5e-4, tokens_per_batch=6000, warmup=20, unit_loss_weight=0.5, unit_noise=0.1,
+                 max_seconds=720),
+    stage3c=dict(steps=120, lr=3e-4, tokens_per_batch=6000, warmup=20, unit_loss_weight=0.5, max_seconds=480),
+)
+
+PLANS = {"full": FULL, "long": LONG, "smoke": SMOKE, "warm": WARM}

@@ -52,12 +52,14 @@ def collate(group: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
 
 def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tokens_per_batch: int,
           seed: int, name: str, log=print, warmup: int = 50, unit_loss_weight: float = 1.0,
-          device: str = "cpu", max_seconds: float | None = None, unit_noise: float = 0.0) -> dict:
+          device: str = "cpu", max_seconds: float | None = None, unit_noise: float = 0.0,
+          noise_units: tuple[int, int] | None = None) -> dict:
     """unit_loss_weight < 1 lets the text parts (transcript, answer) weigh more than the many unit tokens.
 
     unit_noise replaces that share of the units the model reads but is not asked to predict (the caller's
     speech) with random units: unseen voices give units the model never saw in that order, and the noise
-    teaches it to lean on context rather than on memorised unit strings.
+    teaches it to lean on context rather than on memorised unit strings. noise_units = (first token, count)
+    of the heard units where they differ from the spoken ones (warm_start.py); default: every unit token.
 
     On a GPU the forward pass runs under bf16 autocast (weights and optimizer stay f32). max_seconds
     stops a stage early (the report says so): a guard for time-limited machines, not a schedule.
@@ -89,10 +91,10 @@ def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tok
         inputs, targets, _ = next(it)
         inputs, targets = inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
         if unit_noise > 0:
-            unit_count = model.cfg.vocab_size - V.FIRST_UNIT_ID
-            heard = (inputs >= V.FIRST_UNIT_ID) & (targets == -100)
+            first, unit_count = noise_units or (V.FIRST_UNIT_ID, model.cfg.vocab_size - V.FIRST_UNIT_ID)
+            heard = (inputs >= first) & (inputs < first + unit_count) & (targets == -100)
             flip = heard & (torch.rand(inputs.shape, device=inputs.device) < unit_noise)
-            noise = torch.randint_like(inputs, V.FIRST_UNIT_ID, V.FIRST_UNIT_ID + unit_count)
+            noise = torch.randint_like(inputs, first, first + unit_count)
             inputs = torch.where(flip, noise, inputs)
         with torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext():
             logits = model(inputs)

@@ -69,9 +69,13 @@ export class EngineModel implements SessionModel {
       const id = lm.tokenizer.idOf(text);
       if (id !== undefined && id !== lm.eosId) this.foreignIds.add(id);
     }
-    if (lm.tokenizer.unitCount < manifest.units.count) {
-      throw new GatewayError('MODEL_INVALID', `${manifest.paths.lm}: has ${lm.tokenizer.unitCount} unit tokens; units.count is ${manifest.units.count}`);
+    const { count, tokenOffset } = manifest.units;
+    const unitTokensNeeded = Math.max(count + tokenOffset, manifest.vocoder.unitCount);
+    if (lm.tokenizer.unitCount < unitTokensNeeded) {
+      throw new GatewayError('MODEL_INVALID', `${manifest.paths.lm}: has ${lm.tokenizer.unitCount} unit tokens; the manifest needs ${unitTokensNeeded} (units.count + units.tokenOffset, vocoder.unitCount)`);
     }
+    // Heard units of their own (tokenOffset > 0) are never spoken: in an answer they mean the model derailed.
+    if (tokenOffset > 0) for (let u = tokenOffset; u < tokenOffset + count; u++) this.foreignIds.add(lm.unitTokenId(u));
   }
 
   static async load(dir: string, opts: ModelLoadOptions): Promise<EngineModel> {
@@ -85,7 +89,7 @@ export class EngineModel implements SessionModel {
     try {
       const [units, vocoder, vad] = await Promise.all([
         UnitEncoder.load(m.paths.units, m.units),
-        openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.units.count }),
+        openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.vocoder.unitCount }),
         opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
       ]);
       const streamVocoder = (opts.vocoderThread ?? 'worker') === 'worker' ? await VocoderThread.open(m.paths.vocoder, vocoder) : vocoder;
@@ -117,7 +121,8 @@ export class EngineModel implements SessionModel {
   }
 
   unitTokens(units: readonly number[]): number[] {
-    return units.map((u) => this.lm.unitTokenId(u));
+    const offset = this.manifest.units.tokenOffset;
+    return units.map((u) => this.lm.unitTokenId(u + offset));
   }
 
   textTokens(text: string): number[] {

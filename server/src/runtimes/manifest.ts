@@ -16,6 +16,9 @@ export interface UnitsSpec {
   /** Samples of earlier audio (zeros at the start of an utterance) that must precede the new samples. */
   leftContextSamples: number;
   mergeRepeats: boolean;
+  /** Heard unit i is the LM's unit token i + tokenOffset (default 0): an LM whose answers use other units
+   * (its vocoder's) numbers the extractor's units after those. */
+  tokenOffset: number;
 }
 
 export interface LmMarkers {
@@ -50,6 +53,8 @@ export interface VocoderSpec {
   leftContextUnits: number;
   /** Units after a frame that still shape it; a stream holds them back until the next chunk (default 0). */
   lookaheadUnits: number;
+  /** Distinct units the vocoder speaks, LM unit tokens 0..unitCount-1 (default units.count). */
+  unitCount: number;
 }
 
 export interface Manifest {
@@ -132,6 +137,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     hopSamples: r.int(u, 'hopSamples', 'units.hopSamples', 1),
     leftContextSamples: r.int(u, 'leftContextSamples', 'units.leftContextSamples', 0),
     mergeRepeats: r.bool(u, 'mergeRepeats', 'units.mergeRepeats'),
+    tokenOffset: u['tokenOffset'] === undefined ? 0 : r.int(u, 'tokenOffset', 'units.tokenOffset', 0),
   };
   if (units.hopSamples * 1000 !== units.frameMs * sampleRateHz) {
     throw new ManifestError(file, 'units.frameMs', 'must equal hopSamples / sampleRateHz in ms');
@@ -181,7 +187,11 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     chunkUnits: r.int(v, 'chunkUnits', 'vocoder.chunkUnits', 1),
     leftContextUnits: r.int(v, 'leftContextUnits', 'vocoder.leftContextUnits', 0),
     lookaheadUnits: v['lookaheadUnits'] === undefined ? 0 : r.int(v, 'lookaheadUnits', 'vocoder.lookaheadUnits', 0),
+    unitCount: v['unitCount'] === undefined ? units.count : r.int(v, 'unitCount', 'vocoder.unitCount', 2),
   };
+  if (units.tokenOffset > 0 && units.tokenOffset < vocoder.unitCount) {
+    throw new ManifestError(file, 'units.tokenOffset', `must be 0 or at least vocoder.unitCount (${vocoder.unitCount}): heard and spoken units would share tokens`);
+  }
 
   const description = typeof raw['description'] === 'string' ? raw['description'] : undefined;
   return { schemaVersion: 1, name, ...(description ? { description } : {}), sampleRateHz, units, lm, vocoder };
