@@ -60,6 +60,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Log each turn's transcript and answer: what callers said is theirs, so off unless asked for. */
   logTranscripts: boolean;
+  /** Balancers whose X-Forwarded-For names the caller (per-address caps behind nginx); undefined: none. */
+  trustedProxies: readonly string[] | undefined;
   /** Cluster mode: the Redis holding the fleet's admission, live calls and control channel; undefined: one node alone. */
   redisUrl: string | undefined;
   /** This node's name in the fleet (a pod's name); undefined: host name and a random suffix. */
@@ -173,6 +175,15 @@ export const CONFIG_SCHEMA: Schema = {
   logTranscripts: {
     flag: 'log-transcripts', env: 'VOXGATE_LOG_TRANSCRIPTS', default: false, parse: bool, check: (v) => typeof v === 'boolean',
     expect: 'true or false', doc: "log what callers said and the answers (off: timings only)",
+  },
+  trustedProxies: {
+    flag: 'trusted-proxies', env: 'VOXGATE_TRUSTED_PROXIES', default: undefined,
+    parse: (raw) => {
+      const list = raw.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+      return list.length === 0 ? undefined : list;
+    },
+    check: (v) => v === undefined || v.every((a) => /^[0-9A-Fa-f:.]+$/.test(a)), expect: 'comma-separated IP addresses',
+    doc: 'balancer addresses whose X-Forwarded-For is believed',
   },
   redisUrl: {
     flag: 'redis', env: 'VOXGATE_REDIS_URL', default: undefined, parse: nonEmpty,

@@ -102,6 +102,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     route: (path) => routes.webSocket(path),
     maxMessageBytes: config.maxMessageBytes,
     auth: config,
+    trustedProxies: config.trustedProxies,
     admit: () => {
       // Only a draining server refuses before the upgrade; the other refusals go in-band, in the dialect's words.
       // In cluster mode a full node refuses before the upgrade too: a balancer then passes the caller to the next.

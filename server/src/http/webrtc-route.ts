@@ -11,6 +11,7 @@ import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../gateway/log.ts';
 import { authenticate } from './auth.ts';
+import { callerAddress } from './caller-address.ts';
 import type { HttpRoute } from './route-table.ts';
 import { answerOffer } from '../transport/webrtc.ts';
 import type { WebRtcConfig } from '../transport/webrtc-config.ts';
@@ -78,7 +79,7 @@ export class WebRtcRoute implements HttpRoute {
     if (req.method !== 'POST') return refuse(res, 'BAD_REQUEST', 'method not allowed: POST an SDP offer', 405, { Allow: 'POST' });
 
     // Refused before a peer connection is spent on the offer; offers still being answered count as calls.
-    const who = { ip: req.socket.remoteAddress ?? 'unknown' };
+    const who = { ip: callerAddress(req, gateway.config.trustedProxies) };
     const admission = gateway.admission(this.negotiating, who);
     if (!admission.ok) return refuse(res, admission.code, admission.message, undefined, {}, admission.retryAfterMs);
     if (!gateway.mayNegotiate(this.negotiating)) {
@@ -97,7 +98,7 @@ export class WebRtcRoute implements HttpRoute {
       const { answerSdp, connection } = await answerOffer(request.offer.sdp, {
         config: this.opts.config,
         maxMessageBytes: gateway.config.maxMessageBytes,
-        remoteAddress: req.socket.remoteAddress ?? 'unknown',
+        remoteAddress: who.ip,
         log: this.opts.log,
       });
       this.live.set(connection.id, connection);

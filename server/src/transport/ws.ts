@@ -3,6 +3,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { callerAddress } from '../http/caller-address.ts';
 import { authenticate, presentedToken, type AuthPolicy, type AuthVerdict, type TokenIdentity } from '../http/auth.ts';
 import type { MediaPort } from './media-port.ts';
 import { WsLink } from './ws-link.ts';
@@ -35,6 +36,8 @@ export interface WsTransportOptions {
   route: (path: string) => WsRoute | undefined;
   maxMessageBytes: number;
   auth: AuthPolicy;
+  /** Balancers whose X-Forwarded-For names the caller. */
+  trustedProxies?: readonly string[] | undefined;
   /** Asked before each upgrade: lets the gateway refuse while shutting down. */
   admit: () => UpgradeVerdict;
   /** who: what the token presented names, for per-token caps (nothing without one). */
@@ -72,7 +75,7 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     const verdict = opts.admit();
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason, verdict.code, verdict.retryAfterS);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const port = route.open(new WsLink(ws, req.socket.remoteAddress ?? 'unknown'), req, url, auth);
+      const port = route.open(new WsLink(ws, callerAddress(req, opts.trustedProxies)), req, url, auth);
       ws.on('error', (err) => opts.onError?.(err, port));
       opts.onPort(port, auth.ok ? auth.who : {});
     });
