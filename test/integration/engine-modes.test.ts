@@ -3,6 +3,7 @@ import { describeIf } from '../helpers/requires.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { runOneTurn } from '../../server/src/engine/one-turn.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
+import type { VoxEngine } from '../../server/src/engine/engine.ts';
 import { MODEL_DIR, MODEL_READY } from './engine-model.ts';
 import { speak } from './engine-speech.ts';
 
@@ -22,12 +23,22 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
     expect(r.audio.length).toBeGreaterThan(r.sampleRateHz / 4);
     expect(r.timings.ttfaMs).toBeGreaterThan(0);
     expect(r.timings.ttfaMs).toBeLessThan(r.timings.totalMs + 1);
+    // The first chunk is vocoded (TTFA's floor), then held no longer than its playout needs to never run dry.
+    expect(r.timings.firstAudioReadyMs).toBeGreaterThan(0);
+    expect(r.timings.firstAudioReadyMs).toBeLessThanOrEqual(r.timings.ttfaMs ?? 0);
     expect(r.timings.inputUnits).toBeGreaterThan(10);
     expect(r.timings.outputUnits).toBeGreaterThan(10);
     const order = r.events.map((e) => e.type).filter((t, i, all) => all.indexOf(t) === i);
     expect(order.indexOf('transcript.final')).toBeLessThan(order.indexOf('answer.final'));
     expect(order.indexOf('answer.final')).toBeLessThan(order.indexOf('audio.end'));
     expect(order.at(-1)).toBe('turn.done');
+  });
+
+  it('learns this machine\'s production costs: ms per token at start-up, vocoder cost per call size', async () => {
+    const model = (engine as VoxEngine).model;
+    expect(model.tokenMsNow()).toBeGreaterThan(0);
+    expect(model.tokenMsNow()).toBeLessThan(100);
+    expect(model.vocoder.cost.runMs(48)).toBeGreaterThan(model.vocoder.cost.runMs(16));
   });
 
   it('speech-to-text: transcript and answer, no audio', async () => {

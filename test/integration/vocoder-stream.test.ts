@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openVocoder, type UnitVocoder, type VocodeResult, type VocoderRuntime } from '../../server/src/runtimes/vocoder.ts';
-import { VocoderStream, DEFAULT_CROSSFADE_SAMPLES, type VocoderStreamOptions } from '../../server/src/runtimes/vocoder-stream.ts';
+import { VocoderStream, DEFAULT_CROSSFADE_SAMPLES, chunkUnitsAt, type VocoderStreamOptions } from '../../server/src/runtimes/vocoder-stream.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -125,11 +125,11 @@ function maxSlope(signal: Float32Array, from: number, to: number): number {
 /** Where each call after the first takes over: the start of the units the previous one held back. */
 function handoverSamples(durationsFrames: number[], chunking: VocoderStreamOptions): number[] {
   const out: number[] = [];
-  let units = chunking.firstChunkUnits;
-  while (units < durationsFrames.length) {
+  let units = chunkUnitsAt(chunking, 0);
+  for (let k = 1; units < durationsFrames.length; k++) {
     const held = units - (chunking.lookaheadUnits ?? 0);
     out.push(durationsFrames.slice(0, held).reduce((a, b) => a + b, 0) * HOP_SAMPLES);
-    units += chunking.chunkUnits;
+    units += chunkUnitsAt(chunking, k);
   }
   return out;
 }
@@ -252,7 +252,7 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
     },
   };
 
-  it('emits the first chunk after firstChunkUnits, then every chunkUnits, and equals whole vocoding', async () => {
+  it('emits the first chunk after firstChunkUnits, then chunks doubling up to chunkUnits, and equals whole vocoding', async () => {
     const units = pseudoUnits(95, 3);
     const chunking = { ...CHUNKING, lookaheadUnits: 1, crossfadeSamples: 6 };
     const stream = new VocoderStream(fake, chunking);
@@ -264,12 +264,29 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
       parts.push(...chunks);
     }
     parts.push(await stream.flush());
-    expect(counts).toEqual([0, 1, 0, 1, 1]);
+    // Chunks of 10, 20, then 40 units: the second ready soon after the first's short audio.
+    expect(counts).toEqual([0, 1, 1, 0, 1]);
     const streamed = concat(parts);
     const whole = (await fake.vocode(units)).audio;
     expect(streamed.length).toBe(whole.length);
     streamed.forEach((s, i) => expect(s).toBeCloseTo(whole[i] ?? NaN, 6));
     expect(concat(await streamAll(fake, units, chunking, [2, 13, 1]))).toEqual(streamed);
+  });
+
+  it('says what its coming chunks wait for and how large their calls are', async () => {
+    const stream = new VocoderStream(fake, CHUNKING);
+    expect(stream.nextChunks(3)).toEqual([
+      { missingUnits: 10, units: 10, callUnits: 10 },
+      { missingUnits: 30, units: 20, callUnits: 28 },
+      { missingUnits: 70, units: 40, callUnits: 48 },
+    ]);
+    await stream.push(pseudoUnits(14, 5));
+    // The first chunk went (10 units, its history is context now); 4 of the second's 20 are in.
+    expect(stream.nextChunks(2)).toEqual([
+      { missingUnits: 16, units: 20, callUnits: 28 },
+      { missingUnits: 56, units: 40, callUnits: 48 },
+    ]);
+    expect(stream.readyInMs(48)).toBe(0); // the fake cannot say
   });
 
   it('starts afresh after flush', async () => {

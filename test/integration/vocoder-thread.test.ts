@@ -51,6 +51,21 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread on the shipped vocoder
     expect((await threaded.vocode([])).audio.length).toBe(0);
   });
 
+  it('serves waiting requests earliest deadline first, and predicts the wait from its learned cost', async () => {
+    const busy = threaded.vocode(units(200, 5), { deadlineMs: 0 });
+    const order: number[] = [];
+    const idle = threaded.readyInMs(48, 150);
+    const queued = [300, 100, 200].map((deadlineMs) => threaded.vocode(units(30, deadlineMs), { deadlineMs }).then(() => order.push(deadlineMs)));
+    // A request due at 150 waits behind the one due at 100 (and the running one), not behind those due later.
+    const behind = threaded.readyInMs(48, 150);
+    expect(behind).toBeGreaterThan(idle);
+    expect(behind).toBeLessThan(threaded.readyInMs(48, 1_000));
+    await Promise.all([busy, ...queued]);
+    expect(order).toEqual([100, 200, 300]);
+    expect(threaded.cost.observations).toBeGreaterThanOrEqual(4);
+    expect(threaded.cost.runMs(48)).toBeGreaterThan(threaded.cost.runMs(16));
+  });
+
   it('refuses unit ids outside the model with MODEL_OUTPUT_MALFORMED, as inline does', async () => {
     await expect(threaded.vocode([1, 2, 128])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });
     await expect(threaded.vocode([1, -1])).rejects.toMatchObject({ code: 'MODEL_OUTPUT_MALFORMED' });

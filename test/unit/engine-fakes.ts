@@ -215,6 +215,11 @@ export class FakeSessionModel implements SessionModel {
     return new VocoderStream(this.vocoder, { firstChunkUnits: 5, chunkUnits: 10, leftContextUnits: 2, crossfadeSamples: 0 });
   }
 
+  /** A fake pace: the fake sequence answers at once. */
+  tokenMsNow(): number {
+    return 0;
+  }
+
   prompt(mode: Mode): PromptTokens {
     const [before = '', after = ''] = PROMPTS[mode].split('{input}');
     return { before: tokenize(before), after: tokenize(after) };

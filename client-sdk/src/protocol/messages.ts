@@ -89,6 +89,8 @@ export interface TurnTimings {
   firstAnswerMs?: number;
   /** End of input → first audio chunk out of the model (time to first audio). */
   ttfaMs?: number;
+  /** End of input → first audio chunk vocoded (TTFA's floor: audio waits from here until its playout cannot run dry). */
+  firstAudioReadyMs?: number;
   prefillTailMs?: number;
   totalMs: number;
   inputUnits: number;

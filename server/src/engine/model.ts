@@ -114,6 +114,10 @@ export class EngineModel implements SessionModel {
     return new VocoderStream(this.streamVocoder, { firstChunkUnits: v.firstChunkUnits, chunkUnits: v.chunkUnits, leftContextUnits: v.leftContextUnits, lookaheadUnits: v.lookaheadUnits });
   }
 
+  tokenMsNow(): number {
+    return this.lm.pace.msPerTokenAt(Math.max(1, this.lm.generating));
+  }
+
   prompt(mode: Mode): PromptTokens {
     const p = this.prompts.get(mode);
     if (!p) throw new GatewayError('BAD_REQUEST', `unknown mode ${mode}`);

@@ -14,6 +14,11 @@ export interface TurnTimings {
   /** End of input → first audio chunk emitted (TTFA). */
   ttfaMs?: number;
   /**
+   * End of input → first audio chunk vocoded: TTFA's floor. The answer's audio is held from here until what is
+   * buffered covers producing what follows (so the caller's playout never runs dry); ttfaMs − this is that wait.
+   */
+  firstAudioReadyMs?: number;
+  /**
    * Prefill of the tail left at end of speech (units not yet fed + template suffix): end of input → first
    * generated token, since the tail is evaluated in the same call that yields it.
    */

@@ -35,6 +35,7 @@ export function wireTimings(t: TurnTimings): WireTimings {
   if (t.firstTranscriptMs !== undefined) out.firstTranscriptMs = t.firstTranscriptMs;
   if (t.firstAnswerMs !== undefined) out.firstAnswerMs = t.firstAnswerMs;
   if (t.ttfaMs !== undefined) out.ttfaMs = t.ttfaMs;
+  if (t.firstAudioReadyMs !== undefined) out.firstAudioReadyMs = t.firstAudioReadyMs;
   if (t.prefillTailMs !== undefined) out.prefillTailMs = t.prefillTailMs;
   return out;
 }

@@ -10,7 +10,11 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
+import { LmPace } from './lm-pace.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
+
+/** Tokens generated at start-up to seed the pace model (and to warm the context up). */
+const CALIBRATION_TOKENS = 24;
 
 export interface LmOpenOptions extends TokenizerOptions {
   /** Conversations that can hold a sequence at once. */
@@ -53,12 +57,21 @@ export class LmSequence {
 }
 
 export class LmRuntime {
+  /** This machine's ms per token by load, learned (seeded by open()'s calibration). */
+  readonly pace = new LmPace(1);
+  private generatingNow = 0;
+
   private constructor(
     readonly model: LlamaModel,
     private readonly context: LlamaContext,
     readonly tokenizer: Tokenizer,
     private readonly ownsLlama: Llama | null,
   ) {}
+
+  /** Sequences generating at this moment: the load a token's pace is learned and predicted at. */
+  get generating(): number {
+    return this.generatingNow;
+  }
 
   static async open(path: string, opts: LmOpenOptions): Promise<LmRuntime> {
     // Warnings off: llama.cpp warns that `</s>` is an end-of-generation token besides our EOS, which is expected.
@@ -77,7 +90,9 @@ export class LmRuntime {
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
       });
-      return new LmRuntime(model, context, tokenizer, owned);
+      const runtime = new LmRuntime(model, context, tokenizer, owned);
+      await runtime.calibrate();
+      return runtime;
     } catch (err) {
       await owned?.dispose();
       throw new GatewayError('MODEL_INVALID', `${path}: cannot load the LM: ${(err as Error).message}`, { cause: err });
@@ -140,12 +155,45 @@ export class LmRuntime {
     // yieldEogToken: llama.cpp also ends generation at `</s>`; voxgate's only stop token is `eosId`.
     const tokensOut = sequence.raw.evaluate(asTokens(tokens), { temperature: 0, yieldEogToken: true });
     let count = 0;
-    for await (const token of tokensOut) {
-      if (signal?.aborted) return;
-      yield token;
-      count++;
-      if (token === this.eosId || count >= maxTokens || signal?.aborted) return;
-      ensureRoom(sequence, 1);
+    let lastAtMs: number | undefined;
+    this.generatingNow++;
+    try {
+      for await (const token of tokensOut) {
+        if (signal?.aborted) return;
+        // The first token carries the prompt's prefill; later intervals are the decode pace at this load.
+        const now = performance.now();
+        if (lastAtMs !== undefined) this.pace.observe(this.generatingNow, now - lastAtMs);
+        yield token;
+        lastAtMs = performance.now();
+        count++;
+        if (token === this.eosId || count >= maxTokens || signal?.aborted) return;
+        ensureRoom(sequence, 1);
+      }
+    } finally {
+      this.generatingNow--;
+    }
+  }
+
+  /** Seeds the pace model: a short timed generation on a free sequence (tokens generated alone, the start-up load). */
+  private async calibrate(): Promise<void> {
+    const seq = this.acquireSequence();
+    try {
+      const prompt = this.tokenizeText('hello');
+      const tokensOut = seq.raw.evaluate(asTokens(prompt.length > 0 ? prompt : [this.eosId]), { temperature: 0, yieldEogToken: true });
+      const intervals: number[] = [];
+      let last: number | undefined;
+      for await (const _token of tokensOut) {
+        const now = performance.now();
+        if (last !== undefined) intervals.push(now - last);
+        last = now;
+        if (intervals.length >= CALIBRATION_TOKENS || seq.tokenCount + 1 >= seq.capacityTokens) break;
+      }
+      intervals.sort((a, b) => a - b);
+      const median = intervals[Math.floor(intervals.length / 2)];
+      // The seed stands for load 1 until real tokens refine it.
+      if (median !== undefined) this.pace.seed(median);
+    } finally {
+      await seq.release();
     }
   }
 

@@ -7,6 +7,10 @@
 // differs near a call's edges, so the last `crossfadeSamples` emitted before the held units
 // are also held and faded into the next call's version of them: no phase jump at hand-overs.
 // Cost: the held audio waits for the next chunk (or flush).
+//
+// Chunk sizes ramp up: firstChunkUnits, then doubling up to chunkUnits (10, 20, 40 with the shipped manifest). The
+// first chunk's audio is short (its lookahead units are held back), so the second must be quick to produce for the
+// caller's playout not to run dry; later chunks carry seconds of audio and can be large (fewer calls, less overhead).
 import type { UnitVocoder } from './vocoder.ts';
 
 export interface VocoderStreamOptions {
@@ -20,6 +24,22 @@ export interface VocoderStreamOptions {
   lookaheadUnits?: number;
   /** Samples before the held units that fade from this call's version into the next call's. */
   crossfadeSamples?: number;
+}
+
+/** Units in the stream's chunk number `index` (0 = the first): the ramp from firstChunkUnits up to chunkUnits. */
+export function chunkUnitsAt(opts: Pick<VocoderStreamOptions, 'firstChunkUnits' | 'chunkUnits'>, index: number): number {
+  const ramped = opts.firstChunkUnits * 2 ** Math.min(index, 16);
+  return Math.max(opts.firstChunkUnits, Math.min(opts.chunkUnits, ramped));
+}
+
+/** What one of the stream's coming vocoder calls waits for, and what it will send. */
+export interface NextChunk {
+  /** Units still to arrive, from now, before this chunk can be vocoded (those of the chunks before it included). */
+  missingUnits: number;
+  /** New units in the chunk. */
+  units: number;
+  /** Units the call will send to the vocoder (context included). */
+  callUnits: number;
 }
 
 /** 40 ms: far enough from a call's edge that its Griffin-Lim phase is close to the whole's. */
@@ -36,6 +56,8 @@ export class VocoderStream {
   /** Samples just before the held units: computed, not yet emitted. */
   private tail = new Float32Array(0);
   private chunksVocoded = 0;
+  /** When the audio of the call being made is due (engine clock), for a vocoder that serves the earliest first. */
+  private deadlineMs: number | undefined;
 
   constructor(
     private readonly vocoder: UnitVocoder,
@@ -46,20 +68,41 @@ export class VocoderStream {
     this.lookaheadUnits = Math.min(opts.lookaheadUnits ?? 0, opts.leftContextUnits);
   }
 
-  /** Adds units; returns the audio of every chunk that became complete (often none). */
-  async push(units: readonly number[]): Promise<Float32Array[]> {
+  /** Adds units; returns the audio of every chunk that became complete (often none). `deadlineMs`: when it is due. */
+  async push(units: readonly number[], deadlineMs?: number): Promise<Float32Array[]> {
+    this.deadlineMs = deadlineMs;
     this.pending.push(...units);
     const out: Float32Array[] = [];
     for (;;) {
-      const size = this.chunksVocoded === 0 ? this.opts.firstChunkUnits : this.opts.chunkUnits;
+      const size = chunkUnitsAt(this.opts, this.chunksVocoded);
       if (this.pending.length < size) return out;
       const audio = await this.vocodeChunk(this.pending.splice(0, size), false);
       if (audio.length > 0) out.push(audio);
     }
   }
 
+  /** The next `count` chunks' needs: the units each still waits for and the size of its vocoder call. */
+  nextChunks(count: number): NextChunk[] {
+    const out: NextChunk[] = [];
+    let needed = -this.pending.length;
+    let context = Math.min(this.history.length, this.opts.leftContextUnits);
+    for (let k = 0; k < count; k++) {
+      const units = chunkUnitsAt(this.opts, this.chunksVocoded + k);
+      needed += units;
+      out.push({ missingUnits: Math.max(0, needed), units, callUnits: context + units });
+      context = this.opts.leftContextUnits;
+    }
+    return out;
+  }
+
+  /** Learned: until a vocoder call of `units` submitted now would be done, ms (0 when the vocoder cannot say). */
+  readyInMs(units: number, deadlineMs?: number): number {
+    return this.vocoder.readyInMs?.(units, deadlineMs) ?? 0;
+  }
+
   /** Vocodes what is left and returns the rest of the answer's audio; the stream can then start a new answer. */
-  async flush(): Promise<Float32Array> {
+  async flush(deadlineMs?: number): Promise<Float32Array> {
+    this.deadlineMs = deadlineMs;
     const rest = this.pending.length > 0 || this.heldUnits > 0 ? await this.vocodeChunk(this.pending.splice(0), true) : this.tail;
     this.pending = [];
     this.history = [];
@@ -72,7 +115,7 @@ export class VocoderStream {
   private async vocodeChunk(units: number[], final: boolean): Promise<Float32Array> {
     const context = this.history.slice(-this.opts.leftContextUnits);
     const input = [...context, ...units];
-    const { audio, durationsFrames } = await this.vocoder.vocode(input);
+    const { audio, durationsFrames } = await this.vocoder.vocode(input, this.deadlineMs !== undefined ? { deadlineMs: this.deadlineMs } : {});
     const hop = this.vocoder.hopSamples;
     // Sample offset where each unit starts, by this call's own durations (its audio's layout).
     const starts = [0];

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GatewayError } from '../errors.ts';
+import { VocoderCostModel } from './vocoder-cost.ts';
 
 export interface VocodeResult {
   /** Float32 mono PCM, exactly sum(durationsFrames) * hopSamples samples. */
@@ -11,10 +12,17 @@ export interface VocodeResult {
   durationsFrames: number[];
 }
 
+export interface VocodeOptions {
+  /** Engine clock (ms) by which the audio is needed: where calls queue, the earliest goes first. */
+  deadlineMs?: number;
+}
+
 /** What a VocoderStream needs: the runtime, or a fake in tests. */
 export interface UnitVocoder {
   readonly hopSamples: number;
-  vocode(units: readonly number[]): Promise<VocodeResult>;
+  vocode(units: readonly number[], opts?: VocodeOptions): Promise<VocodeResult>;
+  /** Learned: how long until a call of `units` submitted now would be done, ms (queueing included). Fakes may omit it. */
+  readyInMs?(units: number, deadlineMs?: number): number;
 }
 
 export interface VocoderOpenOptions {
@@ -31,6 +39,8 @@ export class VocoderRuntime implements UnitVocoder {
   constructor(
     private readonly session: ort.InferenceSession,
     opts: VocoderOpenOptions,
+    /** This machine's cost per call, learned (one model per session: every runtime on it shares it). */
+    readonly cost: VocoderCostModel,
   ) {
     this.hopSamples = opts.hopSamples;
     this.unitCount = opts.unitCount;
@@ -40,8 +50,15 @@ export class VocoderRuntime implements UnitVocoder {
   async vocode(units: readonly number[]): Promise<VocodeResult> {
     if (units.length === 0) return { audio: new Float32Array(0), durationsFrames: [] };
     const ids = unitIds(units, this.unitCount);
+    const t0 = performance.now();
     const out = await this.session.run({ units: new ort.Tensor('int64', ids, [1, units.length]) });
+    this.cost.observe(units.length, performance.now() - t0);
     return checkVocoderOutput(units.length, out['audio']?.data, out['durations']?.data, this.hopSamples);
+  }
+
+  /** Inline calls run on the caller's turn of the event loop: no queue of their own. */
+  readyInMs(units: number): number {
+    return this.cost.runMs(units);
   }
 
   /** Whole-utterance vocoding: the reference the streamed output is held to. */
@@ -78,7 +95,23 @@ export function checkVocoderOutput(unitCount: number, audio: unknown, durations:
   return { audio, durationsFrames };
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+interface LoadedSession {
+  session: ort.InferenceSession;
+  cost: VocoderCostModel;
+}
+
+const sessions = new Map<string, Promise<LoadedSession>>();
+
+/** Sizes of the start-up calls that seed the cost model: about a first chunk's and a regular chunk's. */
+const SEED_SMALL_UNITS = 16;
+const SEED_LARGE_UNITS = 48;
+
+async function timedRun(s: ort.InferenceSession, units: number, unitCount: number): Promise<number> {
+  const ids = BigInt64Array.from({ length: units }, (_, i) => BigInt((i * 37) % unitCount));
+  const t0 = performance.now();
+  await s.run({ units: new ort.Tensor('int64', ids, [1, units]) });
+  return performance.now() - t0;
+}
 
 /**
  * Opens (once per file) the vocoder session. One intra-op thread: callers are many and cores
@@ -90,15 +123,18 @@ export async function openVocoder(file: string, opts: VocoderOpenOptions): Promi
   if (!session) {
     session = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }).then(async (s) => {
       // One throwaway run: a session's first run allocates and is several times slower; better at start-up
-      // than in the first caller's time to first audio.
-      await s.run({ units: new ort.Tensor('int64', BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 2)), [1, 16]) }).catch(() => undefined);
-      return s;
+      // than in the first caller's time to first audio. Then two timed runs seed the cost model.
+      await timedRun(s, SEED_SMALL_UNITS, opts.unitCount).catch(() => undefined);
+      const smallMs = await timedRun(s, SEED_SMALL_UNITS, opts.unitCount).catch(() => 10);
+      const largeMs = await timedRun(s, SEED_LARGE_UNITS, opts.unitCount).catch(() => 30);
+      return { session: s, cost: new VocoderCostModel({ smallUnits: SEED_SMALL_UNITS, smallMs, largeUnits: SEED_LARGE_UNITS, largeMs }) };
     });
     sessions.set(path, session);
     session.catch(() => sessions.delete(path));
   }
   try {
-    return new VocoderRuntime(await session, opts);
+    const loaded = await session;
+    return new VocoderRuntime(loaded.session, opts, loaded.cost);
   } catch (err) {
     throw new GatewayError('MODEL_INVALID', `vocoder: cannot load ${path}: ${(err as Error).message}`, { cause: err });
   }

@@ -10,6 +10,16 @@ import { Channel } from '../pipeline/channel.ts';
 import type { Conversation, GenerationEnd, Settlement } from './conversation.ts';
 import type { AudioStream, SessionModel } from './session-model.ts';
 import { AudioUnitMap } from './audio-units.ts';
+import { PlayoutStart, type UpcomingChunk } from './playout-start.ts';
+
+/** Coming chunks the start decision looks at: the ramp to the regular chunk size. */
+const START_HORIZON_CHUNKS = 3;
+/** Audio per unit assumed before any is measured, and the least ever assumed, ms (one 10 ms frame: prudent). */
+const MIN_AUDIO_MS_PER_UNIT = 10;
+/** Weight of a new token interval in the answer's own pace. */
+const PACE_LEARNING_RATE = 0.2;
+/** Token intervals measured before the answer's own pace is trusted over the engine's. */
+const OWN_PACE_MIN_TOKENS = 4;
 
 export interface AnswerOptions {
   turnId: string;
@@ -51,6 +61,14 @@ export class Answer {
   private textTokens = 0;
   private timings: Partial<TurnTimings> = {};
   private keepOnCancel: number | undefined;
+  private readonly playoutStart: PlayoutStart;
+  /** This answer's own ms per token (what its load gives it now), once measured. */
+  private tokenMs: number | undefined;
+  private tokenIntervals = 0;
+  private lastTokenAtMs: number | undefined;
+  /** Units handed to the vocoder stream and audio it gave back so far (before the start gate). */
+  private unitsVocoded = 0;
+  private audioVocodedMs = 0;
 
   constructor(
     private readonly model: SessionModel,
@@ -65,6 +83,7 @@ export class Answer {
     this.unitQueue = new Channel<number>({ capacity: model.maxAnswerTokens(opts.mode) + 1, policy: 'block' });
     this.audio = this.speaks ? model.openAudioStream() : undefined;
     this.audioUnits = new AudioUnitMap(model.vocoderSampleRateHz);
+    this.playoutStart = new PlayoutStart({ sampleRateHz: model.vocoderSampleRateHz, now: opts.now, emit: (pcm) => this.emitAudio(pcm) });
   }
 
   get isGenerating(): boolean {
@@ -115,6 +134,7 @@ export class Answer {
     this.interrupted = true;
     this.keepOnCancel = this.heardTokens();
     this.ctl.abort(new GatewayError('INTERNAL', 'answer cancelled'));
+    this.playoutStart.cancel();
     this.unitQueue.clear();
     this.unitQueue.close();
     return { trimHeard: !this.generating, keepGenerated: this.keepOnCancel };
@@ -124,6 +144,7 @@ export class Answer {
     if (this.signal.aborted) return false;
     const index = this.generated++;
     if (index === 0) this.timings.prefillTailMs = this.sinceEnd();
+    this.measurePace();
     for (const e of this.parser.push({ id: token, text: this.model.tokenText(token) })) this.onParserEvent(e, index);
     return !this.parser.done && !this.signal.aborted;
   }
@@ -196,24 +217,72 @@ export class Answer {
           units.push(next.value);
         }
         // A hang-up or barge-in does not wait for a vocoder request already queued behind other callers'.
-        const chunks = await orAbort(audio.push(units), this.signal);
+        const chunks = await orAbort(audio.push(units, this.audioDueMs()), this.signal);
         if (chunks === undefined || this.signal.aborted) return;
         this.audioUnits.unitsIn(units.length);
-        for (const pcm of chunks) this.emitAudio(pcm);
+        this.unitsVocoded += units.length;
+        for (const pcm of chunks) this.vocoded(pcm);
+        this.playoutStart.settle(this.upcoming(audio));
       }
       if (this.signal.aborted) return;
-      const rest = await orAbort(audio.flush(), this.signal);
+      const rest = await orAbort(audio.flush(this.audioDueMs()), this.signal);
       if (rest === undefined || this.signal.aborted) return;
-      if (rest.length > 0) this.emitAudio(rest);
+      if (rest.length > 0) this.vocoded(rest);
+      this.playoutStart.finish();
       if (this.audioUnits.started) this.opts.emit({ type: 'audio.end', turnId: this.turnId });
     } catch (err) {
       this.fail(codeOf(err, 'INTERNAL'), `vocoder: ${messageOf(err)}`);
       this.ctl.abort(err);
+    } finally {
+      if (this.signal.aborted) this.playoutStart.cancel();
     }
   }
 
-  private emitAudio(pcm: Float32Array): void {
+  /** A chunk's audio came out of the vocoder: it goes to the start gate (and through it once playout started). */
+  private vocoded(pcm: Float32Array): void {
     if (pcm.length === 0) return;
+    this.timings.firstAudioReadyMs ??= this.sinceEnd();
+    this.audioVocodedMs += (pcm.length * 1000) / this.model.vocoderSampleRateHz;
+    this.playoutStart.add(pcm);
+  }
+
+  /** When this answer's next audio is due at the caller: now before playout starts, else when its buffer runs dry. */
+  private audioDueMs(): number {
+    const startedAt = this.playoutStart.startedAtMs;
+    return startedAt === undefined ? this.opts.now() : startedAt + this.audioUnits.audioMs;
+  }
+
+  /** This answer's token pace: its own measurement once it has a few tokens, the engine's learned figure before. */
+  private measurePace(): void {
+    const now = this.opts.now();
+    // The first token's time is the prompt's prefill, not the decode pace.
+    if (this.lastTokenAtMs !== undefined && this.generated > 2) {
+      const interval = now - this.lastTokenAtMs;
+      this.tokenMs = this.tokenMs === undefined ? interval : this.tokenMs + PACE_LEARNING_RATE * (interval - this.tokenMs);
+      this.tokenIntervals++;
+    }
+    this.lastTokenAtMs = now;
+  }
+
+  /** Predicted arrival and length of the coming chunks, from the learned token pace and vocoder cost. */
+  private upcoming(audio: AudioStream): UpcomingChunk[] {
+    const own = this.tokenIntervals >= OWN_PACE_MIN_TOKENS ? this.tokenMs : undefined;
+    const tokenMs = Math.max(own ?? 0, this.model.tokenMsNow());
+    const audioMsPerUnit = Math.max(MIN_AUDIO_MS_PER_UNIT, this.audioVocodedMs / Math.max(1, this.unitsVocoded));
+    const due = this.audioDueMs();
+    const out: UpcomingChunk[] = [];
+    let vocoderFreeInMs = 0;
+    for (const chunk of audio.nextChunks(this.generating ? START_HORIZON_CHUNKS : 1)) {
+      // Once generation has ended no unit is missing any more: what is left is one flush call.
+      const unitsInMs = this.generating ? chunk.missingUnits * tokenMs : 0;
+      vocoderFreeInMs = Math.max(unitsInMs, vocoderFreeInMs) + audio.readyInMs(chunk.callUnits, due);
+      out.push({ readyInMs: vocoderFreeInMs, audioMs: chunk.units * audioMsPerUnit });
+    }
+    return out;
+  }
+
+  private emitAudio(pcm: Float32Array): void {
+    if (pcm.length === 0 || this.signal.aborted) return;
     const sampleRateHz = this.model.vocoderSampleRateHz;
     if (!this.audioUnits.started) {
       this.timings.ttfaMs = this.sinceEnd();

@@ -12,10 +12,14 @@ export interface UnitStream {
 }
 
 export interface AudioStream {
-  /** Units in; audio of every chunk that became complete. Calls must not overlap. */
-  push(units: readonly number[]): Promise<Float32Array[]>;
+  /** Units in; audio of every chunk that became complete. Calls must not overlap. `deadlineMs`: when it is due. */
+  push(units: readonly number[], deadlineMs?: number): Promise<Float32Array[]>;
   /** The rest of the answer's audio. */
-  flush(): Promise<Float32Array>;
+  flush(deadlineMs?: number): Promise<Float32Array>;
+  /** The coming chunks: units each still waits for (cumulative) and its vocoder call's size. */
+  nextChunks(count: number): { missingUnits: number; units: number; callUnits: number }[];
+  /** Learned: until a vocoder call of `units` submitted now would be done, ms. */
+  readyInMs(units: number, deadlineMs?: number): number;
 }
 
 export interface PromptTokens {
@@ -38,6 +42,8 @@ export interface SessionModel {
   readonly vad: VoiceActivityModel | undefined;
   openUnitStream(): UnitStream;
   openAudioStream(): AudioStream;
+  /** Learned: ms per generated token for one sequence at the current load. */
+  tokenMsNow(): number;
   prompt(mode: Mode): PromptTokens;
   unitTokens(units: readonly number[]): number[];
   textTokens(text: string): number[];
