@@ -3,16 +3,18 @@
 // calls: each heartbeat makes Redis hold exactly what the node holds, so a claim whose answer was lost, or calls
 // admitted on local caps while Redis was away, are set right within one heartbeat.
 //
-// Redis unreachable (down, slow, not yet connected): claims answer "local" at once and the gateway admits on its
-// own caps; /readyz and voxgate_fleet_redis_up say so. Nothing here throws into the gateway.
+// Redis unreachable (connection lost, not yet connected, or heartbeats failing): claims answer "local" at once and
+// the gateway admits on its own caps; /readyz and voxgate_fleet_redis_up say so. Redis connected but slow to
+// answer one claim: that claim is refused (retryable) rather than admitted past a cap nobody checked. Nothing here
+// throws into the gateway.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../gateway/log.ts';
 import { CLAIM_SCRIPT, HEARTBEAT_SCRIPT, LEAVE_SCRIPT, RELEASE_SCRIPT } from './scripts.ts';
 
-/** A command Redis has not answered in this long counts as Redis unreachable: admission must not wait on it. */
-const COMMAND_TIMEOUT_MS = 500;
+/** Admission waits at most this long for Redis; a heartbeat that takes longer marks Redis unreachable. */
+const COMMAND_TIMEOUT_MS = 1_000;
 /** Reconnect backoff: from 100 ms, doubling, at most this. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -35,7 +37,7 @@ export interface ClaimRequest {
 
 export type ClaimVerdict =
   | { ok: true; mode: 'fleet' | 'local' }
-  | { ok: false; message: string };
+  | { ok: false; message: string; reason: 'fleet' | 'token' | 'slow' };
 
 export type RedisState = 'connecting' | 'up' | 'down';
 
@@ -109,13 +111,18 @@ export class FleetNode {
   async claim(req: ClaimRequest): Promise<ClaimVerdict> {
     const rec: HeldCall = { node: this.nodeId, startedAtMs: Date.now(), transport: req.transport, ...(req.tokenKey === undefined ? {} : { token: req.tokenKey }) };
     const raw = JSON.stringify(rec);
+    if (this.state !== 'up' || !this.client.isReady) return this.admitLocally(req.callId, rec);
     let reply: unknown;
     try {
       reply = await this.command(() =>
         this.client.eval(CLAIM_SCRIPT, { arguments: [this.nodeId, req.callId, raw, String(this.fleetMaxCalls), req.tokenKey ?? '', String(req.tokenCap)] }),
       );
     } catch {
-      return this.admitLocally(req.callId, rec);
+      // Connected but no answer in time: refused, since admitting it could pass the cap. A claim that lands late
+      // is dropped by the next heartbeat (this node does not hold the call).
+      if (this.state !== 'up' || !this.client.isReady) return this.admitLocally(req.callId, rec);
+      this.counts.refused++;
+      return { ok: false, message: 'the fleet did not answer in time', reason: 'slow' };
     }
     const [status, what, cap] = reply as [number, string | number, number?];
     if (status === 1) {
@@ -125,7 +132,9 @@ export class FleetNode {
     }
     if (status === -1) return this.admitLocally(req.callId, rec);
     this.counts.refused++;
-    return { ok: false, message: what === 'token' ? `this token holds ${cap} calls across the fleet, the most it may` : `all ${cap} calls of the fleet are in use` };
+    return what === 'token'
+      ? { ok: false, message: `this token holds ${cap} calls across the fleet, the most it may`, reason: 'token' }
+      : { ok: false, message: `all ${cap} calls of the fleet are in use`, reason: 'fleet' };
   }
 
   /** The call ended: its slot is free at once (or at the next heartbeat if Redis cannot be told now). */
