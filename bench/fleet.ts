@@ -42,7 +42,20 @@ function byNode(fleet: RunningFleet, tallies: Iterable<SessionTally>): Map<numbe
   return out;
 }
 
+interface ProcessSample {
+  cpuUs: number;
+  rssBytes: number;
+}
+
+async function processSample(url: string): Promise<ProcessSample> {
+  const m = (await (await fetch(`${url}/metrics.json`)).json()) as { cpuUserUs: number; cpuSystemUs: number; rssBytes: number };
+  return { cpuUs: m.cpuUserUs + m.cpuSystemUs, rssBytes: m.rssBytes };
+}
+
 async function loadWithFaults(fleet: RunningFleet) {
+  // The node that lives through the run measures what a live call costs: its CPU over the seconds of calls it held.
+  const survivor = 2;
+  const before = await processSample(fleet.nodes[survivor]!.httpUrl);
   const utterances = await loadUtterances(DEFAULT_UTTERANCES_DIR);
   const tallies = new SessionTallies();
   const connect = tallies.wrap(await makeConnector('ws'));
@@ -101,10 +114,15 @@ async function loadWithFaults(fleet: RunningFleet) {
   const leftRegistry = !(await readFleet(fleet.admin)).nodes.some((n) => n.id === fleet.nodeIds[drained]);
 
   const result = await load;
+  const after = await processSample(fleet.nodes[survivor]!.httpUrl);
   const nodes = byNode(fleet, tallies.sessions.values());
-  const lost = (ts: SessionTally[] | undefined, before = Infinity) => (ts ?? []).reduce((n, t) => n + t.lostTurnsOpenedAtMs.filter((at) => at < before).length, 0);
+  const callSeconds = (nodes.get(survivor) ?? []).reduce((s, t) => s + ((t.closedAtMs ?? tallies.now()) - t.openedAtMs) / 1000, 0);
+  // Lost: a turn left unfinished by a node that died; on a draining node, a question committed before the SIGTERM
+  // and never answered. A question still being spoken when the drain began was refused (SHUTTING_DOWN), not lost.
+  const unfinished = (ts: SessionTally[] | undefined) => (ts ?? []).flatMap((t) => t.unfinishedTurns);
+  const lost = (ts: SessionTally[] | undefined, committedBefore = Infinity) =>
+    unfinished(ts).filter((u) => committedBefore === Infinity || (u.committedAtMs !== undefined && u.committedAtMs < committedBefore)).length;
   const refusedTurns = (ts: SessionTally[] | undefined, code: string) => (ts ?? []).reduce((n, t) => n + (t.turnErrors[code] ?? 0), 0);
-  const survivors = fleet.nodes.map((_, i) => i).filter((i) => i !== killed && i !== drained);
   const callsAfter = (atMs: number, node: number) => (nodes.get(node) ?? []).filter((t) => t.openedAtMs > atMs).length;
   const turnOutcomes: Record<string, number> = {};
   for (const t of result.turns) turnOutcomes[t.outcome] = (turnOutcomes[t.outcome] ?? 0) + 1;
@@ -121,6 +139,13 @@ async function loadWithFaults(fleet: RunningFleet) {
       turnsAnsweredRight: result.turns.filter((t) => t.outcome === 'done' && t.answerOk).length,
       sessionsUnattributed: (nodes.get(undefined) ?? []).length,
     },
+    perCall: {
+      node: fleet.nodeIds[survivor],
+      callSeconds: Math.round(callSeconds),
+      cpuCoresPerLiveCall: Math.round(((after.cpuUs - before.cpuUs) / 1e6 / Math.max(1, callSeconds)) * 1000) / 1000,
+      rssIdleMb: Math.round(before.rssBytes / 2 ** 20),
+      rssAfterMb: Math.round(after.rssBytes / 2 ** 20),
+    },
     kill: {
       node: fleet.nodeIds[killed],
       callsRegisteredAtKill: registeredAtKill,
@@ -136,12 +161,12 @@ async function loadWithFaults(fleet: RunningFleet) {
       answersPlaying: playing.length,
       answersFinished: playing.filter((p) => p.t.turnsDone > p.doneBefore).length,
       turnsLostOnDrainedNode: lost(nodes.get(drained), termAtMs),
-      newTurnsRefusedShuttingDown: refusedTurns(nodes.get(drained), 'SHUTTING_DOWN'),
+      newTurnsRefusedShuttingDown: refusedTurns(nodes.get(drained), 'SHUTTING_DOWN') + unfinished(nodes.get(drained)).length - lost(nodes.get(drained), termAtMs),
       drainMs,
       drainBoundMs: GRACE_MS,
       exitCode,
       leftRegistry,
-      callsAfterTermOnSurvivors: survivors.reduce((n, i) => n + callsAfter(termAtMs, i), 0),
+      callsAfterTermOnSurvivor: callsAfter(termAtMs, survivor),
     },
   };
 }

@@ -1,6 +1,8 @@
 // What each load-test call went through, by session id, so a fleet run can say which node a failure belongs to
 // (each node logs the session ids it started). A connector wrapper: the load tester's calls are unchanged; this
-// only listens. A turn is open from its first audio frame to turn.done; one open when the connection drops is lost.
+// only listens. A turn is open from its first audio frame to turn.done; one still open when the connection closes
+// other than normally is recorded with when it was spoken and committed: a committed question left unanswered is
+// a lost turn, one still being spoken was never taken by the node (a draining node refuses new turns).
 import type { CallerClient, Connector } from '../transports.ts';
 
 export interface SessionTally {
@@ -16,8 +18,10 @@ export interface SessionTally {
   answering: boolean;
   /** When the open turn's first audio went out. */
   turnOpenedAtMs: number | undefined;
-  /** Turns open when the connection closed other than normally: when each had been opened. */
-  lostTurnsOpenedAtMs: number[];
+  /** When the open turn was committed (its question complete). */
+  turnCommittedAtMs: number | undefined;
+  /** Turns open when the connection closed other than normally. */
+  unfinishedTurns: { openedAtMs: number; committedAtMs: number | undefined }[];
   closedAtMs: number | undefined;
   closeCode: number | undefined;
   closeError: string | undefined;
@@ -53,7 +57,8 @@ export class SessionTallies {
       turnOpen: false,
       answering: false,
       turnOpenedAtMs: undefined,
-      lostTurnsOpenedAtMs: [],
+      turnCommittedAtMs: undefined,
+      unfinishedTurns: [],
       closedAtMs: undefined,
       closeCode: undefined,
       closeError: undefined,
@@ -74,7 +79,7 @@ export class SessionTallies {
       t.closedAtMs = this.now();
       t.closeCode = info.code;
       t.closeError = info.errorCode;
-      if (t.turnOpen && info.code !== 1000) t.lostTurnsOpenedAtMs.push(t.turnOpenedAtMs ?? t.openedAtMs);
+      if (t.turnOpen && info.code !== 1000) t.unfinishedTurns.push({ openedAtMs: t.turnOpenedAtMs ?? t.openedAtMs, committedAtMs: t.turnCommittedAtMs });
       t.turnOpen = t.answering = false;
     });
     return {
@@ -84,11 +89,17 @@ export class SessionTallies {
       ...(client.carriesText === undefined ? {} : { carriesText: client.carriesText }),
       on: (type, listener) => client.on(type, listener),
       sendAudio: (pcm) => {
-        if (!t.turnOpen) t.turnOpenedAtMs = this.now();
+        if (!t.turnOpen) {
+          t.turnOpenedAtMs = this.now();
+          t.turnCommittedAtMs = undefined;
+        }
         t.turnOpen = true;
         client.sendAudio(pcm);
       },
-      commit: () => client.commit(),
+      commit: () => {
+        t.turnCommittedAtMs = this.now();
+        client.commit();
+      },
       end: () => client.end(),
       close: () => client.close(),
     };
