@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { connect } from '../../client-sdk/src/node/index.ts';
 import { makeConfig } from '../../server/src/config.ts';
-import { publishControl, subscribeControl } from '../../server/src/fleet/control.ts';
+import { subscribeControl } from '../../server/src/fleet/control.ts';
 import { FleetNode } from '../../server/src/fleet/fleet-node.ts';
 import { readFleet } from '../../server/src/fleet/fleet-view.ts';
 import { CALLS_KEY } from '../../server/src/fleet/scripts.ts';
@@ -145,8 +145,11 @@ describeIf(hasRedisServer(), 'redis-server (Debian package redis-server)')('flee
       // The upgrade itself is refused with 503 (a balancer passes the caller on), code in the body.
       const refused = await upgradeRefusal(server.voiceUrl);
       expect(refused).toMatchObject({ status: 503, body: { code: 'SERVER_FULL' } });
-      // Ended from "another node": the control channel.
-      await waitFor(async () => (await publishControl(admin, { type: 'end', callId: view.calls[0]!.callId, drain: false })) > 0, 3_000, 'no subscriber');
+      // Ended from another node (as a WebRTC hang-up the balancer sent elsewhere is): the control channel.
+      const other = node('other');
+      await up(other);
+      expect(await other.endElsewhere('no-such-call')).toBe(false);
+      await waitFor(() => other.endElsewhere(view.calls[0]!.callId), 3_000, 'no node ended the call');
       const closed = await client.closed;
       expect(closed.code).toBe(1000);
       await waitFor(async () => (await admin.hLen(CALLS_KEY)) === 0, 2_000, 'ended call still registered');

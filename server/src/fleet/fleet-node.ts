@@ -11,7 +11,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../gateway/log.ts';
-import { CLAIM_SCRIPT, HEARTBEAT_SCRIPT, LEAVE_SCRIPT, RELEASE_SCRIPT } from './scripts.ts';
+import { publishControl } from './control.ts';
+import { CALLS_KEY, CLAIM_SCRIPT, HEARTBEAT_SCRIPT, LEAVE_SCRIPT, RELEASE_SCRIPT } from './scripts.ts';
 
 /** Admission waits at most this long for Redis; a heartbeat that takes longer marks Redis unreachable. */
 const COMMAND_TIMEOUT_MS = 1_000;
@@ -141,6 +142,19 @@ export class FleetNode {
   release(callId: string): void {
     if (!this.held.delete(callId)) return;
     void this.command(() => this.client.eval(RELEASE_SCRIPT, { arguments: [callId] })).catch(() => {});
+  }
+
+  /**
+   * Ends a call another node holds (a WebRTC hang-up that the balancer sent to this node): true when the registry
+   * knows the call and some node heard the control message.
+   */
+  async endElsewhere(callId: string): Promise<boolean> {
+    try {
+      if (!(await this.command(() => this.client.hExists(CALLS_KEY, callId)))) return false;
+      return (await this.command(() => publishControl(this.client, { type: 'end', callId, drain: false }))) > 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Drained: the lease and every call go from the registry now; the connection closes. */

@@ -35,6 +35,8 @@ export interface FleetGate {
   readonly fleetCalls: number | undefined;
   claim(req: ClaimRequest): Promise<ClaimVerdict>;
   release(callId: string): void;
+  /** Ends a call another node holds (through the fleet's control channel); true when one did. */
+  endElsewhere(callId: string): Promise<boolean>;
 }
 
 export type Admission =

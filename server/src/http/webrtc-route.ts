@@ -70,8 +70,13 @@ export class WebRtcRoute implements HttpRoute {
     if (!auth.ok) return refuse(res, auth.code, auth.message, auth.httpStatus);
     if (url.pathname !== WEBRTC_PATH) {
       if (req.method !== 'DELETE') return refuse(res, 'BAD_REQUEST', 'method not allowed', 405, { Allow: 'DELETE' });
-      const conn = this.live.get(decodeURIComponent(url.pathname.slice(WEBRTC_PATH.length + 1)));
-      if (conn === undefined || !conn.isOpen) return refuse(res, 'BAD_REQUEST', 'no such call', 404);
+      const callId = decodeURIComponent(url.pathname.slice(WEBRTC_PATH.length + 1));
+      const conn = this.live.get(callId);
+      if (conn === undefined || !conn.isOpen) {
+        // Behind a balancer the hang-up may reach another node than the call's: the fleet passes it on.
+        const ended = gateway.fleet !== undefined && (await gateway.fleet.endElsewhere(callId));
+        return ended ? void res.writeHead(200, { 'Content-Length': 0 }).end() : refuse(res, 'BAD_REQUEST', 'no such call', 404);
+      }
       conn.close(1000, 'hung up');
       res.writeHead(200, { 'Content-Length': 0 }).end();
       return;
