@@ -1,7 +1,8 @@
 // Fleet figures, from one command, with real processes on one machine (127.0.0.1 only, bounded in count and
 // time): redis-server, three `voxgate serve --redis` nodes on the real model, nginx in front (deploy/nginx).
 // Last stdout line: one JSON object.
-//   1. slots: sessions one node admits, and the fleet through nginx (its cap binds);
+//   1. slots: sessions one node admits, and the fleet through nginx (its cap binds); in the full run, the same
+//      callers at one node and at the fleet (turns answered, calls refused, time to first audio);
 //   2. a burst of callers at once through nginx: the fleet-wide cap holds (overshoot 0);
 //   3. the load tester's callers talking through nginx while one node is killed (kill -9) mid-call and another is
 //      drained (SIGTERM) mid-answer: lost turns only on the killed node, its lease expiry, the drain's answers
@@ -10,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { readFleet } from '../server/src/fleet/fleet-view.ts';
 import { burst, slotsAt } from '../server/src/loadtest/fleet/burst.ts';
+import { capacityAt } from '../server/src/loadtest/fleet/capacity-compare.ts';
 import { startFleet, type RunningFleet } from '../server/src/loadtest/fleet/fleet-run.ts';
 import { waitFor } from '../server/src/loadtest/fleet/processes.ts';
 import { SessionTallies, type SessionTally } from '../server/src/loadtest/fleet/session-tally.ts';
@@ -191,10 +193,21 @@ async function main(): Promise<void> {
     const burstFigures = await burst(fleet, BURST_CLIENTS, FLEET_CAP, 500);
     await registryEmpty();
     say(`burst: ${burstFigures.admitted} of ${BURST_CLIENTS} admitted at once, overshoot ${burstFigures.overshoot}`);
+    let capacity;
+    if (!quick) {
+      // The same callers, twice the per-node cap: one node directly, then three through nginx.
+      const utterances = await loadUtterances(DEFAULT_UTTERANCES_DIR);
+      const oneNode = await capacityAt(fleet.nodes[2]!.voiceUrl, utterances, 2 * PER_NODE, 30);
+      await registryEmpty();
+      const threeNodes = await capacityAt(fleet.voiceUrl, utterances, 2 * PER_NODE, 30);
+      await registryEmpty();
+      capacity = { oneNode, threeNodes };
+      say(`capacity, ${2 * PER_NODE} callers: one node ${oneNode.turnsDone} turns (${oneNode.refusedCalls} calls refused), three ${threeNodes.turnsDone} (${threeNodes.refusedCalls})`);
+    }
     say(`load: ${CALLERS} callers for ${LOAD_S} s through nginx; kill -9 at ${KILL_AT_S} s, SIGTERM at ${TERM_AT_S} s`);
     const faults = await loadWithFaults(fleet);
     const crashes = fleet.nodes.filter((n, i) => i !== 0 && n.process.exitCode !== null && n.process.exitCode !== 0).length;
-    console.log(JSON.stringify({ bench: 'fleet', quick, crashes, slots, burst: burstFigures, ...faults }));
+    console.log(JSON.stringify({ bench: 'fleet', quick, crashes, slots, burst: burstFigures, ...(capacity === undefined ? {} : { capacity }), ...faults }));
   } finally {
     await fleet.stop();
   }

@@ -1,0 +1,54 @@
+// One node against the fleet, same callers and time: the load tester's callers at one node directly, then through
+// nginx to all nodes. What each admits and answers: calls refused for want of a slot, turns answered per minute,
+// time to first audio. On one machine the nodes share its cores, so this shows admission capacity and how the
+// CPU is shared, not the gain separate machines would bring.
+import { runLoad } from '../run.ts';
+import { percentile } from '../stats.ts';
+import { makeConnector } from '../transports.ts';
+import type { Utterance } from '../utterances.ts';
+
+export interface CapacityFigures {
+  callers: number;
+  seconds: number;
+  calls: number;
+  refusedCalls: number;
+  turnsDone: number;
+  turnsPerMinute: number;
+  ttfaP50Ms: number;
+  ttfaP95Ms: number;
+}
+
+export async function capacityAt(url: string, utterances: Utterance[], callers: number, seconds: number): Promise<CapacityFigures> {
+  const result = await runLoad(
+    {
+      url,
+      callers,
+      rampPerSecond: 4,
+      durationS: seconds,
+      turns: 2,
+      transport: 'ws',
+      codec: 'pcm16',
+      utterances,
+      bargeInShare: 0,
+      turnTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      underrunToleranceMs: 1_000,
+      thinkMs: 300,
+      seed: 12,
+      metricsUrl: null,
+    },
+    { connect: await makeConnector('ws') },
+  );
+  const done = result.turns.filter((t) => t.outcome === 'done');
+  const ttfa = done.map((t) => t.ttfaMs).filter((v): v is number => v !== null);
+  return {
+    callers,
+    seconds,
+    calls: result.calls.length,
+    refusedCalls: result.calls.filter((c) => c.outcome === 'refused').length,
+    turnsDone: done.length,
+    turnsPerMinute: Math.round((done.length / (result.wallMs / 60_000)) * 10) / 10,
+    ttfaP50Ms: Math.round(percentile(ttfa, 50)),
+    ttfaP95Ms: Math.round(percentile(ttfa, 95)),
+  };
+}
