@@ -10,8 +10,8 @@ export function lmTokenSequence(lm: LmRuntime, seq: LmSequence): TokenSequence {
     get capacityTokens() {
       return seq.capacityTokens;
     },
-    prefill: (tokens) => lm.prefill(seq, tokens),
-    generate: (tokens, maxTokens, signal) => lm.greedy(seq, tokens, maxTokens, signal),
+    prefill: (tokens, deadlineMs) => lm.prefill(seq, tokens, deadlineMs),
+    generate: (tokens, maxTokens, signal, deadlineMs) => lm.greedy(seq, tokens, maxTokens, signal, deadlineMs),
     // node-llama-cpp shifts the later tokens' positions down (RoPE re-rotation in the KV cache).
     erase: (start, end) => seq.raw.eraseContextTokenRanges([{ start, end }]),
     release: () => seq.release(),

@@ -7,11 +7,16 @@ import {
   type LlamaContext,
   type LlamaContextSequence,
   type LlamaModel,
+  type ControlledEvaluateInputItem,
   type Token,
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
 import { LmPace } from './lm-pace.ts';
+import { deadlineFirst, NO_DEADLINE_PRIORITY, priorityForDeadline } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
+
+/** Sample the next token greedily after this input token. */
+const GREEDY_NEXT = { generateNext: { token: true, options: { temperature: 0 } } } as const;
 
 /** Tokens generated at start-up to seed the pace model (and to warm the context up). */
 const CALIBRATION_TOKENS = 24;
@@ -87,6 +92,8 @@ export class LmRuntime {
         threads: opts.threads ?? 1,
         // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
         flashAttention: false,
+        // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
+        batching: { itemPrioritizationStrategy: deadlineFirst() },
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
       });
@@ -136,30 +143,40 @@ export class LmRuntime {
     return new LmSequence(this.context.getSequence());
   }
 
-  /** Evaluates tokens into the sequence without generating (prefill). */
-  async prefill(sequence: LmSequence, tokens: readonly number[]): Promise<void> {
+  /**
+   * Evaluates tokens into the sequence without generating (prefill). Without a deadline (a caller still speaking)
+   * it waits behind every generation step that has one, a piece per batch.
+   */
+  async prefill(sequence: LmSequence, tokens: readonly number[], deadlineMs?: number): Promise<void> {
     if (tokens.length === 0) return;
     ensureRoom(sequence, tokens.length);
-    await sequence.raw.evaluateWithoutGeneratingNewTokens(asTokens(tokens));
+    const evaluationPriority = deadlineMs === undefined ? NO_DEADLINE_PRIORITY : priorityForDeadline(deadlineMs);
+    await sequence.raw.evaluateWithoutGeneratingNewTokens(asTokens(tokens), { evaluationPriority });
   }
 
   /**
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`.
    * The last token yielded is not yet evaluated into the sequence: pass it first in the next
    * prefill or greedy call (e.g. `<eoa>` before the next turn's prompt).
+   * Each step is queued with the caller's playout deadline as it stands then (`deadlineMs()`, engine clock; now when
+   * absent), so the batch scheduler can serve the caller whose audio is due first.
    * CONTEXT_FULL when the sequence cannot hold the next token.
    */
-  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal): AsyncGenerator<number, void, void> {
+  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, deadlineMs?: () => number): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
-    // yieldEogToken: llama.cpp also ends generation at `</s>`; voxgate's only stop token is `eosId`.
-    const tokensOut = sequence.raw.evaluate(asTokens(tokens), { temperature: 0, yieldEogToken: true });
+    let input = asTokens(tokens);
     let count = 0;
     let lastAtMs: number | undefined;
     this.generatingNow++;
     try {
-      for await (const token of tokensOut) {
-        if (signal?.aborted) return;
+      for (;;) {
+        const evaluationPriority = priorityForDeadline(deadlineMs?.() ?? performance.now());
+        // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
+        const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
+        const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
+        const token = results[input.length - 1]?.next?.token;
+        if (token === undefined || token === null || signal?.aborted) return;
         // The first token carries the prompt's prefill; later intervals are the decode pace at this load.
         const now = performance.now();
         if (lastAtMs !== undefined) this.pace.observe(this.generatingNow, now - lastAtMs);
@@ -168,6 +185,7 @@ export class LmRuntime {
         count++;
         if (token === this.eosId || count >= maxTokens || signal?.aborted) return;
         ensureRoom(sequence, 1);
+        input = [token];
       }
     } finally {
       this.generatingNow--;

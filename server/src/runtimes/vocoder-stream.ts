@@ -56,6 +56,9 @@ export class VocoderStream {
   /** Samples just before the held units: computed, not yet emitted. */
   private tail = new Float32Array(0);
   private chunksVocoded = 0;
+  /** Frames and units of the new (non-context) units vocoded so far: this answer's audio per unit. */
+  private framesOut = 0;
+  private unitsOut = 0;
   /** When the audio of the call being made is due (engine clock), for a vocoder that serves the earliest first. */
   private deadlineMs: number | undefined;
 
@@ -95,6 +98,11 @@ export class VocoderStream {
     return out;
   }
 
+  /** Samples of audio per unit in this stream's vocoded units so far (undefined before its first call). */
+  samplesPerUnit(): number | undefined {
+    return this.unitsOut > 0 ? (this.framesOut * this.vocoder.hopSamples) / this.unitsOut : undefined;
+  }
+
   /** Learned: until a vocoder call of `units` submitted now would be done, ms (0 when the vocoder cannot say). */
   readyInMs(units: number, deadlineMs?: number): number {
     return this.vocoder.readyInMs?.(units, deadlineMs) ?? 0;
@@ -117,6 +125,8 @@ export class VocoderStream {
     const input = [...context, ...units];
     const { audio, durationsFrames } = await this.vocoder.vocode(input, this.deadlineMs !== undefined ? { deadlineMs: this.deadlineMs } : {});
     const hop = this.vocoder.hopSamples;
+    for (let i = context.length; i < durationsFrames.length; i++) this.framesOut += durationsFrames[i] ?? 0;
+    this.unitsOut += units.length;
     // Sample offset where each unit starts, by this call's own durations (its audio's layout).
     const starts = [0];
     for (const d of durationsFrames) starts.push((starts[starts.length - 1] ?? 0) + d * hop);

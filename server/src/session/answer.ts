@@ -66,9 +66,6 @@ export class Answer {
   private tokenMs: number | undefined;
   private tokenIntervals = 0;
   private lastTokenAtMs: number | undefined;
-  /** Units handed to the vocoder stream and audio it gave back so far (before the start gate). */
-  private unitsVocoded = 0;
-  private audioVocodedMs = 0;
 
   constructor(
     private readonly model: SessionModel,
@@ -103,6 +100,7 @@ export class Answer {
         signal: this.signal,
         onToken: (t) => this.onToken(t),
         settle: (e) => this.settle(e),
+        deadlineMs: () => this.audioDueMs(),
       })
       .catch((err: unknown): GenerationEnd => ({ generated: 0, lastToken: undefined, error: err }));
     this.generating = false;
@@ -220,7 +218,6 @@ export class Answer {
         const chunks = await orAbort(audio.push(units, this.audioDueMs()), this.signal);
         if (chunks === undefined || this.signal.aborted) return;
         this.audioUnits.unitsIn(units.length);
-        this.unitsVocoded += units.length;
         for (const pcm of chunks) this.vocoded(pcm);
         this.playoutStart.settle(this.upcoming(audio));
       }
@@ -242,7 +239,6 @@ export class Answer {
   private vocoded(pcm: Float32Array): void {
     if (pcm.length === 0) return;
     this.timings.firstAudioReadyMs ??= this.sinceEnd();
-    this.audioVocodedMs += (pcm.length * 1000) / this.model.vocoderSampleRateHz;
     this.playoutStart.add(pcm);
   }
 
@@ -268,7 +264,7 @@ export class Answer {
   private upcoming(audio: AudioStream): UpcomingChunk[] {
     const own = this.tokenIntervals >= OWN_PACE_MIN_TOKENS ? this.tokenMs : undefined;
     const tokenMs = Math.max(own ?? 0, this.model.tokenMsNow());
-    const audioMsPerUnit = Math.max(MIN_AUDIO_MS_PER_UNIT, this.audioVocodedMs / Math.max(1, this.unitsVocoded));
+    const audioMsPerUnit = Math.max(MIN_AUDIO_MS_PER_UNIT, ((audio.samplesPerUnit() ?? 0) * 1000) / this.model.vocoderSampleRateHz);
     const due = this.audioDueMs();
     const out: UpcomingChunk[] = [];
     let vocoderFreeInMs = 0;

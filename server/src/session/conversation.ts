@@ -43,6 +43,8 @@ export interface GenerationRequest {
   onToken: (token: number) => boolean;
   /** Called inside the generation's exclusive step: what of the answer stays in memory. */
   settle: (end: GenerationEnd) => Settlement;
+  /** When the caller's next audio is due (engine clock), asked at each step: the LLM serves the earliest first. */
+  deadlineMs?: () => number;
 }
 
 interface TurnRecord {
@@ -131,7 +133,7 @@ export class Conversation {
           // Cancelled before it began: evaluate the prompt anyway so the sequence stays consistent.
           await this.seq.prefill(all);
         } else {
-          for await (const token of this.seq.generate(all, maxTokens, signal)) {
+          for await (const token of this.seq.generate(all, maxTokens, signal, req.deadlineMs)) {
             end.generated++;
             end.lastToken = token;
             if (!req.onToken(token)) break;

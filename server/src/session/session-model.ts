@@ -18,6 +18,8 @@ export interface AudioStream {
   flush(deadlineMs?: number): Promise<Float32Array>;
   /** The coming chunks: units each still waits for (cumulative) and its vocoder call's size. */
   nextChunks(count: number): { missingUnits: number; units: number; callUnits: number }[];
+  /** Samples of audio per unit vocoded so far in this stream (undefined before its first call). */
+  samplesPerUnit(): number | undefined;
   /** Learned: until a vocoder call of `units` submitted now would be done, ms. */
   readyInMs(units: number, deadlineMs?: number): number;
 }

@@ -5,13 +5,14 @@ export interface TokenSequence {
   /** Tokens evaluated into the sequence (its KV cache). */
   readonly tokenCount: number;
   readonly capacityTokens: number;
-  /** Evaluates tokens without generating. */
-  prefill(tokens: readonly number[]): Promise<void>;
+  /** Evaluates tokens without generating; without a deadline it waits behind callers whose audio is due. */
+  prefill(tokens: readonly number[], deadlineMs?: number): Promise<void>;
   /**
    * Evaluates `tokens`, then yields greedy tokens until end of answer (yielded), `maxTokens`, or abort.
-   * The last token yielded is not evaluated into the sequence.
+   * The last token yielded is not evaluated into the sequence. `deadlineMs()`: when the caller's audio is due now
+   * (engine clock), asked at each step so the LLM serves the earliest first.
    */
-  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal): AsyncGenerator<number, void, void>;
+  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal, deadlineMs?: () => number): AsyncGenerator<number, void, void>;
   /** Removes tokens [start, end); later tokens move down (their positions shift). */
   erase(start: number, end: number): Promise<void>;
   release(): Promise<void>;
