@@ -19,6 +19,8 @@ export interface StepResult {
   engineTtfaP95Ms: number;
   /** Client TTFA minus the engine's, p95: the gateway, pacing and the wire. */
   outsideEngineP95Ms: number;
+  /** End of input → first audio chunk vocoded (TTFA's floor: the engine's TTFA less the playout-start wait), p95. */
+  floorP95Ms: number;
   /** End of input → first generated token (the prompt tail's prefill), p95. */
   prefillTailP95Ms: number;
   /** End of input → first answer text, p95. */
@@ -43,6 +45,7 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
     why,
     summary,
     engineTtfaP95Ms: p95(server.map((t) => t.ttfaMs)),
+    floorP95Ms: p95(server.map((t) => t.firstAudioReadyMs)),
     outsideEngineP95Ms: p95(outside),
     prefillTailP95Ms: p95(server.map((t) => t.prefillTailMs)),
     firstAnswerP95Ms: p95(server.map((t) => t.firstAnswerMs)),

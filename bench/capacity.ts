@@ -4,7 +4,9 @@
 //   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
 //                             [--vocoder-inline] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
 // Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { defaultConfig } from '../server/src/config.ts';
 import { TARGET_TTFA_MS } from '../server/src/cli/loadtest.ts';
 import { EngineModel } from '../server/src/engine/model.ts';
 import { writeReport } from '../server/src/loadtest/report/write.ts';
@@ -16,6 +18,7 @@ import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import { measureBatching, type BatchingFigures } from './batching.ts';
 import { startGateway } from './capacity-gateway.ts';
 import { measureOnnxCosts, type OnnxCosts } from './capacity-onnx.ts';
+import { measuredMsPerAnswerSecond, physicalEstimate, type PhysicalEstimate } from './capacity-physical.ts';
 import { judgeStep, searchCapacity, type SearchResult } from './capacity-steps.ts';
 import { measureMediaPath, type MediaPathFigures } from './media-path.ts';
 
@@ -104,6 +107,9 @@ const base: Omit<LoadPlan, 'callers' | 'utterances' | 'turns' | 'durationS' | 'r
 let search: Omit<SearchResult, 'stoppedBy'> & { stoppedBy: string } = { capacity: 0, latencyCapacity: 0, steps: [], stoppedBy: 'failure' };
 let reliable: Utterance[] = all;
 let excluded: string[] = [];
+let physical: PhysicalEstimate | null = null;
+/** Per step: the gateway's CPU ms per second of answer it delivered (its measured cost beside the estimate's). */
+const stepCpu = new Map<number, number | null>();
 try {
   // Calibration: every question once, in one-turn calls (greedy decoding answers the same at any load, which
   // the steps then check). A question the model answers wrong here is the model's limit, not the gateway's: it
@@ -116,6 +122,26 @@ try {
   reliable = all.filter((u) => right.has(u.id));
   excluded = all.filter((u) => !right.has(u.id)).map((u) => u.id);
   say(`calibration: ${reliable.length}/${all.length} questions answered right${excluded.length ? `; left out: ${excluded.join(', ')}` : ''}`);
+  if (onnx && batching && media16) {
+    physical = physicalEstimate({
+      onnx,
+      batching,
+      media: media16,
+      turns: calibration.turns.filter((t) => right.has(t.utteranceId)),
+      utterances: reliable,
+      cores: availableParallelism(),
+      thinkMs: base.thinkMs,
+      leadMs: defaultConfig().outputLeadMs,
+    });
+    if (physical) {
+      const c = physical.msPerAnswerSecond;
+      say(
+        `CPU ms per second of answer: unit encoder ${c.unitEncoder}, VAD ${c.vad}, prefill ${c.prefill}, decode ${c.decode} (unbatched ${physical.decodeUnbatchedMsPerAnswerSecond}), ` +
+          `vocoder ${c.vocoder}, Opus ${c.opus} → ${physical.totalMsPerAnswerSecond} ms: ${physical.cores} cores stream ${physical.answersAtOnce} answers at once; ` +
+          `answers play ${Math.round(physical.answerShare * 100)} % of a call → physical estimate ${physical.callers} callers`,
+      );
+    }
+  }
   const stepMs = (stepSeconds + 20) * 1000;
   search = reliable.length === 0 ? { capacity: 0, latencyCapacity: 0, steps: [], stoppedBy: 'no question answered right' } : await searchCapacity(
     steps,
@@ -125,6 +151,7 @@ try {
         { connect },
       );
       const summary = summarize(result);
+      stepCpu.set(callers, measuredMsPerAnswerSecond(summary.serverCpuMeanPercent, result.wallMs, result.turns));
       if (values.report) {
         await writeReport(`${values.report}/callers-${callers}`, result, summary, {
           url: gateway.voiceUrl,
@@ -141,7 +168,7 @@ try {
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : r.holdsLatency ? 'holds on latency' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
           `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
           `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms), ` +
-          `errors ${r.summary.errors}, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
+          `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
       ),
   );
@@ -154,7 +181,8 @@ const heldLatency = search.steps.find((s) => s.callers === search.latencyCapacit
 const firstFail = search.steps.find((s) => !s.pass);
 say(
   `capacity: ${search.capacity} callers with every condition, ${search.latencyCapacity} on latency, answers and errors alone ` +
-    `(stopped by ${search.stoppedBy}) in ${Math.round((performance.now() - t0) / 1000)} s`,
+    `(stopped by ${search.stoppedBy}) in ${Math.round((performance.now() - t0) / 1000)} s` +
+    (physical ? `; physical estimate ${physical.callers} callers (measured/physical ${physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : '-'})` : ''),
 );
 const summaryJson = {
   callers: search.capacity,
@@ -172,6 +200,12 @@ const summaryJson = {
   tokensPerS1: batching?.loops1TokensPerS ?? null,
   tokensPerS16: batching?.loopsNTokensPerS ?? null,
   onnx: onnx ?? null,
+  /** CPU ms per second of answer by stage, and the callers this machine's compute could hold from them. */
+  physical,
+  physicalCallers: physical?.callers ?? null,
+  /** Measured capacity over the physical estimate (the issue's bar: ≥ 0.7). */
+  capacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : null,
+  latencyCapacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.latencyCapacity / physical.callers) * 100) / 100 : null,
   vocoderInWorker: values['vocoder-inline'] !== true,
   secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
   firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
@@ -186,6 +220,8 @@ const summaryJson = {
     p95TtfaMs: s.summary.p95TtfaMs,
     p99TtfaMs: s.summary.p99TtfaMs,
     engineTtfaP95Ms: s.engineTtfaP95Ms,
+    engineTtfaFloorP95Ms: s.floorP95Ms,
+    gatewayCpuMsPerAnswerSecond: stepCpu.get(s.callers) ?? null,
     outsideEngineP95Ms: s.outsideEngineP95Ms,
     prefillTailP95Ms: s.prefillTailP95Ms,
     firstAnswerP95Ms: s.firstAnswerP95Ms,
