@@ -15,7 +15,8 @@ import { CALLS_KEY } from '../../server/src/fleet/scripts.ts';
 import { silentLogger } from '../../server/src/gateway/log.ts';
 import { startServer, type RunningServer } from '../../server/src/http/server.ts';
 import { hasRedisServer, startRedis, type RedisChild } from '../../server/src/loadtest/fleet/redis-child.ts';
-import { waitFor } from '../../server/src/loadtest/fleet/processes.ts';
+import { freePort, waitFor } from '../../server/src/loadtest/fleet/processes.ts';
+import { voxgate } from '../helpers/cli.ts';
 import { describeIf } from '../helpers/requires.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
 
@@ -118,6 +119,42 @@ describeIf(hasRedisServer(), 'redis-server (Debian package redis-server)')('flee
     await waitFor(async () => n.redisState === 'up' && (await admin.hLen(CALLS_KEY)) === 2, 6_000, 'registry not reconciled');
     expect(Object.keys(await admin.hGetAll(CALLS_KEY)).sort()).toEqual(['before', 'y']);
     expect(await n.claim({ callId: 'z', transport: 'voxgate', tokenCap: 0 })).toMatchObject({ ok: false });
+  });
+
+  it('a node started while Redis is down admits locally, then joins when Redis comes up', async () => {
+    const port = await freePort();
+    const n = new FleetNode({ redisUrl: `redis://127.0.0.1:${port}`, nodeId: 'early', fleetMaxCalls: 0, leaseMs: LEASE_MS, log: silentLogger });
+    nodes.push(n);
+    expect(await n.claim({ callId: 'e-1', transport: 'voxgate', tokenCap: 0 })).toEqual({ ok: true, mode: 'local' });
+    const late = await startRedis(port);
+    const lateAdmin = createClient({ url: late.url });
+    try {
+      await lateAdmin.connect();
+      await waitFor(async () => n.redisState === 'up' && (await lateAdmin.hLen(CALLS_KEY)) === 1, 8_000, 'the node never joined');
+      expect(await n.claim({ callId: 'e-2', transport: 'voxgate', tokenCap: 0 })).toEqual({ ok: true, mode: 'fleet' });
+    } finally {
+      await n.leave();
+      await lateAdmin.close();
+      await late.stop();
+    }
+  });
+
+  it('voxgate fleet lists nodes and calls, and says when no node holds a call to end', async () => {
+    const n = node('cli-node');
+    await up(n);
+    await n.claim({ callId: 'cli-call', transport: 'twilio', tokenCap: 0 });
+    const list = await voxgate(['fleet', '--redis', redis.url, '--json']);
+    expect(list.code).toBe(0);
+    const view = JSON.parse(list.stdout) as { nodes: { id: string; calls: number }[]; calls: { callId: string; transport: string }[] };
+    expect(view.nodes).toMatchObject([{ id: 'cli-node', calls: 1 }]);
+    expect(view.calls).toMatchObject([{ callId: 'cli-call', transport: 'twilio' }]);
+    // Nobody subscribes to control here: the command says so and fails.
+    const end = await voxgate(['fleet', 'end', 'cli-call', '--redis', redis.url]);
+    expect(end).toMatchObject({ code: 1 });
+    expect(end.stdout).toContain('sent to 0 listening node(s)');
+    const down = await voxgate(['fleet', '--redis', 'redis://127.0.0.1:1']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('cannot reach redis');
   });
 
   it('in a gateway: readiness says full, a full node refuses before the upgrade, control ends a call, the registry follows', async () => {

@@ -48,4 +48,14 @@ describe('config', () => {
       expect(help).toContain(spec.env);
     }
   });
+
+  it('cluster mode is off by default; a bad Redis URL is refused without echoing it (it may hold a password)', () => {
+    expect(loadConfig({}, {})).toMatchObject({ redisUrl: undefined, fleetMaxCalls: 0, trustedProxies: undefined });
+    expect(loadConfig({ redis: 'redis://:pw@10.0.0.5:6379' }, { VOXGATE_TRUSTED_PROXIES: '10.0.0.10, 10.0.0.11' })).toMatchObject({
+      redisUrl: 'redis://:pw@10.0.0.5:6379',
+      trustedProxies: ['10.0.0.10', '10.0.0.11'],
+    });
+    expect(() => loadConfig({}, { VOXGATE_REDIS_URL: 'http://:secretpw@host' })).toThrow(/VOXGATE_REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL, got "\(hidden\)"/);
+    expect(() => loadConfig({ 'node-id': 'has space' }, {})).toThrow(/--node-id/);
+  });
 });
