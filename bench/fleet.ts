@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { readFleet } from '../server/src/fleet/fleet-view.ts';
 import { burst, slotsAt } from '../server/src/loadtest/fleet/burst.ts';
-import { capacityAt } from '../server/src/loadtest/fleet/capacity-compare.ts';
+import { capacityAt, fleetLoadPlan } from '../server/src/loadtest/fleet/capacity-compare.ts';
 import { startFleet, type RunningFleet } from '../server/src/loadtest/fleet/fleet-run.ts';
 import { waitFor } from '../server/src/loadtest/fleet/processes.ts';
 import { SessionTallies, type SessionTally } from '../server/src/loadtest/fleet/session-tally.ts';
@@ -61,26 +61,7 @@ async function loadWithFaults(fleet: RunningFleet) {
   const utterances = await loadUtterances(DEFAULT_UTTERANCES_DIR);
   const tallies = new SessionTallies();
   const connect = tallies.wrap(await makeConnector('ws'));
-  const load = runLoad(
-    {
-      url: fleet.voiceUrl,
-      callers: CALLERS,
-      rampPerSecond: 2,
-      durationS: LOAD_S,
-      turns: 2,
-      transport: 'ws',
-      codec: 'pcm16',
-      utterances,
-      bargeInShare: 0,
-      turnTimeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-      underrunToleranceMs: 1_000,
-      thinkMs: 300,
-      seed: 15,
-      metricsUrl: null,
-    },
-    { connect },
-  );
+  const load = runLoad(fleetLoadPlan(fleet.voiceUrl, utterances, CALLERS, LOAD_S, 15), { connect });
   const live = (node: number) => [...tallies.sessions.values()].filter((t) => t.closedAtMs === undefined && fleet.nodeOfSession(t.sessionId) === node);
 
   // kill -9 the first node once one of its callers is mid-turn.

@@ -2,7 +2,7 @@
 // nginx to all nodes. What each admits and answers: calls refused for want of a slot, turns answered per minute,
 // time to first audio. On one machine the nodes share its cores, so this shows admission capacity and how the
 // CPU is shared, not the gain separate machines would bring.
-import { runLoad } from '../run.ts';
+import { runLoad, type LoadPlan } from '../run.ts';
 import { percentile } from '../stats.ts';
 import { makeConnector } from '../transports.ts';
 import type { Utterance } from '../utterances.ts';
@@ -18,27 +18,29 @@ export interface CapacityFigures {
   ttfaP95Ms: number;
 }
 
+/** The fleet runs' callers: WebSocket, PCM, two questions a call, talking back to back, no barge-in. */
+export function fleetLoadPlan(url: string, utterances: Utterance[], callers: number, seconds: number, seed: number): LoadPlan {
+  return {
+    url,
+    callers,
+    rampPerSecond: 4,
+    durationS: seconds,
+    turns: 2,
+    transport: 'ws',
+    codec: 'pcm16',
+    utterances,
+    bargeInShare: 0,
+    turnTimeoutMs: 30_000,
+    connectTimeoutMs: 10_000,
+    underrunToleranceMs: 1_000,
+    thinkMs: 300,
+    seed,
+    metricsUrl: null,
+  };
+}
+
 export async function capacityAt(url: string, utterances: Utterance[], callers: number, seconds: number): Promise<CapacityFigures> {
-  const result = await runLoad(
-    {
-      url,
-      callers,
-      rampPerSecond: 4,
-      durationS: seconds,
-      turns: 2,
-      transport: 'ws',
-      codec: 'pcm16',
-      utterances,
-      bargeInShare: 0,
-      turnTimeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-      underrunToleranceMs: 1_000,
-      thinkMs: 300,
-      seed: 12,
-      metricsUrl: null,
-    },
-    { connect: await makeConnector('ws') },
-  );
+  const result = await runLoad(fleetLoadPlan(url, utterances, callers, seconds, 12), { connect: await makeConnector('ws') });
   const done = result.turns.filter((t) => t.outcome === 'done');
   const ttfa = done.map((t) => t.ttfaMs).filter((v): v is number => v !== null);
   return {
