@@ -69,6 +69,16 @@ describeIf(hasRedisServer(), 'redis-server (Debian package redis-server)')('flee
     expect(await fleet[0]!.claim({ callId: 'late', transport: 'voxgate', tokenCap: 0 })).toEqual({ ok: true, mode: 'fleet' });
   });
 
+  it('a node whose lease was lost (Redis restarted empty) re-joins on its next claim instead of admitting locally', async () => {
+    const n = node('rejoin');
+    await up(n);
+    await n.claim({ callId: 'r-1', transport: 'voxgate', tokenCap: 0 });
+    await admin.flushAll();
+    expect(await n.claim({ callId: 'r-2', transport: 'voxgate', tokenCap: 0 })).toEqual({ ok: true, mode: 'fleet' });
+    // Re-joining registered what it already held too.
+    expect(Object.keys(await admin.hGetAll(CALLS_KEY)).sort()).toEqual(['r-1', 'r-2']);
+  });
+
   it('holds a per-token cap across nodes', async () => {
     const [a, b] = [node('a'), node('b')];
     await Promise.all([up(a), up(b)]);

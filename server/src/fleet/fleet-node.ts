@@ -113,11 +113,12 @@ export class FleetNode {
     const rec: HeldCall = { node: this.nodeId, startedAtMs: Date.now(), transport: req.transport, ...(req.tokenKey === undefined ? {} : { token: req.tokenKey }) };
     const raw = JSON.stringify(rec);
     if (this.state !== 'up' || !this.client.isReady) return this.admitLocally(req.callId, rec);
-    let reply: unknown;
+    const args = [this.nodeId, req.callId, raw, String(this.fleetMaxCalls), req.tokenKey ?? '', String(req.tokenCap)];
+    let reply: [number, string | number, number?];
     try {
-      reply = await this.command(() =>
-        this.client.eval(CLAIM_SCRIPT, { arguments: [this.nodeId, req.callId, raw, String(this.fleetMaxCalls), req.tokenKey ?? '', String(req.tokenCap)] }),
-      );
+      reply = (await this.command(() => this.client.eval(CLAIM_SCRIPT, { arguments: args }))) as typeof reply;
+      // No lease (Redis restarted, or it lapsed): re-join now, with this node's calls, and claim again.
+      if (reply[0] === -1 && (await this.heartbeat())) reply = (await this.command(() => this.client.eval(CLAIM_SCRIPT, { arguments: args }))) as typeof reply;
     } catch {
       // Connected but no answer in time: refused, since admitting it could pass the cap. A claim that lands late
       // is dropped by the next heartbeat (this node does not hold the call).
@@ -125,7 +126,7 @@ export class FleetNode {
       this.counts.refused++;
       return { ok: false, message: 'the fleet did not answer in time', reason: 'slow' };
     }
-    const [status, what, cap] = reply as [number, string | number, number?];
+    const [status, what, cap] = reply;
     if (status === 1) {
       this.held.set(req.callId, rec);
       this.counts.fleet++;
@@ -174,8 +175,9 @@ export class FleetNode {
     return { ok: true, mode: 'local' };
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.stopped || !this.client.isReady) return;
+  /** true when the lease was renewed. */
+  private async heartbeat(): Promise<boolean> {
+    if (this.stopped || !this.client.isReady) return false;
     const lease = JSON.stringify({ url: this.url, joinedAtMs: this.joinedAtMs });
     const pairs = [...this.held].flatMap(([id, rec]) => [id, JSON.stringify(rec)]);
     try {
@@ -185,8 +187,10 @@ export class FleetNode {
       this.lastFleetCalls = calls;
       this.setState('up');
       if (freed > 0) this.opts.log.info('fleet: freed the calls of nodes whose lease expired', { calls: freed });
+      return true;
     } catch (err) {
       this.setState('down', (err as Error).message);
+      return false;
     }
   }
 
