@@ -12,6 +12,8 @@ export interface CapacityFigures {
   seconds: number;
   calls: number;
   refusedCalls: number;
+  /** Refusals by error code (SERVER_FULL; the SDK reads any 503 before the upgrade as SHUTTING_DOWN). */
+  refusedBy: Record<string, number>;
   turnsDone: number;
   turnsPerMinute: number;
   ttfaP50Ms: number;
@@ -42,12 +44,15 @@ export function fleetLoadPlan(url: string, utterances: Utterance[], callers: num
 export async function capacityAt(url: string, utterances: Utterance[], callers: number, seconds: number): Promise<CapacityFigures> {
   const result = await runLoad(fleetLoadPlan(url, utterances, callers, seconds, 12), { connect: await makeConnector('ws') });
   const done = result.turns.filter((t) => t.outcome === 'done');
+  const refusedBy: Record<string, number> = {};
+  for (const c of result.calls) if (c.outcome === 'refused') refusedBy[c.errorCode ?? 'unknown'] = (refusedBy[c.errorCode ?? 'unknown'] ?? 0) + 1;
   const ttfa = done.map((t) => t.ttfaMs).filter((v): v is number => v !== null);
   return {
     callers,
     seconds,
     calls: result.calls.length,
     refusedCalls: result.calls.filter((c) => c.outcome === 'refused').length,
+    refusedBy,
     turnsDone: done.length,
     turnsPerMinute: Math.round((done.length / (result.wallMs / 60_000)) * 10) / 10,
     ttfaP50Ms: Math.round(percentile(ttfa, 50)),
