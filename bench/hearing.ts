@@ -1,0 +1,124 @@
+// What a model folder hears, through the gateway's own path: each dev utterance is pushed into an engine
+// session (units.onnx run incrementally, the GGUF in node-llama-cpp), per listening condition; then typed
+// answers and the vocoder round trip (the answer spoken by the model, heard back by the model).
+// The dev set is the recipe's (models/recipe/voxgate_recipe/render_dev.py renders it). Several --model
+// flags are measured in one run, on the same utterances. Last line: one JSON object.
+//   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readWav } from '../client-sdk/src/node/wav.ts';
+import { createEngine } from '../server/src/engine/create-engine.ts';
+import { runOneTurn } from '../server/src/engine/one-turn.ts';
+import type { Engine } from '../server/src/engine/types.ts';
+import { wordErrors } from '../server/src/loadtest/word-errors.ts';
+import { DEFAULT_MODEL_DIR, loadManifest } from '../server/src/runtimes/manifest.ts';
+
+interface DevUtterance {
+  file: string;
+  condition: string;
+  skill: string;
+  said: string;
+  answer: string | null;
+}
+
+interface Tally {
+  errors: number;
+  words: number;
+  right: number;
+  asked: number;
+  utterances: number;
+  failed: number;
+}
+
+const { values } = parseArgs({
+  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' } },
+});
+if (!values.set) throw new Error('--set DIR is required (render it with models/recipe/voxgate_recipe/render_dev.py)');
+const setDir = values.set;
+const models = values.model ?? [DEFAULT_MODEL_DIR];
+const roundTrip = Number(values['round-trip'] ?? 20);
+const utterances = (JSON.parse(readFileSync(join(setDir, 'index.json'), 'utf8')) as { utterances: DevUtterance[] }).utterances;
+
+function tally(): Tally {
+  return { errors: 0, words: 0, right: 0, asked: 0, utterances: 0, failed: 0 };
+}
+
+function pct(n: number, d: number): string {
+  return d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)} %`;
+}
+
+async function measure(engine: Engine, sampleRateHz: number) {
+  const byCondition = new Map<string, Tally>();
+  for (const u of utterances) {
+    const t = byCondition.get(u.condition) ?? tally();
+    byCondition.set(u.condition, t);
+    t.utterances++;
+    const { pcm } = await readWav(join(setDir, u.file), sampleRateHz);
+    try {
+      const r = await runOneTurn(engine, { mode: 'speech-to-text', pcm });
+      const w = wordErrors(u.said, r.transcript ?? '');
+      t.errors += w.errors;
+      t.words += w.words;
+      if (u.answer !== null) {
+        t.asked++;
+        if (r.answer.trim() === u.answer) t.right++;
+      }
+    } catch {
+      // A turn that ends in an error (e.g. MODEL_OUTPUT_MALFORMED) hears nothing right.
+      t.failed++;
+      t.errors += wordErrors(u.said, '').errors;
+      t.words += wordErrors(u.said, '').words;
+      if (u.answer !== null) t.asked++;
+    }
+  }
+  // Typed: every distinct question with an answer, once.
+  const typed = new Map<string, Tally>();
+  const questions = new Map<string, DevUtterance>();
+  for (const u of utterances) if (u.answer !== null) questions.set(u.said, u);
+  for (const u of questions.values()) {
+    const t = typed.get(u.skill) ?? tally();
+    typed.set(u.skill, t);
+    t.asked++;
+    const r = await runOneTurn(engine, { mode: 'text-to-text', text: u.said }).catch(() => undefined);
+    if (r && r.answer.trim() === u.answer) t.right++;
+  }
+  // Round trip: the model speaks the answer (text-to-speech), then hears its own audio (speech-to-text).
+  const trip = tally();
+  for (const u of [...questions.values()].slice(0, roundTrip)) {
+    if (u.answer === null) continue;
+    trip.utterances++;
+    const spoken = await runOneTurn(engine, { mode: 'text-to-speech', text: u.said }).catch(() => undefined);
+    const heard = spoken && spoken.audio.length > 0 ? await runOneTurn(engine, { mode: 'speech-to-text', pcm: spoken.audio }).catch(() => undefined) : undefined;
+    const w = wordErrors(spoken?.answer ?? u.answer, heard?.transcript ?? '');
+    trip.errors += w.errors;
+    trip.words += w.words;
+  }
+  return { byCondition, typed, trip };
+}
+
+const report: Record<string, unknown> = {};
+for (const modelDir of models) {
+  const manifest = loadManifest(modelDir);
+  const engine = await createEngine({ modelDir, maxSessions: 1, vad: 'off' });
+  const started = performance.now();
+  try {
+    const { byCondition, typed, trip } = await measure(engine, manifest.sampleRateHz);
+    console.log(`\n${modelDir} (${manifest.name}), ${utterances.length} utterances, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    console.log('| condition | utterances | transcript WER | answers right | turns failed |');
+    console.log('| --- | --- | --- | --- | --- |');
+    for (const [name, t] of byCondition) {
+      console.log(`| ${name} | ${t.utterances} | ${pct(t.errors, t.words)} | ${t.asked ? `${t.right}/${t.asked} (${pct(t.right, t.asked)})` : 'n/a'} | ${t.failed} |`);
+    }
+    console.log(`typed (text-to-text): ${[...typed].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
+    console.log(`round trip (the answer spoken, then heard by the model): WER ${pct(trip.errors, trip.words)} over ${trip.utterances} answers`);
+    report[modelDir] = {
+      conditions: Object.fromEntries([...byCondition].map(([k, t]) => [k, { wer: t.errors / Math.max(1, t.words), answersRight: t.right, answersAsked: t.asked, utterances: t.utterances, failed: t.failed }])),
+      typed: Object.fromEntries([...typed].map(([k, t]) => [k, { right: t.right, asked: t.asked }])),
+      roundTripWer: trip.errors / Math.max(1, trip.words),
+    };
+  } finally {
+    await engine.close();
+  }
+}
+console.log(JSON.stringify(report));
