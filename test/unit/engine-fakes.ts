@@ -6,6 +6,7 @@ import { EnergyVad } from '../../server/src/runtimes/vad.ts';
 import { VocoderStream } from '../../server/src/runtimes/vocoder-stream.ts';
 import type { UnitVocoder, VocodeResult } from '../../server/src/runtimes/vocoder.ts';
 import type { AudioStream, PromptTokens, SessionModel, UnitStream } from '../../server/src/session/session-model.ts';
+import { ForecastSlack } from '../../server/src/session/forecast-slack.ts';
 import type { TokenSequence } from '../../server/src/session/token-sequence.ts';
 
 export const SPECIALS = ['<unk>', '<s>', '</s>', '[Human]:', '[Assistant]:', '<eoh>', '[tq]', '[ta]', '[ua]', '<eoa>', '<sosp>', '<eosp>', '<2s>', '<2t>', '<pad>'];
@@ -214,6 +215,8 @@ export class FakeSessionModel implements SessionModel {
   openAudioStream(): AudioStream {
     return new VocoderStream(this.vocoder, { firstChunkUnits: 5, chunkUnits: 10, leftContextUnits: 2, crossfadeSamples: 0 });
   }
+
+  readonly forecastSlack = new ForecastSlack();
 
   /** A fake pace: the fake sequence answers at once. */
   tokenMsNow(): number {

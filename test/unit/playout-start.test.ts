@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PlayoutStart, startWaitMs } from '../../server/src/session/playout-start.ts';
 import { LmPace } from '../../server/src/runtimes/lm-pace.ts';
 import { VocoderCostModel } from '../../server/src/runtimes/vocoder-cost.ts';
+import { ForecastSlack, MIN_SLACK_MS } from '../../server/src/session/forecast-slack.ts';
 
 const EXACT = { factor: 1, extraMs: 0 };
 
@@ -104,5 +105,16 @@ describe('learned production costs', () => {
     for (let i = 0; i < 50; i++) cost.observe(50, 60); // the machine got slower
     expect(cost.runMs(50)).toBeCloseTo(60, 0);
     expect(cost.observations).toBe(50);
+  });
+
+  it('ForecastSlack: the floor while forecasts hold, more when chunks come late and spread', () => {
+    const slack = new ForecastSlack();
+    expect(slack.slackMs()).toBe(MIN_SLACK_MS);
+    for (let i = 0; i < 50; i++) slack.observe(-30); // forecasts prudent: chunks early
+    expect(slack.slackMs()).toBe(MIN_SLACK_MS);
+    for (let i = 0; i < 100; i++) slack.observe(i % 2 === 0 ? 40 : 80); // a busy machine: 60 ms late, give or take 20
+    expect(slack.slackMs()).toBeGreaterThan(70);
+    expect(slack.slackMs()).toBeLessThan(110);
+    expect(slack.observations).toBe(150);
   });
 });

@@ -10,7 +10,7 @@ import { Channel } from '../pipeline/channel.ts';
 import type { Conversation, GenerationEnd, Settlement } from './conversation.ts';
 import type { AudioStream, SessionModel } from './session-model.ts';
 import { AudioUnitMap } from './audio-units.ts';
-import { PlayoutStart, type UpcomingChunk } from './playout-start.ts';
+import { DEFAULT_START_MARGIN, PlayoutStart, type UpcomingChunk } from './playout-start.ts';
 
 /** Coming chunks the start decision looks at: the ramp to the regular chunk size. */
 const START_HORIZON_CHUNKS = 3;
@@ -66,6 +66,8 @@ export class Answer {
   private tokenMs: number | undefined;
   private tokenIntervals = 0;
   private lastTokenAtMs: number | undefined;
+  /** Engine clock when the next chunk was forecast to be ready (checked against its arrival to learn the slack). */
+  private forecastNextAtMs: number | undefined;
 
   constructor(
     private readonly model: SessionModel,
@@ -218,8 +220,13 @@ export class Answer {
         const chunks = await orAbort(audio.push(units, this.audioDueMs()), this.signal);
         if (chunks === undefined || this.signal.aborted) return;
         this.audioUnits.unitsIn(units.length);
+        if (chunks.length === 0) continue;
+        if (this.forecastNextAtMs !== undefined) this.model.forecastSlack.observe(this.opts.now() - this.forecastNextAtMs);
         for (const pcm of chunks) this.vocoded(pcm);
-        this.playoutStart.settle(this.upcoming(audio));
+        const upcoming = this.upcoming(audio);
+        const next = upcoming[0];
+        this.forecastNextAtMs = next !== undefined && this.generating ? this.opts.now() + next.readyInMs : undefined;
+        this.playoutStart.settle(upcoming, { ...DEFAULT_START_MARGIN, extraMs: this.model.forecastSlack.slackMs() });
       }
       if (this.signal.aborted) return;
       const rest = await orAbort(audio.flush(this.audioDueMs()), this.signal);

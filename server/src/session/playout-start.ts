@@ -20,7 +20,7 @@ export interface StartMargin {
   extraMs: number;
 }
 
-/** 25 % + 20 ms: covers the spread of per-token and per-chunk times seen under load on two cores. */
+/** 25 % + 20 ms: the margin before any lateness is learned (answers pass the learned slack as extraMs). */
 export const DEFAULT_START_MARGIN: StartMargin = { factor: 1.25, extraMs: 20 };
 
 /** How long to hold the audio buffered now (heldMs) before it starts playing, ms (0: start now). */
@@ -80,9 +80,9 @@ export class PlayoutStart {
   }
 
   /** Re-decides with the current predictions: starts now, or arms a timer for when the start becomes safe. */
-  settle(upcoming: readonly UpcomingChunk[]): void {
+  settle(upcoming: readonly UpcomingChunk[], margin: StartMargin | undefined = this.opts.margin): void {
     if (this.open || this.held.length === 0) return;
-    const wait = startWaitMs(this.heldMs, upcoming, this.opts.margin);
+    const wait = startWaitMs(this.heldMs, upcoming, margin);
     clearTimeout(this.timer);
     this.timer = undefined;
     if (wait <= 0) return this.start();

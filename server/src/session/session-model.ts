@@ -3,6 +3,7 @@
 import type { Mode } from '../runtimes/manifest.ts';
 import type { ComParser } from '../pipeline/com-parser.ts';
 import type { VoiceActivityModel } from '../runtimes/vad.ts';
+import type { ForecastSlack } from './forecast-slack.ts';
 
 export interface UnitStream {
   /** Audio in; raw unit ids (one per hop, unmerged) for the whole hops encoded by this call. */
@@ -46,6 +47,8 @@ export interface SessionModel {
   openAudioStream(): AudioStream;
   /** Learned: ms per generated token for one sequence at the current load. */
   tokenMsNow(): number;
+  /** Learned: how late this machine's chunk forecasts run (shared by every answer). */
+  readonly forecastSlack: ForecastSlack;
   prompt(mode: Mode): PromptTokens;
   unitTokens(units: readonly number[]): number[];
   textTokens(text: string): number[];

@@ -1,0 +1,35 @@
+// How late the engine's own forecasts of chunk readiness run on this machine, learned from every answer: each time a
+// chunk arrives, its lateness against the forecast made when the previous one arrived is observed. The playout start
+// adds this slack to its forecasts, so a machine whose timing is noisier (a busy neighbour, a slower core, event-loop
+// lateness) starts answers with proportionally more audio in hand, and a quiet one with less.
+
+/** Weight of a new observation in the running mean and deviation. */
+const LEARNING_RATE = 0.1;
+/** Deviations above the mean lateness covered: about the 90th percentile of a roughly normal spread. */
+const DEVIATIONS = 1.5;
+/** Least slack ever added, ms: timers and the event loop are never exact. */
+export const MIN_SLACK_MS = 20;
+
+export class ForecastSlack {
+  private meanLateMs = 0;
+  private deviationMs = 0;
+  private observed = 0;
+
+  get observations(): number {
+    return this.observed;
+  }
+
+  /** A chunk arrived `lateMs` after its forecast (negative: early). */
+  observe(lateMs: number): void {
+    if (!Number.isFinite(lateMs)) return;
+    this.observed++;
+    const rate = Math.max(LEARNING_RATE, 1 / this.observed);
+    this.meanLateMs += rate * (lateMs - this.meanLateMs);
+    this.deviationMs += rate * (Math.abs(lateMs - this.meanLateMs) - this.deviationMs);
+  }
+
+  /** Extra ms to add to a forecast so that it is rarely too early. */
+  slackMs(): number {
+    return Math.max(MIN_SLACK_MS, this.meanLateMs + DEVIATIONS * this.deviationMs);
+  }
+}
