@@ -69,6 +69,34 @@ describeIf(hasRedisServer(), 'redis-server (Debian package redis-server)')('flee
     expect(await fleet[0]!.claim({ callId: 'late', transport: 'voxgate', tokenCap: 0 })).toEqual({ ok: true, mode: 'fleet' });
   });
 
+  it('holds the cap while heartbeats run between claims and their answers (rounds of bursts, 100 ms heartbeats)', async () => {
+    const fast = (id: string) => {
+      const n = new FleetNode({ redisUrl: redis.url, nodeId: id, fleetMaxCalls: 6, leaseMs: 300, log: silentLogger });
+      nodes.push(n);
+      return n;
+    };
+    const fleet = [fast('f0'), fast('f1'), fast('f2')];
+    await Promise.all(fleet.map(up));
+    let peak = 0;
+    for (let round = 0; round < 12; round++) {
+      const ids = Array.from({ length: 30 }, (_, i) => `r${round}-${i}`);
+      const claims = ids.map((id, i) => fleet[i % 3]!.claim({ callId: id, transport: 'voxgate', tokenCap: 0 }));
+      // A busy event loop, as on a loaded node: the heartbeat timer is due and fires before the claims' answers
+      // are read, so it is sent while they are in flight.
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+      const verdicts = await Promise.all(claims);
+      const admitted = ids.filter((_, i) => verdicts[i]!.ok);
+      // Let heartbeats run with the calls held: the registry must still count every one of them.
+      await new Promise((r) => setTimeout(r, 120));
+      peak = Math.max(peak, admitted.length);
+      expect(Number(await admin.hLen(CALLS_KEY))).toBe(admitted.length);
+      admitted.forEach((id) => fleet[ids.indexOf(id) % 3]!.release(id));
+      await waitFor(async () => Number(await admin.hLen(CALLS_KEY)) === 0, 2_000, 'releases did not land');
+    }
+    expect(peak).toBe(6);
+  });
+
   it('a node whose lease was lost (Redis restarted empty) re-joins on its next claim instead of admitting locally', async () => {
     const n = node('rejoin');
     await up(n);

@@ -61,6 +61,8 @@ export class FleetNode {
   url: string | undefined;
   private readonly client;
   private readonly held = new Map<string, HeldCall>();
+  /** Claims sent and not yet answered: a heartbeat must not drop them from the registry (they may have landed). */
+  private readonly claiming = new Set<string>();
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly joinedAtMs = Date.now();
   private state: RedisState = 'connecting';
@@ -115,6 +117,7 @@ export class FleetNode {
     if (this.state !== 'up' || !this.client.isReady) return this.admitLocally(req.callId, rec);
     const args = [this.nodeId, req.callId, raw, String(this.fleetMaxCalls), req.tokenKey ?? '', String(req.tokenCap)];
     let reply: [number, string | number, number?];
+    this.claiming.add(req.callId);
     try {
       reply = (await this.command(() => this.client.eval(CLAIM_SCRIPT, { arguments: args }))) as typeof reply;
       // No lease (Redis restarted, or it lapsed): re-join now, with this node's calls, and claim again.
@@ -125,6 +128,8 @@ export class FleetNode {
       if (this.state !== 'up' || !this.client.isReady) return this.admitLocally(req.callId, rec);
       this.counts.refused++;
       return { ok: false, message: 'the fleet did not answer in time', reason: 'slow' };
+    } finally {
+      this.claiming.delete(req.callId);
     }
     const [status, what, cap] = reply;
     if (status === 1) {
@@ -179,7 +184,7 @@ export class FleetNode {
   private async heartbeat(): Promise<boolean> {
     if (this.stopped || !this.client.isReady) return false;
     const lease = JSON.stringify({ url: this.url, joinedAtMs: this.joinedAtMs });
-    const pairs = [...this.held].flatMap(([id, rec]) => [id, JSON.stringify(rec)]);
+    const pairs = [...[...this.held].flatMap(([id, rec]) => [id, JSON.stringify(rec)]), ...[...this.claiming].flatMap((id) => [id, ''])];
     try {
       const [calls, freed] = (await this.command(() =>
         this.client.eval(HEARTBEAT_SCRIPT, { arguments: [this.nodeId, String(this.leaseMs), lease, ...pairs] }),

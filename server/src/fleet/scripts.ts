@@ -78,7 +78,8 @@ return 1
  * A node's heartbeat: renew its lease, make the registry hold exactly the calls the node holds (the node is the
  * one owner of its calls: a claim that timed out, or calls admitted on local caps while Redis was away, are
  * reconciled here), then free the calls of dead nodes. ARGV: node, leaseMs, lease JSON, then call id / record
- * JSON pairs. Returns {fleet calls, freed by this reap}.
+ * JSON pairs; an empty record marks a claim still in flight: kept if Redis has it, neither added nor dropped (the
+ * claim may have landed just before this script). Returns {fleet calls, freed by this reap}.
  */
 export const HEARTBEAT_SCRIPT = `${COMMON}
 local node, lease_ms, lease = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -90,7 +91,7 @@ for _, c in ipairs(redis.call('SMEMBERS', p .. 'node:' .. node .. ':calls')) do
   if held[c] == nil then drop_call(c) end
 end
 for c, raw in pairs(held) do
-  if redis.call('HEXISTS', p .. 'calls', c) == 0 then add_call(c, raw) end
+  if raw ~= '' and redis.call('HEXISTS', p .. 'calls', c) == 0 then add_call(c, raw) end
 end
 local freed = reap()
 return {redis.call('HLEN', p .. 'calls'), freed}
