@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { Token } from 'node-llama-cpp';
 import { EngineModel } from '../server/src/engine/model.ts';
-import type { LmSequence } from '../server/src/runtimes/lm.ts';
+import { LmRuntime, type LmSequence } from '../server/src/runtimes/lm.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 
 export interface BatchingFigures {
@@ -81,9 +81,16 @@ async function prepared(model: EngineModel, n: number): Promise<{ seqs: LmSequen
   const p = model.prompt(MODE);
   const prompt = [...p.before, ...model.textTokens(QUESTION), ...p.after];
   const last = prompt.at(-1)!;
-  const seqs = Array.from({ length: n }, () => model.lm.acquireSequence());
-  await Promise.all(seqs.map((s) => model.lm.prefill(s, prompt.slice(0, -1))));
+  const lm = ggufLm(model);
+  const seqs = Array.from({ length: n }, () => lm.acquireSequence());
+  await Promise.all(seqs.map((s) => lm.prefill(s, prompt.slice(0, -1))));
   return { seqs, last };
+}
+
+/** This bench steps node-llama-cpp's sequences itself: a GGUF model only. */
+function ggufLm(model: EngineModel): LmRuntime {
+  if (!(model.lm instanceof LmRuntime)) throw new Error(`${model.manifest.paths.lm}: the batching bench measures node-llama-cpp (lm.runtime "gguf")`);
+  return model.lm;
 }
 
 async function timed(fn: () => Promise<number[][]>): Promise<Run> {

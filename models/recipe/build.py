@@ -29,6 +29,7 @@ from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
+from voxgate_recipe.onnx_lm_folder import write_onnx_lm_folder  # noqa: E402
 from voxgate_recipe.parity import write_parity  # noqa: E402
 from voxgate_recipe.plan import PLANS, Plan  # noqa: E402
 from voxgate_recipe.train_lm import train  # noqa: E402
@@ -192,6 +193,9 @@ def main() -> int:
     ap.add_argument("--warm-from", metavar="MODEL_DIR",
                     help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
                          "(warm_start.py; use with --plan warm)")
+    ap.add_argument("--onnx-lm-out", metavar="DIR",
+                    help="also write a model folder whose LM runs in onnxruntime (onnx_lm_folder.py): the same "
+                         "weights as lm.gguf, with embeddings input for the LLaSM path")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -295,6 +299,8 @@ def main() -> int:
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest(plan, units, vocoder_section), f, indent=2)
         f.write("\n")
+    if args.onnx_lm_out:
+        write_onnx_lm_folder(lm, V.build_vocab(unit_count), args.out, args.onnx_lm_out, log)
 
     t0 = time.time()
     torch.set_num_threads(1)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const PYTHON = process.env['VOXGATE_PYTHON'] ?? '/usr/bin/python3';
-const RECIPE_DIR = new URL('../../models/recipe/', import.meta.url).pathname;
+export const RECIPE_DIR = new URL('../../models/recipe/', import.meta.url).pathname;
 
 export interface ParityCase {
   name: string;

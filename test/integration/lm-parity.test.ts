@@ -5,7 +5,8 @@ import { describeIf } from '../helpers/requires.ts';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LmRuntime } from '../../server/src/runtimes/lm.ts';
-import { makeRandomLm, pythonHasTorch, PYTHON, readParity, type ParityCase } from '../helpers/random-lm.ts';
+import { divergence } from '../helpers/parity.ts';
+import { makeRandomLm, pythonHasTorch, PYTHON, readParity } from '../helpers/random-lm.ts';
 
 const hasTorch = pythonHasTorch();
 if (!hasTorch) console.warn(`lm-parity: skipping the random-LM parity tests: ${PYTHON} cannot import torch`);
@@ -19,19 +20,6 @@ async function generate(lm: LmRuntime, prompt: number[], maxNew: number): Promis
   } finally {
     await seq.release();
   }
-}
-
-/**
- * Where `got` leaves torch's continuation: null when equal. A divergence at a step whose torch
- * margin is below `tieMargin` is a near tie decided by rounding, not a different model.
- */
-function divergence(got: number[], c: ParityCase, tieMargin: number): string | null {
-  const i = got.findIndex((t, k) => t !== c.expected[k]);
-  const at = i >= 0 ? i : got.length === c.expected.length ? -1 : Math.min(got.length, c.expected.length);
-  if (at < 0) return null;
-  const margin = c.margins[at] ?? Infinity;
-  if (margin < tieMargin) return null;
-  return `case ${c.name}: step ${at} gave ${got[at]} where torch gave ${c.expected[at]} (torch margin ${margin})`;
 }
 
 /** Opens the parity file's GGUF and checks every case; returns ms per generated token. */

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.ts';
 import { VoxSession, type SessionLimits } from '../session/session.ts';
 import { lmTokenSequence } from './lm-sequence.ts';
 import type { EngineModel } from './model.ts';
-import type { LmSequence } from '../runtimes/lm.ts';
+import type { LmSlot } from '../runtimes/language-model.ts';
 import type { Engine, EngineGaugeReadings, EngineSession, SessionOptions } from './types.ts';
 
 /**
@@ -88,7 +88,7 @@ export class VoxEngine implements Engine {
   }
 
   /** A free LLM sequence; when closing sessions still hold them all, waits (bounded) for one to come back. */
-  private async freeSequence(): Promise<LmSequence> {
+  private async freeSequence(): Promise<LmSlot> {
     const deadline = this.now() + SEQUENCE_RELEASE_WAIT_MS;
     while (this.model.lm.freeSequences === 0 && this.releasing.size > 0 && this.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,8 @@
-// Adapts a node-llama-cpp sequence (through the LM runtime) to the TokenSequence a conversation uses.
-import type { LmRuntime, LmSequence } from '../runtimes/lm.ts';
+// Adapts an LM runtime's sequence (GGUF or ONNX, runtimes/language-model.ts) to the TokenSequence a conversation uses.
+import type { LanguageModel, LmSlot } from '../runtimes/language-model.ts';
 import type { TokenSequence } from '../session/token-sequence.ts';
 
-export function lmTokenSequence(lm: LmRuntime, seq: LmSequence): TokenSequence {
+export function lmTokenSequence(lm: LanguageModel, seq: LmSlot): TokenSequence {
   return {
     get tokenCount() {
       return seq.tokenCount;
@@ -12,8 +12,7 @@ export function lmTokenSequence(lm: LmRuntime, seq: LmSequence): TokenSequence {
     },
     prefill: (tokens, deadlineMs) => lm.prefill(seq, tokens, deadlineMs),
     generate: (tokens, maxTokens, signal, deadlineMs) => lm.greedy(seq, tokens, maxTokens, signal, deadlineMs),
-    // node-llama-cpp shifts the later tokens' positions down (RoPE re-rotation in the KV cache).
-    erase: (start, end) => seq.raw.eraseContextTokenRanges([{ start, end }]),
+    erase: (start, end) => seq.erase(start, end),
     release: () => seq.release(),
   };
 }

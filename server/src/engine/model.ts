@@ -3,7 +3,8 @@
 import { GatewayError } from '../errors.ts';
 import { ComParser, partsForMode } from '../pipeline/com-parser.ts';
 import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes/manifest.ts';
-import { LmRuntime } from '../runtimes/lm.ts';
+import type { LanguageModel } from '../runtimes/language-model.ts';
+import { openLanguageModel } from '../runtimes/open-lm.ts';
 import { UnitEncoder } from '../runtimes/unit-encoder.ts';
 import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
 import { openVocoder, type UnitVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
@@ -39,7 +40,7 @@ export class EngineModel implements SessionModel {
 
   private constructor(
     readonly manifest: LoadedManifest,
-    readonly lm: LmRuntime,
+    readonly lm: LanguageModel,
     readonly units: UnitEncoder,
     /** Inline: whole-utterance vocoding and the contract; streamed answers go through streamVocoder. */
     readonly vocoder: VocoderRuntime,
@@ -82,12 +83,7 @@ export class EngineModel implements SessionModel {
 
   static async load(dir: string, opts: ModelLoadOptions): Promise<EngineModel> {
     const m = loadManifest(dir);
-    const lm = await LmRuntime.open(m.paths.lm, {
-      sequences: opts.sequences,
-      contextTokens: m.lm.contextTokens,
-      unitToken: m.lm.unitToken,
-      eosToken: m.lm.markers.endOfAnswer,
-    });
+    const lm = await openLanguageModel(m, opts.sequences);
     try {
       const [units, vocoder, vad] = await Promise.all([
         UnitEncoder.load(m.paths.units, m.units),

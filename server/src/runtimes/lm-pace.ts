@@ -3,6 +3,9 @@
 // not yet seen borrow the nearest lighter one's figure scaled by the load ratio (no batching gain assumed): a
 // prudent guess that the first tokens at that load replace.
 
+/** Tokens timed at start-up to seed the pace model (and to warm the runtime up). */
+export const CALIBRATION_TOKENS = 24;
+
 /** Weight of a new token interval in its load's running estimate. */
 const LEARNING_RATE = 0.05;
 /** Intervals longer than this are a stalled consumer or a paused process, not the model's pace. */

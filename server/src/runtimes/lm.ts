@@ -11,15 +11,13 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
-import { LmPace } from './lm-pace.ts';
+import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
+import { CALIBRATION_TOKENS, LmPace } from './lm-pace.ts';
 import { deadlineFirst, NO_DEADLINE_PRIORITY, priorityForDeadline } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
 
 /** Sample the next token greedily after this input token. */
 const GREEDY_NEXT = { generateNext: { token: true, options: { temperature: 0 } } } as const;
-
-/** Tokens generated at start-up to seed the pace model (and to warm the context up). */
-const CALIBRATION_TOKENS = 24;
 
 export interface LmOpenOptions extends TokenizerOptions {
   /** Conversations that can hold a sequence at once. */
@@ -38,7 +36,7 @@ export interface LmOpenOptions extends TokenizerOptions {
 }
 
 /** One conversation's slot in the context: its tokens stay cached between turns. */
-export class LmSequence {
+export class LmSequence implements LmSlot {
   constructor(readonly raw: LlamaContextSequence) {}
 
   /** Tokens evaluated into the sequence so far. */
@@ -55,13 +53,18 @@ export class LmSequence {
     await this.raw.clearHistory();
   }
 
+  /** node-llama-cpp shifts the later tokens' positions down (RoPE re-rotation in the KV cache). */
+  async erase(start: number, end: number): Promise<void> {
+    await this.raw.eraseContextTokenRanges([{ start, end }]);
+  }
+
   /** Gives the slot back to the runtime's pool. */
   async release(): Promise<void> {
     if (!this.raw.disposed) await this.raw.dispose();
   }
 }
 
-export class LmRuntime {
+export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence> {
   /** This machine's ms per token by load, learned (seeded by open()'s calibration). */
   readonly pace = new LmPace(1);
   private generatingNow = 0;
@@ -69,9 +72,11 @@ export class LmRuntime {
   private constructor(
     readonly model: LlamaModel,
     private readonly context: LlamaContext,
-    readonly tokenizer: Tokenizer,
+    tokenizer: Tokenizer,
     private readonly ownsLlama: Llama | null,
-  ) {}
+  ) {
+    super(tokenizer);
+  }
 
   /** Sequences generating at this moment: the load a token's pace is learned and predicted at. */
   get generating(): number {
@@ -104,30 +109,6 @@ export class LmRuntime {
       await owned?.dispose();
       throw new GatewayError('MODEL_INVALID', `${path}: cannot load the LM: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  get eosId(): number {
-    return this.tokenizer.eosId;
-  }
-
-  tokenizeTemplate(s: string): number[] {
-    return this.tokenizer.tokenizeTemplate(s);
-  }
-
-  tokenizeText(s: string): number[] {
-    return this.tokenizer.tokenizeText(s);
-  }
-
-  unitTokenId(unit: number): number {
-    return this.tokenizer.unitTokenId(unit);
-  }
-
-  unitOfToken(id: number): number {
-    return this.tokenizer.unitOfToken(id);
-  }
-
-  tokenText(id: number): string {
-    return this.tokenizer.tokenText(id);
   }
 
   /** Sequences not held by anyone. */
@@ -232,13 +213,4 @@ function tokenTexts(model: LlamaModel): string[] {
 /** node-llama-cpp brands token ids; voxgate's are plain numbers from the same vocabulary. */
 function asTokens(ids: readonly number[]): Token[] {
   return ids.slice() as Token[];
-}
-
-function ensureRoom(sequence: LmSequence, tokens: number): void {
-  if (sequence.tokenCount + tokens > sequence.capacityTokens) {
-    throw new GatewayError(
-      'CONTEXT_FULL',
-      `the conversation holds ${sequence.tokenCount} of ${sequence.capacityTokens} tokens; ${tokens} more do not fit`,
-    );
-  }
 }

@@ -30,8 +30,18 @@ export interface LmMarkers {
   separator: string;
 }
 
+/** What runs the LM: node-llama-cpp on a GGUF, or onnxruntime on an ONNX graph with embeddings input. */
+export const LM_RUNTIMES = ['gguf', 'onnx'] as const;
+export type LmRuntimeKind = (typeof LM_RUNTIMES)[number];
+
 export interface LmSpec {
   file: string;
+  /** Default 'gguf'. 'onnx' needs `embeddings` and `tokens` beside the graph. */
+  runtime: LmRuntimeKind;
+  /** runtime 'onnx': the token-embedding table, float32 little-endian [tokens, dim]. */
+  embeddings?: string;
+  /** runtime 'onnx': JSON array of the token texts in id order. */
+  tokens?: string;
   contextTokens: number;
   /** Unit i is the token whose text is this pattern with {i} replaced, e.g. "<{i}>". */
   unitToken: string;
@@ -70,7 +80,7 @@ export interface Manifest {
 export interface LoadedManifest extends Manifest {
   /** Absolute folder the manifest was read from; part files resolve against it. */
   dir: string;
-  paths: { units: string; lm: string; vocoder: string };
+  paths: { units: string; lm: string; vocoder: string; lmEmbeddings?: string; lmTokens?: string };
 }
 
 export class ManifestError extends Error {
@@ -164,8 +174,25 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     separator: r.str(m, 'separator', 'lm.markers.separator'),
   };
   const mt = r.obj(l, 'maxTokens', 'lm.maxTokens');
+  const lmFile = r.str(l, 'file', 'lm.file');
+  const runtime = l['runtime'] === undefined ? 'gguf' : r.str(l, 'runtime', 'lm.runtime');
+  if (!(LM_RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new ManifestError(file, 'lm.runtime', `must be one of ${LM_RUNTIMES.join(', ')}`);
+  }
+  const onnxFiles = runtime === 'onnx' ? { embeddings: r.str(l, 'embeddings', 'lm.embeddings'), tokens: r.str(l, 'tokens', 'lm.tokens') } : {};
+  if (runtime === 'onnx' && !lmFile.toLowerCase().endsWith('.onnx')) {
+    throw new ManifestError(file, 'lm.file', 'runtime "onnx" runs an .onnx graph');
+  }
+  if (runtime === 'gguf') {
+    if (lmFile.toLowerCase().endsWith('.onnx')) throw new ManifestError(file, 'lm.runtime', 'lm.file names an ONNX graph: set "runtime": "onnx"');
+    for (const key of ['embeddings', 'tokens']) {
+      if (l[key] !== undefined) throw new ManifestError(file, `lm.${key}`, 'belongs to runtime "onnx" only (a GGUF holds its own vocabulary and embeddings)');
+    }
+  }
   const lm: LmSpec = {
-    file: r.str(l, 'file', 'lm.file'),
+    file: lmFile,
+    runtime: runtime as LmRuntimeKind,
+    ...onnxFiles,
     contextTokens: r.int(l, 'contextTokens', 'lm.contextTokens', 16),
     unitToken,
     prompts,
@@ -209,10 +236,13 @@ export function loadManifest(dir: string): LoadedManifest {
     throw new ManifestError(file, '(file)', `is not valid JSON (${(err as Error).message})`);
   }
   const m = validateManifest(raw, file);
-  const paths = { units: join(abs, m.units.file), lm: join(abs, m.lm.file), vocoder: join(abs, m.vocoder.file) };
-  for (const [part, path] of Object.entries(paths)) {
+  const paths: LoadedManifest['paths'] = { units: join(abs, m.units.file), lm: join(abs, m.lm.file), vocoder: join(abs, m.vocoder.file) };
+  const fields: [string, string][] = [['units.file', paths.units], ['lm.file', paths.lm], ['vocoder.file', paths.vocoder]];
+  if (m.lm.embeddings !== undefined) fields.push(['lm.embeddings', (paths.lmEmbeddings = join(abs, m.lm.embeddings))]);
+  if (m.lm.tokens !== undefined) fields.push(['lm.tokens', (paths.lmTokens = join(abs, m.lm.tokens))]);
+  for (const [field, path] of fields) {
     if (!existsSync(path) || !statSync(path).isFile()) {
-      throw new ManifestError(file, `${part}.file`, `names ${path}, which does not exist`);
+      throw new ManifestError(file, field, `names ${path}, which does not exist`);
     }
   }
   return { ...m, dir: abs, paths };
