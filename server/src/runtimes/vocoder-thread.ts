@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../errors.ts';
 import { VocoderCostModel } from './vocoder-cost.ts';
-import { checkVocoderOutput, unitIds, type UnitVocoder, type VocodeOptions, type VocodeResult, type VocoderRuntime } from './vocoder.ts';
+import { checkVocoderOutput, SEED_LARGE_UNITS, SEED_SMALL_UNITS, unitIds, type UnitVocoder, type VocodeOptions, type VocodeResult, type VocoderRuntime } from './vocoder.ts';
 
 const WORKER_FILE = new URL('./vocoder-worker.cjs', import.meta.url);
 
@@ -65,7 +65,7 @@ export class VocoderThread implements UnitVocoder {
 
   /** Starts the worker on `path` and waits until its session is ready. */
   static async open(path: string, inline: VocoderRuntime): Promise<VocoderThread> {
-    const worker = new Worker(WORKER_FILE, { workerData: { path, unitCount: inline.unitCount } });
+    const worker = new Worker(WORKER_FILE, { workerData: { path, unitCount: inline.unitCount, seedUnits: [SEED_SMALL_UNITS, SEED_LARGE_UNITS] } });
     const ready = await new Promise<Reply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -75,7 +75,7 @@ export class VocoderThread implements UnitVocoder {
       throw new GatewayError('MODEL_INVALID', `vocoder worker: cannot load ${path}: ${ready.error ?? 'no answer'}`);
     }
     worker.unref();
-    const [smallUnits, smallMs, largeUnits, largeMs] = ready.seed ?? [16, 10, 48, 30];
+    const [smallUnits, smallMs, largeUnits, largeMs] = ready.seed ?? [SEED_SMALL_UNITS, 10, SEED_LARGE_UNITS, 30];
     return new VocoderThread(worker, inline, new VocoderCostModel({ smallUnits, smallMs, largeUnits, largeMs }));
   }
 

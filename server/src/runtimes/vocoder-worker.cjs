@@ -6,9 +6,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
 const ort = require('onnxruntime-node');
 
-/** Sizes of the start-up calls that seed the cost model: a first chunk's and a regular chunk's, about. */
-const SEED_SMALL_UNITS = 16;
-const SEED_LARGE_UNITS = 48;
+/** Sizes of the start-up calls that seed the cost model (vocoder.ts owns them). */
+const [SEED_SMALL_UNITS, SEED_LARGE_UNITS] = workerData.seedUnits;
 
 function units(n) {
   return BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 37) % workerData.unitCount));

@@ -102,9 +102,9 @@ interface LoadedSession {
 
 const sessions = new Map<string, Promise<LoadedSession>>();
 
-/** Sizes of the start-up calls that seed the cost model: about a first chunk's and a regular chunk's. */
-const SEED_SMALL_UNITS = 16;
-const SEED_LARGE_UNITS = 48;
+/** Sizes of the start-up calls that seed the cost model (inline and in the worker): about a first chunk's and a regular chunk's. */
+export const SEED_SMALL_UNITS = 16;
+export const SEED_LARGE_UNITS = 48;
 
 async function timedRun(s: ort.InferenceSession, units: number, unitCount: number): Promise<number> {
   const ids = BigInt64Array.from({ length: units }, (_, i) => BigInt((i * 37) % unitCount));
