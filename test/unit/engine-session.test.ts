@@ -90,6 +90,34 @@ describe('engine session: text turns', () => {
     await h.session.close();
   });
 
+  it('starts an answer\'s audio at once when producing what follows is covered, and holds it when not', async () => {
+    // A fast producer: the first chunk's 100 ms outlasts the next chunk's forecast; nothing is held.
+    const fast = harness({ mode: 'text-to-speech' });
+    fast.session.pushText('hi');
+    const quick = await fast.next((e) => e.type === 'turn.done');
+    if (quick.type !== 'turn.done') throw new Error();
+    expect((quick.timings.ttfaMs ?? 0) - (quick.timings.firstAudioReadyMs ?? 0)).toBeLessThan(5);
+    await fast.session.close();
+
+    // A producer this model says is slow (80 ms a token): the first chunks cannot cover the next, so the audio waits
+    // until generation and vocoding have ended, then goes out whole and in order.
+    const slowModel = new (class extends FakeSessionModel {
+      override tokenMsNow(): number {
+        return 80;
+      }
+    })();
+    const slow = harness({ mode: 'text-to-speech' }, { tokenDelayMs: 2 }, slowModel);
+    slow.session.pushText('hi');
+    const held = await slow.next((e) => e.type === 'turn.done');
+    if (held.type !== 'turn.done') throw new Error();
+    expect(held.timings.firstAudioReadyMs).toBeGreaterThan(0);
+    expect(held.timings.ttfaMs).toBeGreaterThan((held.timings.firstAudioReadyMs ?? 0) + 20);
+    const sizes = slow.events.map((e) => (e.type === 'audio.chunk' ? e.pcm.length : 0)).filter((n) => n > 0);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(30 * 320);
+    expect(slow.types(held.turnId).filter((t) => t.startsWith('audio') || t === 'turn.done').at(-2)).toBe('audio.end');
+    await slow.session.close();
+  });
+
   it('takes a mode per turn and per session', async () => {
     const h = harness({ mode: 'text-to-speech' });
     h.session.pushText('a', 'text-to-text');
