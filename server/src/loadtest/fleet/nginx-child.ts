@@ -28,7 +28,7 @@ export function hasNginx(): boolean {
 export async function startNginx(nodePorts: readonly number[]): Promise<NginxChild> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'voxgate-nginx-'));
-  const servers = nodePorts.map((p) => `        server 127.0.0.1:${p} max_fails=3 fail_timeout=2s;`).join('\n');
+  const servers = nodePorts.map((p) => `        server 127.0.0.1:${p} max_fails=0;`).join('\n');
   const conf = `daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
