@@ -190,6 +190,8 @@ def main() -> int:
     ap.add_argument("--resume-after", choices=STAGES,
                     help="load the LM checkpoint an earlier run saved after this stage and train only what follows")
     ap.add_argument("--reuse-vocoder", action="store_true", help="load work/vocoder.pt from an earlier run")
+    ap.add_argument("--baseline", metavar="JSON",
+                    help="eval_shipped.py's figures for an earlier model on the same data: a column in the card")
     ap.add_argument("--warm-from", metavar="MODEL_DIR",
                     help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
                          "(warm_start.py; use with --plan warm)")
@@ -312,6 +314,14 @@ def main() -> int:
     figures["conditions"] = evaluate_conditions(lm, extractor, data, plan.eval_per_condition, plan.seed, human_dev, log)
     timings["evalSeconds"] = time.time() - t0
     timings["totalSeconds"] = time.time() - started
+    if args.warm_from:
+        figures.update({"warmFrom": os.path.relpath(os.path.abspath(args.warm_from), os.path.dirname(os.path.dirname(here))),
+                        "spokenUnitCount": data["spoken_unit_count"]})
+    if args.baseline:
+        with open(args.baseline) as f:
+            baseline = json.load(f)
+        figures.update({"baselineModel": os.path.basename(os.path.normpath(baseline["model"])),
+                        "baselineConditions": baseline["conditions"]})
     figures.update({"encoder": encoder_report, "training": reports, "timings": {k: round(v, 1) for k, v in timings.items()},
                     "lmParameters": lm.param_count(), "lmConfig": lm.cfg.to_dict(),
                     "smoke": args.smoke, "plan": plan_name,

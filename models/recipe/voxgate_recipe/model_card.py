@@ -48,7 +48,21 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
     per = enc.get("phonemeErrorRate", {})
     hours = enc.get("hours", {})
     cond = figures.get("conditions", {})
-    cond_rows = "\n".join(f"| {CONDITION_NAMES.get(k, k)} | {pct(v['wer'])} | {v['utterances']} |" for k, v in cond.items())
+    base = figures.get("baselineConditions") or {}
+    base_head = f" the earlier {base_name} |" if (base_name := figures.get("baselineModel")) else ""
+    cond_rows = "\n".join(f"| {CONDITION_NAMES.get(k, k)} | {pct(v['wer'])} |"
+                           + (f" {pct(base[k]['wer']) if k in base else 'n/a'} |" if base_head else "")
+                           + f" {v['utterances']} |" for k, v in cond.items())
+    warm = figures.get("warmFrom")
+    build_flags = f"--plan {plan_name}" + (f" --warm-from {warm}" if warm else "")
+    vocoder_row = (f"vocoder, kept from `{warm}`: it speaks that model's log-mel k-means units (LM tokens `<0>`…"
+                   f"`<{figures.get('spokenUnitCount', 128) - 1}>`); duration predictor + log-magnitude decoder + Griffin-Lim"
+                   if warm else "vocoder: duration predictor + log-magnitude decoder + Griffin-Lim in the graph")
+    warm_text = (f"""
+The LM was not trained from nothing: it is `{warm}`'s LM, fine-tuned (`warm_start.py`) to hear the
+encoder's units, which are new tokens numbered after that model's own units (manifest `units.tokenOffset`).
+Its answers keep that model's units and vocoder, so it speaks as before; only its hearing changed.
+""" if warm else "")
     per_rows = "\n".join(f"| {k} | {pct(v)} | {hours.get(k, 0):.2f} |" for k, v in per.items())
     hours_train = hours.get("train", 0)
     hours_human = hours.get("train-human", 0)
@@ -62,7 +76,7 @@ A SpeechGPT-style speech-language model built by `models/recipe/build.py --plan 
 tract, pitch, room, noise, level, telephone band, Opus) and {hours_human:.1f} h of real speech from Debian's
 packages (one speaker's telephone prompts, game and learning voices; each clip in several channels).
 It answers in one espeak-ng voice (`en-us`, speed 160, pitch 50) reconstructed by its own vocoder.
-
+{warm_text}
 ## What it can do
 
 Transcribe what it hears; repeat a sentence ("repeat after me ..."); spell a word ("spell ...");
@@ -77,7 +91,7 @@ All in four modes: speech→speech, speech→text, text→speech, text→text. E
 | --- | --- | --- |
 | unit extractor: speech encoder (log-mel 40 bands → causal convolutions to 20 ms → {enc.get('config', {}).get('layers', 4)} local-attention layers, {enc.get('parameters', 0) / 1e6:.2f}M parameters, CTC on phonemes) + k-means over its hidden states, one unit per 20 ms | units.onnx | {sizes['units.onnx'] / 1e6:.2f} MB |
 | LM: LLaMA architecture, {figures['lmParameters'] / 1e6:.2f}M parameters, {figures['lmConfig']['n_layers']} layers, dim {figures['lmConfig']['dim']}, context {figures['lmConfig']['max_seq_len']} | lm.gguf (f32) | {sizes['lm.gguf'] / 1e6:.2f} MB |
-| vocoder: duration predictor + log-magnitude decoder + Griffin-Lim in the graph | vocoder.onnx | {sizes['vocoder.onnx'] / 1e6:.2f} MB |
+| {vocoder_row} | vocoder.onnx | {sizes['vocoder.onnx'] / 1e6:.2f} MB |
 | total | | {total_mb:.2f} MB |
 
 ## Figures (dev set: voices never used in training; unseen sentences and words for the open skills)
@@ -94,8 +108,8 @@ All in four modes: speech→speech, speech→text, text→speech, text→text. E
 Transcript WER per listening condition (dev sentences never trained on; speech-to-text through the
 same units the gateway extracts):
 
-| condition | transcript WER | utterances |
-| --- | --- | --- |
+| condition | transcript WER |{base_head} utterances |
+| --- | --- |{' --- |' if base_head else ''} --- |
 {cond_rows}
 
 The encoder alone (greedy CTC phoneme error rate, before units and the LM; hours rendered per set):
@@ -138,7 +152,8 @@ This build's own steps: encoder {t.get('encoderSeconds', 0):.0f} s, data {t['dat
 - Its knowledge is the skill list above; it does not converse beyond it.
 - Griffin-Lim speech is intelligible but buzzy; a learned waveform vocoder would sound better.
 
-Figures come from `eval.json`, written by the same build (`/usr/bin/python3 models/recipe/build.py --plan {plan_name} --out DIR`;
+{'The vocoder round trip of a warm build is measured through the gateway instead (`npm run bench:hearing`): the recipe keeps no torch copy of a shipped vocoder.' if warm else ''}
+Figures come from `eval.json`, written by the same build (`/usr/bin/python3 models/recipe/build.py {build_flags} --out DIR`;
 `docs/models.md` gives the exact commands that built the shipped folder).
 """
     with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
