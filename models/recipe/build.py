@@ -30,6 +30,8 @@ from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.onnx_lm_folder import write_onnx_lm_folder  # noqa: E402
+from voxgate_recipe.adaptor_folder import write_adaptor_files  # noqa: E402
+from voxgate_recipe.train_adaptor import SMOKE as ADAPTOR_SMOKE  # noqa: E402
 from voxgate_recipe.parity import write_parity  # noqa: E402
 from voxgate_recipe.plan import PLANS, Plan  # noqa: E402
 from voxgate_recipe.train_lm import train  # noqa: E402
@@ -303,6 +305,8 @@ def main() -> int:
         f.write("\n")
     if args.onnx_lm_out:
         write_onnx_lm_folder(lm, V.build_vocab(unit_count), args.out, args.onnx_lm_out, log)
+        if args.smoke:  # the LLaSM adaptor: only its smoke-sized stage 1 exists yet (train_adaptor.py)
+            write_adaptor_files(encoder, lm, args.onnx_lm_out, seed=plan.seed, log=log, **ADAPTOR_SMOKE)
 
     t0 = time.time()
     torch.set_num_threads(1)

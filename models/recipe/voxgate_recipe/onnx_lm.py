@@ -46,9 +46,17 @@ class CachedLm(nn.Module):
         self.register_buffer("masked", torch.tensor(float("-inf")), persistent=False)
 
     def forward(self, inputs_embeds: torch.Tensor, *past: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        hidden, presents = self.hidden(inputs_embeds, *past)
+        return (self.lm.head(hidden[:, -1]), *presents)
+
+    def hidden(self, inputs_embeds: torch.Tensor, *past: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Final-norm states of the new positions [B, T, dim], and per layer their keys and values.
+
+        Batches of right-padded sequences are fine for training: a position never attends to later ones.
+        """
         cfg = self.lm.cfg
         heads, head_dim = cfg.n_heads, cfg.head_dim
-        t = inputs_embeds.shape[1]
+        b, t = inputs_embeds.shape[0], inputs_embeds.shape[1]
         p = past[0].shape[1]
         positions = torch.arange(p + t, dtype=torch.float64)
         angles = positions[:, None] * self.inv_freq[None, :]
@@ -62,20 +70,19 @@ class CachedLm(nn.Module):
             attn = block.attn
             h = block.attn_norm(x)
             k_new, v_new = attn.wk(h), attn.wv(h)
-            k = torch.cat([past[2 * i], k_new], dim=1).view(1, p + t, heads, head_dim).transpose(1, 2)
-            v = torch.cat([past[2 * i + 1], v_new], dim=1).view(1, p + t, heads, head_dim).transpose(1, 2)
-            q = attn.wq(h).view(1, t, heads, head_dim).transpose(1, 2)
+            k = torch.cat([past[2 * i], k_new], dim=1).view(b, p + t, heads, head_dim).transpose(1, 2)
+            v = torch.cat([past[2 * i + 1], v_new], dim=1).view(b, p + t, heads, head_dim).transpose(1, 2)
+            q = attn.wq(h).view(b, t, heads, head_dim).transpose(1, 2)
             q, k = apply_rope(q, cos[p:], sin[p:]), apply_rope(k, cos, sin)
             scores = (q @ k.transpose(-2, -1)) * (head_dim ** -0.5) + mask
             out = torch.softmax(scores, dim=-1) @ v
-            x = x + attn.wo(out.transpose(1, 2).reshape(1, t, cfg.dim))
+            x = x + attn.wo(out.transpose(1, 2).reshape(b, t, cfg.dim))
             x = x + block.ffn(block.ffn_norm(x))
             presents += [k_new, v_new]
-        logits = self.lm.head(self.lm.norm(x[:, -1]))
-        return (logits, *presents)
+        return self.lm.norm(x), presents
 
-    def empty_cache(self) -> list[torch.Tensor]:
-        return [torch.zeros(1, 0, self.lm.cfg.dim) for _ in range(2 * self.lm.cfg.n_layers)]
+    def empty_cache(self, batch: int = 1) -> list[torch.Tensor]:
+        return [torch.zeros(batch, 0, self.lm.cfg.dim) for _ in range(2 * self.lm.cfg.n_layers)]
 
 
 def input_names(layers: int) -> list[str]:

@@ -6,12 +6,15 @@ import * as ort from 'onnxruntime-node';
 import { GatewayError } from '../errors.ts';
 import type { UnitsSpec } from './manifest.ts';
 
-/** Encodes one window; what a UnitEncoderStream needs (the runtime, or a fake in tests). */
-export interface WindowEncoder {
+/**
+ * Encodes one window; what a UnitEncoderStream needs (the runtime, or a fake in tests). `T` is what one hop
+ * becomes: a unit id here, an adapted embedding row for the LLaSM path (speech-embedder.ts).
+ */
+export interface WindowEncoder<T = number> {
   readonly hopSamples: number;
   readonly leftContextSamples: number;
-  /** `pcm` = leftContextSamples of context + k whole hops → k unit ids, repeats not merged. */
-  encodeWindow(pcm: Float32Array): Promise<number[]>;
+  /** `pcm` = leftContextSamples of context + k whole hops → k outputs, one per hop (units: repeats not merged). */
+  encodeWindow(pcm: Float32Array): Promise<T[]>;
 }
 
 export class UnitEncoder implements WindowEncoder {
@@ -56,9 +59,7 @@ export class UnitEncoder implements WindowEncoder {
 
   /** Offline reference: the whole utterance after leftContextSamples of zeros, as at training time. */
   async encodeUtterance(pcm: Float32Array): Promise<number[]> {
-    const padded = new Float32Array(this.leftContextSamples + pcm.length);
-    padded.set(pcm, this.leftContextSamples);
-    return this.encodeWindow(padded);
+    return this.encodeWindow(withLeftContext(pcm, this.leftContextSamples));
   }
 
   openStream(opts: UnitEncoderStreamOptions = {}): UnitEncoderStream {
@@ -84,7 +85,7 @@ export const DEFAULT_RUN_EVERY_MS = 120;
  * leftContextSamples before its first new sample (zeros before the utterance). Calls are queued so
  * windows run in order; units are not merged here (see UnitMerger).
  */
-export class UnitEncoderStream {
+export class UnitEncoderStream<T = number> {
   private readonly runSamples: number;
   /** The last leftContextSamples already encoded (zeros at the start). */
   private history: Float32Array;
@@ -93,7 +94,7 @@ export class UnitEncoderStream {
   private samplesEncoded = 0;
 
   constructor(
-    private readonly encoder: WindowEncoder,
+    private readonly encoder: WindowEncoder<T>,
     opts: UnitEncoderStreamOptions = {},
   ) {
     const hop = encoder.hopSamples;
@@ -108,14 +109,14 @@ export class UnitEncoderStream {
   }
 
   /** Adds audio; resolves with the units of every whole hop encoded by this call (often none). */
-  push(pcm: Float32Array): Promise<number[]> {
+  push(pcm: Float32Array): Promise<T[]> {
     this.pending = append(this.pending, pcm);
     if (this.pending.length < this.runSamples) return this.enqueue(undefined);
     return this.enqueue(this.takeWindow());
   }
 
   /** Encodes the remaining whole hops; a trailing part hop is dropped, as whole-utterance encoding drops it. */
-  flush(): Promise<number[]> {
+  flush(): Promise<T[]> {
     const window = this.pending.length >= this.encoder.hopSamples ? this.takeWindow() : undefined;
     this.pending = new Float32Array(0);
     return this.enqueue(window);
@@ -134,12 +135,19 @@ export class UnitEncoderStream {
     return window;
   }
 
-  private enqueue(window: Float32Array | undefined): Promise<number[]> {
-    const run = this.queue.then(() => (window ? this.encoder.encodeWindow(window) : []));
+  private enqueue(window: Float32Array | undefined): Promise<T[]> {
+    const run = this.queue.then((): Promise<T[]> | T[] => (window ? this.encoder.encodeWindow(window) : []));
     // A failed window must not wedge the windows queued after it; the caller sees the failure on `run`.
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The utterance after `leftContextSamples` of zeros: the first window of a stream, whole. */
+export function withLeftContext(pcm: Float32Array, leftContextSamples: number): Float32Array {
+  const padded = new Float32Array(leftContextSamples + pcm.length);
+  padded.set(pcm, leftContextSamples);
+  return padded;
 }
 
 function append(a: Float32Array, b: Float32Array): Float32Array {
