@@ -1,15 +1,13 @@
 // Hang-ups on the real model: a session closed mid-answer stops counting at once, its LLM sequence comes back
 // within a decode step or so, and a new caller opened right after gets the slot and the same answer a quiet
 // engine gives.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import type { VoxEngine } from '../../server/src/engine/engine.ts';
 import type { EngineSession } from '../../server/src/engine/types.ts';
 import { describeIf } from '../helpers/requires.ts';
-import { MODEL_DIR, record } from './engine-model.ts';
+import { MODEL_DIR, MODEL_FILES, record } from './engine-model.ts';
 
-const MODEL_FILES = ['manifest.json', 'units.onnx', 'lm.gguf', 'vocoder.onnx'].every((f) => existsSync(`${MODEL_DIR}/${f}`));
 const SESSIONS = 2;
 
 /** One spoken answer to a text question: its transcript and answer text. */

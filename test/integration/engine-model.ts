@@ -1,11 +1,22 @@
-// Where the engine integration tests find a real model: VOXGATE_MODEL_DIR, else the shipped one.
-import { existsSync } from 'node:fs';
-import { DEFAULT_MODEL_DIR } from '../../server/src/runtimes/manifest.ts';
+// Where the engine integration tests find a real model: VOXGATE_MODEL_DIR (a GGUF or an ONNX LM folder), else the
+// shipped one.
+import { DEFAULT_MODEL_DIR, loadManifest } from '../../server/src/runtimes/manifest.ts';
 import type { EngineEvent, EngineSession } from '../../server/src/engine/types.ts';
 import { hasEspeak } from './engine-speech.ts';
 
 export const MODEL_DIR = process.env['VOXGATE_MODEL_DIR'] ?? DEFAULT_MODEL_DIR;
-export const MODEL_READY = ['manifest.json', 'units.onnx', 'lm.gguf', 'vocoder.onnx'].every((f) => existsSync(`${MODEL_DIR}/${f}`)) && hasEspeak();
+/** The folder's manifest is valid and names files that exist (whichever LM runtime it uses). */
+export const MODEL_FILES = modelFolderLoads(MODEL_DIR);
+export const MODEL_READY = MODEL_FILES && hasEspeak();
+
+function modelFolderLoads(dir: string): boolean {
+  try {
+    loadManifest(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Recorder {
   events: EngineEvent[];

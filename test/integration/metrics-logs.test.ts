@@ -1,7 +1,6 @@
 // GET /metrics as Prometheus text and the structured logs, on the real ws server: the fake engine for the wiring
 // (outcomes, error codes, redaction, transcripts only when asked), the real model for the TTFA histogram and the
 // LLM gauges after a spoken answer.
-import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../client-sdk/src/node/index.ts';
@@ -9,7 +8,7 @@ import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { createLogger } from '../../server/src/gateway/log.ts';
 import { describeIf } from '../helpers/requires.ts';
 import { FakeEngine, RawPeer, startTestServer, type TestServer } from '../helpers/fake-engine.ts';
-import { MODEL_DIR } from './engine-model.ts';
+import { MODEL_DIR, MODEL_FILES } from './engine-model.ts';
 
 const TOKEN = 'metrics-test-token-0123456789';
 let server: TestServer | undefined;
@@ -117,7 +116,6 @@ describe('Prometheus /metrics and pino logs (fake engine)', () => {
   });
 });
 
-const MODEL_FILES = ['manifest.json', 'units.onnx', 'lm.gguf', 'vocoder.onnx'].every((f) => existsSync(`${MODEL_DIR}/${f}`));
 
 describeIf(MODEL_FILES, `the model in ${MODEL_DIR}`)('Prometheus /metrics on the real model', () => {
   it('shows the TTFA histogram and every LLM sequence free again after a spoken answer', async () => {
