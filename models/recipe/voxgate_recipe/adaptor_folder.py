@@ -57,7 +57,7 @@ def write_adaptor_files(encoder: SpeechEncoder, lm: LlamaLm, out_dir: str, *, st
     adaptor.match_scale(float(lm.embed.weight.std()))
     embedder = SpeechEmbedder(encoder, adaptor)
     report = train_adaptor(embedder, lm, smoke_pairs(), steps=steps, lr=lr, batch=batch, seed=seed, log=log)
-    if report["lossAfter"] >= report["lossBefore"]:
+    if report["lossBefore"] is None or report["lossAfter"] >= report["lossBefore"]:
         raise RuntimeError(f"adaptor stage 1 did not lower the transcript loss: {report}")
     embedder.eval()
     embedder.export_onnx(os.path.join(out_dir, SPEECH_FILE))

@@ -69,8 +69,9 @@ def transcript_loss(cached: CachedLm, embedder: SpeechEmbedder, states: list[tor
 
 
 def train_adaptor(embedder: SpeechEmbedder, lm: LlamaLm, pairs: list[SpeechPair], *, steps: int, lr: float,
-                  batch: int, seed: int, log=print) -> dict:
-    """Trains embedder.adaptor in place; returns the transcript loss on all `pairs` before and after."""
+                  batch: int, seed: int, max_seconds: float | None = None, log=print) -> dict:
+    """Trains embedder.adaptor in place (stopping early past max_seconds); returns the transcript loss on all
+    `pairs` before and after. The loss over every pair is for smoke-sized sets; larger ones report none."""
     for p in list(lm.parameters()) + list(embedder.encoder.parameters()):
         p.requires_grad_(False)
     lm.eval()
@@ -78,22 +79,28 @@ def train_adaptor(embedder: SpeechEmbedder, lm: LlamaLm, pairs: list[SpeechPair]
     cached = CachedLm(lm)
     states = [embedder.encoder_states(p.wav) for p in pairs]
     texts = [p.text for p in pairs]
+    whole_set = len(pairs) <= 64
     with torch.no_grad():
-        before = float(transcript_loss(cached, embedder, states, texts))
+        before = round(float(transcript_loss(cached, embedder, states, texts)), 4) if whole_set else None
     opt = torch.optim.AdamW(embedder.adaptor.parameters(), lr=lr, weight_decay=0.0)
     rng = random.Random(seed)
     started = time.time()
     embedder.adaptor.train()
+    done = 0
     for step in range(steps):
+        if max_seconds is not None and time.time() - started > max_seconds:
+            log(f"adaptor stage 1 stopped at step {step}: {max_seconds:.0f} s")
+            break
         pick = rng.sample(range(len(pairs)), min(batch, len(pairs)))
         loss = transcript_loss(cached, embedder, [states[i] for i in pick], [texts[i] for i in pick])
         opt.zero_grad()
         loss.backward()
         opt.step()
+        done = step + 1
         if step % 50 == 0 or step == steps - 1:
             log(f"adaptor stage 1 step {step}/{steps} loss {float(loss):.3f}")
     embedder.adaptor.eval()
     with torch.no_grad():
-        after = float(transcript_loss(cached, embedder, states, texts))
-    return {"stage": "adaptor-stage1-modality-adaptation", "steps": steps, "pairs": len(pairs),
-            "lossBefore": round(before, 4), "lossAfter": round(after, 4), "seconds": round(time.time() - started, 1)}
+        after = round(float(transcript_loss(cached, embedder, states, texts)), 4) if whole_set else None
+    return {"stage": "adaptor-stage1-modality-adaptation", "steps": done, "plannedSteps": steps, "pairs": len(pairs),
+            "lossBefore": before, "lossAfter": after, "seconds": round(time.time() - started, 1)}
