@@ -68,6 +68,8 @@ export class Answer {
   private lastTokenAtMs: number | undefined;
   /** Engine clock when the next chunk was forecast to be ready (checked against its arrival to learn the slack). */
   private forecastNextAtMs: number | undefined;
+  /** Units fed to the vocoder when each chunk not yet out was vocoded (in order; at most an answer's chunks). */
+  private readonly unitsAtVocode: number[] = [];
 
   constructor(
     private readonly model: SessionModel,
@@ -246,6 +248,7 @@ export class Answer {
   private vocoded(pcm: Float32Array): void {
     if (pcm.length === 0) return;
     this.timings.firstAudioReadyMs ??= this.sinceEnd();
+    this.unitsAtVocode.push(this.audioUnits.fed);
     this.playoutStart.add(pcm);
   }
 
@@ -291,7 +294,7 @@ export class Answer {
       this.timings.ttfaMs = this.sinceEnd();
       this.opts.emit({ type: 'audio.start', turnId: this.turnId, sampleRateHz });
     }
-    this.audioUnits.chunkOut(pcm.length);
+    this.audioUnits.chunkOut(pcm.length, this.unitsAtVocode.shift());
     this.opts.emit({ type: 'audio.chunk', turnId: this.turnId, pcm, sampleRateHz });
   }
 

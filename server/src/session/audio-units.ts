@@ -22,9 +22,15 @@ export class AudioUnitMap {
     this.unitsFed += n;
   }
 
-  chunkOut(samples: number): void {
+  /** Units handed to the vocoder so far. */
+  get fed(): number {
+    return this.unitsFed;
+  }
+
+  /** A chunk went out; `unitsFed`: units fed when it was vocoded (a chunk held before playout started goes out later). */
+  chunkOut(samples: number, unitsFed: number = this.unitsFed): void {
     this.samples += samples;
-    this.marks.push({ samples: this.samples, units: this.unitsFed });
+    this.marks.push({ samples: this.samples, units: unitsFed });
   }
 
   /** Whole units behind the first `audioMs` of the answer, interpolated within a chunk. */
