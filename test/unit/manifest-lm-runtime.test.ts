@@ -33,6 +33,20 @@ describe('manifest: which runtime runs the LM', () => {
     expect(() => validateManifest(withLm({ tokens: 'lm-tokens.json' }), 'm.json')).toThrow(/m\.json: lm\.tokens: belongs to runtime "onnx" only/);
   });
 
+  it('reads an embedding-input LM (LLaSM) with its speech part, and refuses one that cannot be served', () => {
+    const speech = { file: 'speech.onnx', frameMs: 40, hopSamples: 640, leftContextSamples: 6960 };
+    const llasm = (lm: Record<string, unknown>, sp: unknown = speech) => ({ ...(withLm({ ...ONNX, ...lm }) as object), speech: sp });
+    const m = validateManifest(llasm({ inputKind: 'embeddings' }));
+    expect(m.lm.inputKind).toBe('embeddings');
+    expect(m.speech).toEqual(speech);
+    expect(validateManifest(withLm(ONNX)).lm.inputKind).toBe('units');
+    expect(() => validateManifest(llasm({ inputKind: 'embeddings', runtime: 'gguf', file: 'lm.gguf', embeddings: undefined, tokens: undefined }), 'm.json')).toThrow(/m\.json: lm\.inputKind: "embeddings" needs "runtime": "onnx"/);
+    expect(() => validateManifest(llasm({ inputKind: 'features' }), 'm.json')).toThrow(/m\.json: lm\.inputKind: must be one of units, embeddings/);
+    expect(() => validateManifest(llasm({ inputKind: 'embeddings' }, null), 'm.json')).toThrow(/m\.json: speech: must be an object/);
+    expect(() => validateManifest(llasm({ inputKind: 'embeddings' }, { ...speech, frameMs: 20 }), 'm.json')).toThrow(/m\.json: speech\.frameMs: must equal hopSamples/);
+    expect(() => validateManifest(llasm({}), 'm.json')).toThrow(/m\.json: speech: is read only with "lm\.inputKind": "embeddings"/);
+  });
+
   it('names a missing embedding table when the folder is loaded', () => {
     const dir = mkdtempSync(join(tmpdir(), 'voxgate-manifest-'));
     try {

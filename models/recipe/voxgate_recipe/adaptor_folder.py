@@ -49,6 +49,25 @@ def speech_parity(embedder: SpeechEmbedder, lm: LlamaLm, wav: np.ndarray, max_ne
             "eosId": V.EOS_ID, "maxNew": max_new}
 
 
+def declare_speech_input(out_dir: str, embedder: SpeechEmbedder) -> None:
+    """The folder's manifest says its LM hears speech as speech.onnx's embeddings (docs/models.md, "speech")."""
+    path = os.path.join(out_dir, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    speech = {"file": SPEECH_FILE, "frameMs": embedder.hop * 1000 // 16000, "hopSamples": embedder.hop,
+              "leftContextSamples": embedder.left}
+    # speech sits before lm, as units does: the parts in the order a caller's audio meets them.
+    ordered = {}
+    for key, value in manifest.items():
+        if key == "lm":
+            ordered["speech"] = speech
+            value = {**value, "inputKind": "embeddings"}
+        ordered[key] = value
+    with open(path, "w") as f:
+        json.dump(ordered, f, indent=2)
+        f.write("\n")
+
+
 def write_adaptor_files(encoder: SpeechEncoder, lm: LlamaLm, out_dir: str, *, steps: int, lr: float, batch: int,
                         seed: int, log=print) -> dict:
     """Trains a fresh adaptor's stage 1 on smoke pairs, then writes speech.onnx and its parity files."""
@@ -67,6 +86,7 @@ def write_adaptor_files(encoder: SpeechEncoder, lm: LlamaLm, out_dir: str, *, st
     with open(os.path.join(out_dir, PARITY_FILE), "w") as f:
         json.dump(speech_parity(embedder, lm, wav), f)
         f.write("\n")
+    declare_speech_input(out_dir, embedder)
     log(f"adaptor: stage 1 transcript loss {report['lossBefore']} → {report['lossAfter']} in {report['seconds']} s; "
         f"{SPEECH_FILE} written to {out_dir}")
     return report

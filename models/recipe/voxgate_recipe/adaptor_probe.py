@@ -22,7 +22,7 @@ import torch
 
 from . import skills, vocab as V
 from .adaptor import SpeechAdaptor, SpeechEmbedder
-from .adaptor_folder import PARITY_FILE, PCM_FILE, SPEECH_FILE, speech_parity
+from .adaptor_folder import PARITY_FILE, PCM_FILE, SPEECH_FILE, declare_speech_input, speech_parity
 from .audio import render
 from .encoder_stage import finished_encoder
 from .evaluate import word_errors
@@ -142,6 +142,7 @@ def main() -> None:
     ref.wav.astype("<f4").tofile(os.path.join(args.out, PCM_FILE))
     with open(os.path.join(args.out, PARITY_FILE), "w") as f:
         json.dump(speech_parity(embedder, lm, ref.wav), f)
+    declare_speech_input(args.out, embedder)
     with open(os.path.join(args.out, "probe.json"), "w") as f:
         json.dump({"args": vars(args), "training": report, "devBefore": before, "devAfter": after,
                    "devUnitsPathTranscriptWer": units_wer,

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.ts';
 import { ComParser, partsForMode } from '../pipeline/com-parser.ts';
 import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes/manifest.ts';
 import type { LanguageModel } from '../runtimes/language-model.ts';
-import { openLanguageModel } from '../runtimes/open-lm.ts';
+import { openEmbeddedSpeech, openLanguageModel, type EmbeddedSpeech } from '../runtimes/open-lm.ts';
 import { UnitEncoder } from '../runtimes/unit-encoder.ts';
 import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
 import { openVocoder, type UnitVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
@@ -47,11 +47,14 @@ export class EngineModel implements SessionModel {
     private readonly streamVocoder: UnitVocoder,
     readonly vad: VoiceActivityModel | undefined,
     private readonly encoderRunEveryMs: number | undefined,
+    /** lm.inputKind "embeddings" (LLaSM): speech reaches the LM as adapted embeddings instead of unit tokens. */
+    private readonly speech: EmbeddedSpeech | undefined,
   ) {
     this.name = manifest.name;
     this.sampleRateHz = manifest.sampleRateHz;
-    this.hopSamples = manifest.units.hopSamples;
-    this.mergeRepeats = manifest.units.mergeRepeats;
+    this.hopSamples = speech ? speech.embedder.hopSamples : manifest.units.hopSamples;
+    // Embedding rows are each their own position: nothing to merge.
+    this.mergeRepeats = speech ? false : manifest.units.mergeRepeats;
     this.vocoderSampleRateHz = manifest.vocoder.sampleRateHz;
     this.endOfAnswerId = lm.eosId;
     // Half the context for the answer: room for one earlier turn besides, as in training.
@@ -85,13 +88,14 @@ export class EngineModel implements SessionModel {
     const m = loadManifest(dir);
     const lm = await openLanguageModel(m, opts.sequences);
     try {
-      const [units, vocoder, vad] = await Promise.all([
+      const [units, vocoder, vad, speech] = await Promise.all([
         UnitEncoder.load(m.paths.units, m.units),
         openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.vocoder.unitCount }),
         opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
+        openEmbeddedSpeech(m, lm),
       ]);
       const streamVocoder = (opts.vocoderThread ?? 'worker') === 'worker' ? await VocoderThread.open(m.paths.vocoder, vocoder) : vocoder;
-      return new EngineModel(m, lm, units, vocoder, streamVocoder, vad, opts.encoderRunEveryMs);
+      return new EngineModel(m, lm, units, vocoder, streamVocoder, vad, opts.encoderRunEveryMs, speech);
     } catch (err) {
       await lm.close();
       throw err;
@@ -99,7 +103,8 @@ export class EngineModel implements SessionModel {
   }
 
   openUnitStream(): UnitStream {
-    return this.units.openStream({ sampleRateHz: this.sampleRateHz, ...(this.encoderRunEveryMs !== undefined ? { runEveryMs: this.encoderRunEveryMs } : {}) });
+    const opts = { sampleRateHz: this.sampleRateHz, ...(this.encoderRunEveryMs !== undefined ? { runEveryMs: this.encoderRunEveryMs } : {}) };
+    return this.speech ? this.speech.embedder.openIdStream(this.speech.slots, opts) : this.units.openStream(opts);
   }
 
   /** Streamed-answer vocoder requests in flight (a worker's queue; inline vocoding queues nothing). */
@@ -123,6 +128,8 @@ export class EngineModel implements SessionModel {
   }
 
   unitTokens(units: readonly number[]): number[] {
+    // An embedding-input model's speech stream hands out the ids its rows wait under: already the LM's.
+    if (this.speech) return [...units];
     const offset = this.manifest.units.tokenOffset;
     return units.map((u) => this.lm.unitTokenId(u + offset));
   }
@@ -157,7 +164,7 @@ export class EngineModel implements SessionModel {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.units.close(), this.vad?.close(), this.streamVocoder instanceof VocoderThread ? this.streamVocoder.close() : undefined]);
+    await Promise.allSettled([this.units.close(), this.vad?.close(), this.speech?.embedder.close(), this.streamVocoder instanceof VocoderThread ? this.streamVocoder.close() : undefined]);
     await this.lm.close();
   }
 }

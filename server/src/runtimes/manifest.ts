@@ -34,10 +34,16 @@ export interface LmMarkers {
 export const LM_RUNTIMES = ['gguf', 'onnx'] as const;
 export type LmRuntimeKind = (typeof LM_RUNTIMES)[number];
 
+/** What the LM hears speech as: unit tokens (SpeechGPT) or adapted embeddings from `speech` (LLaSM). */
+export const LM_INPUT_KINDS = ['units', 'embeddings'] as const;
+export type LmInputKind = (typeof LM_INPUT_KINDS)[number];
+
 export interface LmSpec {
   file: string;
   /** Default 'gguf'. 'onnx' needs `embeddings` and `tokens` beside the graph. */
   runtime: LmRuntimeKind;
+  /** Default 'units'. 'embeddings' needs runtime 'onnx' and the manifest's `speech` part. */
+  inputKind: LmInputKind;
   /** runtime 'onnx': the token-embedding table, float32 little-endian [tokens, dim]. */
   embeddings?: string;
   /** runtime 'onnx': JSON array of the token texts in id order. */
@@ -67,12 +73,23 @@ export interface VocoderSpec {
   unitCount: number;
 }
 
+/** The LLaSM path's speech input (ONNX): input `pcm` float32 [1, N] → output `embeddings` float32
+ * [1, floor((N - leftContextSamples) / hopSamples), dim], one adapted LM embedding per hop. */
+export interface SpeechSpec {
+  file: string;
+  frameMs: number;
+  hopSamples: number;
+  leftContextSamples: number;
+}
+
 export interface Manifest {
   schemaVersion: 1;
   name: string;
   description?: string;
   sampleRateHz: number;
   units: UnitsSpec;
+  /** Present when lm.inputKind is 'embeddings'. */
+  speech?: SpeechSpec;
   lm: LmSpec;
   vocoder: VocoderSpec;
 }
@@ -80,7 +97,7 @@ export interface Manifest {
 export interface LoadedManifest extends Manifest {
   /** Absolute folder the manifest was read from; part files resolve against it. */
   dir: string;
-  paths: { units: string; lm: string; vocoder: string; lmEmbeddings?: string; lmTokens?: string };
+  paths: { units: string; lm: string; vocoder: string; lmEmbeddings?: string; lmTokens?: string; speech?: string };
 }
 
 export class ManifestError extends Error {
@@ -189,9 +206,32 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
       if (l[key] !== undefined) throw new ManifestError(file, `lm.${key}`, 'belongs to runtime "onnx" only (a GGUF holds its own vocabulary and embeddings)');
     }
   }
+  const inputKind = l['inputKind'] === undefined ? 'units' : r.str(l, 'inputKind', 'lm.inputKind');
+  if (!(LM_INPUT_KINDS as readonly string[]).includes(inputKind)) {
+    throw new ManifestError(file, 'lm.inputKind', `must be one of ${LM_INPUT_KINDS.join(', ')}`);
+  }
+  if (inputKind === 'embeddings' && runtime !== 'onnx') {
+    throw new ManifestError(file, 'lm.inputKind', '"embeddings" needs "runtime": "onnx" (node-llama-cpp takes token ids only)');
+  }
+  let speech: SpeechSpec | undefined;
+  if (inputKind === 'embeddings') {
+    const sp = r.obj(raw, 'speech', 'speech');
+    speech = {
+      file: r.str(sp, 'file', 'speech.file'),
+      frameMs: r.int(sp, 'frameMs', 'speech.frameMs', 1),
+      hopSamples: r.int(sp, 'hopSamples', 'speech.hopSamples', 1),
+      leftContextSamples: r.int(sp, 'leftContextSamples', 'speech.leftContextSamples', 0),
+    };
+    if (speech.hopSamples * 1000 !== speech.frameMs * sampleRateHz) {
+      throw new ManifestError(file, 'speech.frameMs', 'must equal hopSamples / sampleRateHz in ms');
+    }
+  } else if (raw['speech'] !== undefined) {
+    throw new ManifestError(file, 'speech', 'is read only with "lm.inputKind": "embeddings"');
+  }
   const lm: LmSpec = {
     file: lmFile,
     runtime: runtime as LmRuntimeKind,
+    inputKind: inputKind as LmInputKind,
     ...onnxFiles,
     contextTokens: r.int(l, 'contextTokens', 'lm.contextTokens', 16),
     unitToken,
@@ -221,7 +261,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   }
 
   const description = typeof raw['description'] === 'string' ? raw['description'] : undefined;
-  return { schemaVersion: 1, name, ...(description ? { description } : {}), sampleRateHz, units, lm, vocoder };
+  return { schemaVersion: 1, name, ...(description ? { description } : {}), sampleRateHz, units, ...(speech ? { speech } : {}), lm, vocoder };
 }
 
 /** Reads `dir/manifest.json`, validates it and checks that each part file exists. */
@@ -240,6 +280,7 @@ export function loadManifest(dir: string): LoadedManifest {
   const fields: [string, string][] = [['units.file', paths.units], ['lm.file', paths.lm], ['vocoder.file', paths.vocoder]];
   if (m.lm.embeddings !== undefined) fields.push(['lm.embeddings', (paths.lmEmbeddings = join(abs, m.lm.embeddings))]);
   if (m.lm.tokens !== undefined) fields.push(['lm.tokens', (paths.lmTokens = join(abs, m.lm.tokens))]);
+  if (m.speech !== undefined) fields.push(['speech.file', (paths.speech = join(abs, m.speech.file))]);
   for (const [field, path] of fields) {
     if (!existsSync(path) || !statSync(path).isFile()) {
       throw new ManifestError(file, field, `names ${path}, which does not exist`);

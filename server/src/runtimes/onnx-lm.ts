@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { GatewayError } from '../errors.ts';
 import { percentile } from '../loadtest/stats.ts';
+import { EmbeddingSlots } from './embedding-slots.ts';
 import { KvCache } from './kv-cache.ts';
 import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace } from './lm-pace.ts';
@@ -71,6 +72,8 @@ export class OnnxLmSequence implements LmSlot {
 
 export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmSequence> {
   readonly pace = new LmPace(1);
+  /** Adapted speech embeddings waiting for evaluation, under ids past the vocabulary (embed() resolves them). */
+  readonly slots: EmbeddingSlots;
   private generatingNow = 0;
   private inUse = 0;
 
@@ -83,6 +86,7 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
     private readonly opts: OnnxLmOpenOptions,
   ) {
     super(tokenizer);
+    this.slots = new EmbeddingSlots(shape.vocab, shape.dim);
   }
 
   static async open(path: string, opts: OnnxLmOpenOptions): Promise<OnnxLmRuntime> {
@@ -126,11 +130,17 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
     return new OnnxLmSequence(this.shape, this.opts.contextTokens, () => this.inUse--);
   }
 
-  /** The table's rows for `tokens`: [tokens.length, dim]. */
+  /** The rows for `tokens`: the table's for token ids, the held row for an embedding slot (taken): [tokens.length, dim]. */
   embed(tokens: readonly number[]): Float32Array {
     const { dim, vocab } = this.shape;
     const rows = new Float32Array(tokens.length * dim);
     tokens.forEach((id, i) => {
+      if (this.slots.isSlot(id)) {
+        const row = this.slots.take(id);
+        if (!row) throw new GatewayError('INTERNAL', `embedding slot ${id} holds no row (evaluated already, or dropped)`);
+        rows.set(row, i * dim);
+        return;
+      }
       if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token ${id} is outside the vocabulary 0..${vocab - 1}`);
       rows.set(this.embeddings.subarray(id * dim, (id + 1) * dim), i * dim);
     });
