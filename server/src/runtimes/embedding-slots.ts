@@ -3,9 +3,12 @@
 // ids instead of unit tokens, and the ONNX LM runtime swaps each back for its row when it evaluates it. A row is
 // needed once (its keys and values are cached after), so evaluation frees it.
 
-/** Rows held at most: ~5 minutes of speech at 25 rows/s, far beyond any backlog; the oldest go first past it,
- * which only rows of turns dropped before their prefill (never evaluated) can reach. */
-const MAX_ROWS = 8_000;
+/**
+ * Bytes of rows held at most (32 MiB: ~22 minutes of speech at dim 256, 25 rows/s); past it the oldest go first.
+ * Rows wait here until evaluated; the ones never evaluated are the trailing silence the session's trimmer drops at
+ * the end of a turn (a few per turn) and turns dropped before their prefill: this bound is what reclaims them.
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
 
 export class EmbeddingSlots {
   private readonly rows = new Map<number, Float32Array>();
@@ -15,7 +18,7 @@ export class EmbeddingSlots {
     /** The first id past the vocabulary. */
     private readonly firstId: number,
     readonly dim: number,
-    private readonly maxRows = MAX_ROWS,
+    private readonly maxRows = Math.max(1, Math.floor(MAX_BYTES / (dim * Float32Array.BYTES_PER_ELEMENT))),
   ) {
     this.nextId = firstId;
   }
