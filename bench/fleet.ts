@@ -3,7 +3,8 @@
 // Last stdout line: one JSON object.
 //   1. slots: sessions one node admits, and the fleet through nginx (its cap binds); in the full run, the same
 //      callers at one node and at the fleet (turns answered, calls refused, time to first audio);
-//   2. a burst of callers at once through nginx: the fleet-wide cap holds (overshoot 0);
+//   2. a burst of callers at once through nginx: the fleet-wide cap holds (overshoot 0); one WebRTC call through
+//      nginx (offer balanced, media direct), hung up at another node than its own;
 //   3. the load tester's callers talking through nginx while one node is killed (kill -9) mid-call and another is
 //      drained (SIGTERM) mid-answer: lost turns only on the killed node, its lease expiry, the drain's answers
 //      finished and its time, new calls on the survivors.
@@ -15,6 +16,7 @@ import { capacityAt, fleetLoadPlan } from '../server/src/loadtest/fleet/capacity
 import { startFleet, type RunningFleet } from '../server/src/loadtest/fleet/fleet-run.ts';
 import { waitFor } from '../server/src/loadtest/fleet/processes.ts';
 import { SessionTallies, type SessionTally } from '../server/src/loadtest/fleet/session-tally.ts';
+import { webrtcThroughNginx } from '../server/src/loadtest/fleet/webrtc-phase.ts';
 import { runLoad } from '../server/src/loadtest/run.ts';
 import { makeConnector } from '../server/src/loadtest/transports.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances } from '../server/src/loadtest/utterances.ts';
@@ -174,6 +176,9 @@ async function main(): Promise<void> {
     const burstFigures = await burst(fleet, BURST_CLIENTS, FLEET_CAP, 500);
     await registryEmpty();
     say(`burst: ${burstFigures.admitted} of ${BURST_CLIENTS} admitted at once, overshoot ${burstFigures.overshoot}`);
+    const webrtc = await webrtcThroughNginx(fleet, 'what day comes after monday');
+    await registryEmpty();
+    say(`webrtc through nginx: answered "${webrtc.answer}", ${webrtc.audioFrames} audio frames; hung up via ${webrtc.hangUpSentTo} (${webrtc.hangUpStatus})`);
     let capacity;
     if (!quick) {
       // The same callers, twice the per-node cap: one node directly, then three through nginx.
@@ -188,7 +193,7 @@ async function main(): Promise<void> {
     say(`load: ${CALLERS} callers for ${LOAD_S} s through nginx; kill -9 at ${KILL_AT_S} s, SIGTERM at ${TERM_AT_S} s`);
     const faults = await loadWithFaults(fleet);
     const crashes = fleet.nodes.filter((n, i) => i !== 0 && n.process.exitCode !== null && n.process.exitCode !== 0).length;
-    console.log(JSON.stringify({ bench: 'fleet', quick, crashes, slots, burst: burstFigures, ...(capacity === undefined ? {} : { capacity }), ...faults }));
+    console.log(JSON.stringify({ bench: 'fleet', quick, crashes, slots, burst: burstFigures, webrtc, ...(capacity === undefined ? {} : { capacity }), ...faults }));
   } finally {
     await fleet.stop();
   }

@@ -15,12 +15,17 @@ const MODEL_FILES = ['manifest.json', 'units.onnx', 'lm.gguf', 'vocoder.onnx'].e
 type Figures = Record<string, Record<string, number | string | boolean>> & { crashes: number };
 
 describeIf(MODEL_FILES && hasRedisServer() && hasNginx(), `the model in ${MODEL_DIR}, redis-server and nginx (Debian packages)`)('fleet bench, shortened (real processes)', () => {
-  it('holds the fleet cap under a burst, loses turns only on the killed node, frees its lease, drains the other', async () => {
+  it('holds the fleet cap under a burst, carries a WebRTC call, loses turns only on the killed node, frees its lease, drains the other', async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/fleet.ts', '--quick', '--model', MODEL_DIR], { timeout: 150_000, maxBuffer: 1 << 24 });
     const f = JSON.parse(stdout.trim().split('\n').at(-1)!) as Figures;
     expect(f.crashes).toBe(0);
     expect(f['slots']).toMatchObject({ oneNode: 4, threeNodes: 10 });
     expect(f['burst']).toMatchObject({ admitted: 10, overshoot: 0, maxRegistrySeen: 10, localClaims: 0 });
+    // WebRTC: the offer through nginx, the media straight to the node, the hang-up sent to another node passed on.
+    const webrtc = f['webrtc']!;
+    expect(webrtc).toMatchObject({ answer: 'tuesday', hangUpStatus: 200, closeCode: 1000 });
+    expect(Number(webrtc['audioFrames'])).toBeGreaterThan(10);
+    expect(webrtc['hangUpSentTo']).not.toBe(webrtc['heldBy']);
     expect(f['load']!['sessionsUnattributed']).toBe(0);
     expect(Number(f['load']!['turnsAnsweredRight'])).toBeGreaterThan(0);
     const kill = f['kill']!;
