@@ -1,5 +1,6 @@
-"""A first look at the LLaSM path at real size: a trained speech encoder and a shipped LM, the adaptor's stage 1
-trained between them (both frozen), the LM's transcripts of held-out speech measured before and after.
+"""A first look at the LLaSM path at real size: a trained speech encoder and a shipped LM, the adaptor trained between
+them (stage 1: both frozen; stage 2: the LM too), the LM's speech-to-text turns on held-out speech measured after
+each, beside the same speech on the SpeechGPT path (the folder's own units).
 
     /usr/bin/python3 -m voxgate_recipe.adaptor_probe --encoder-work WORK --from models/voxgate-tiny-en \\
         --out /tmp/llasm-probe [--pairs 1500 --steps 600 --max-seconds 600]
@@ -7,7 +8,7 @@ trained between them (both frozen), the LM's transcripts of held-out speech meas
 WORK holds encoder.pt (build.py's encoder step). Questions come from the closed skills (skills.py), split by text
 into train and dev; train speech uses the training espeak-ng voices, dev speech the held-out ones (voices.py).
 Writes, into --out, the ONNX-LM folder of --from (onnx_lm_folder.py), speech.onnx with its reference for the
-trained adaptor, and probe.json: the dev transcript loss and word error rate before and after.
+trained adaptor, and probe.json: dev transcript loss, transcript WER and exact answers at each point.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from .adaptor import SpeechAdaptor, SpeechEmbedder
 from .adaptor_folder import PARITY_FILE, PCM_FILE, SPEECH_FILE, declare_speech_input, speech_parity
 from .audio import render
 from .encoder_stage import finished_encoder
-from .evaluate import word_errors
+from .evaluate import parse, word_errors
 from .gguf_reader import read_gguf
 from .onnx_lm import CachedLm
 from .onnx_lm_folder import write_onnx_lm_folder
@@ -37,55 +38,53 @@ from .voices import sample_voice
 from .warm_start import spoken_extractor
 
 
-def questions(seed: int) -> tuple[list[str], list[str]]:
-    """Distinct closed-skill questions, split by a hash of the text: one in ten is dev."""
+def questions(seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Distinct closed-skill (question, answer)s, split by a hash of the question: one in ten is dev."""
     rng = random.Random(seed)
-    texts = sorted({q for it in (skills.arithmetic(rng), skills.next_item(rng), skills.count(rng), skills.small_talk())
-                    for _, q, _ in it})
-    dev = [t for t in texts if zlib.crc32(t.encode()) % 10 == 0]
-    return [t for t in texts if zlib.crc32(t.encode()) % 10 != 0], dev
+    qa = sorted({(q, a) for it in (skills.arithmetic(rng), skills.next_item(rng), skills.count(rng), skills.small_talk())
+                 for _, q, a in it})
+    dev = [x for x in qa if zlib.crc32(x[0].encode()) % 10 == 0]
+    return [x for x in qa if zlib.crc32(x[0].encode()) % 10 != 0], dev
 
 
-def rendered(texts: list[str], count: int, dev: bool, seed: int) -> list[SpeechPair]:
+def rendered(qa: list[tuple[str, str]], count: int, dev: bool, seed: int) -> list[SpeechPair]:
     rng = random.Random(seed)
-    picks = [rng.choice(texts) for _ in range(count)]
     pairs = []
-    for t in picks:
+    for _ in range(count):
+        q, a = rng.choice(qa)
         v = sample_voice(rng, dev)
-        pairs.append(SpeechPair(render(t, v.name, v.speed, v.pitch), t))
+        pairs.append(SpeechPair(render(q, v.name, v.speed, v.pitch), q, a))
     return pairs
 
 
 @torch.no_grad()
-def transcript_wer(lm, pairs: list[SpeechPair], speech) -> float:
-    """Word error rate of the LM's greedy `[tq] …;` after each pair's speech, over `pairs`.
+def speech_to_text(lm, pairs: list[SpeechPair], speech) -> dict:
+    """The LM's greedy speech-to-text turn after each pair's speech: transcript WER and exact answers.
 
     speech(seq, wav) evaluates the speech into the sequence: adapted embeddings, or unit tokens.
     """
     before, after = (V.encode_template(p) for p in PROMPTS["speech-to-text"].split("{input}"))
-    vocab = V.build_vocab(lm.cfg.vocab_size - V.FIRST_UNIT_ID)
-    errors = words = 0
-    semicolon = V.char_token(";")
+    errors = words = right = 0
     for p in pairs:
         seq = TorchSequence(lm)
         seq.tokens(before)
         speech(seq, p.wav)
-        out, _ = seq.greedy(after, 60, semicolon)
-        text = V.decode([t for t in out if t not in (V.TQ_ID, semicolon)], vocab)
-        e, n = word_errors(p.text, text.strip())
+        out, _ = seq.greedy(after, 160, V.EOS_ID)
+        turn = parse(out)
+        e, n = word_errors(p.text, turn["transcript"])
         errors, words = errors + e, words + n
-    return errors / max(1, words)
+        right += turn["answer"] == p.answer
+    return {"transcriptWer": round(errors / max(1, words), 4), "answersRight": round(right / max(1, len(pairs)), 4)}
 
 
-def units_path_wer(model_dir: str, lm, pairs: list[SpeechPair]) -> float | None:
+def units_path(model_dir: str, lm, pairs: list[SpeechPair]) -> dict | None:
     """The same dev speech on the SpeechGPT path: the folder's log-mel k-means units, merged, as unit tokens."""
     try:
         extractor = spoken_extractor(model_dir)
     except (KeyError, ValueError) as err:  # units.onnx of another kind (the encoder's): no baseline here
         print(f"no units-path baseline: {err}", flush=True)
         return None
-    wer = transcript_wer(lm, pairs, lambda seq, wav: seq.tokens(V.encode_units(merge_repeats(extractor.frame_units(wav))[0].tolist())))
-    return round(wer, 4)
+    return speech_to_text(lm, pairs, lambda seq, wav: seq.tokens(V.encode_units(merge_repeats(extractor.frame_units(wav))[0].tolist())))
 
 
 def main() -> None:
@@ -95,10 +94,13 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--pairs", type=int, default=1500)
     ap.add_argument("--dev-pairs", type=int, default=60)
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=int, default=600, help="stage 1's steps")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("--max-seconds", type=float, default=300, help="stage 1's time cap")
+    ap.add_argument("--stage2-steps", type=int, default=400, help="0: stage 1 only")
+    ap.add_argument("--stage2-max-seconds", type=float, default=360)
+    ap.add_argument("--lm-lr", type=float, default=2e-4, help="the LM's learning rate in stage 2")
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -110,32 +112,41 @@ def main() -> None:
     with open(os.path.join(args.src, "manifest.json")) as f:
         lm, vocab = read_gguf(os.path.join(args.src, json.load(f)["lm"]["file"]))
     t0 = time.time()
-    train_texts, dev_texts = questions(args.seed)
-    train = rendered(train_texts, args.pairs, False, args.seed)
-    dev = rendered(dev_texts, args.dev_pairs, True, args.seed + 1)
+    train_qa, dev_qa = questions(args.seed)
+    train = rendered(train_qa, args.pairs, False, args.seed)
+    dev = rendered(dev_qa, args.dev_pairs, True, args.seed + 1)
     print(f"rendered {len(train)} train and {len(dev)} dev utterances in {time.time() - t0:.0f} s "
-          f"({len(train_texts)} train and {len(dev_texts)} dev texts)", flush=True)
+          f"({len(train_qa)} train and {len(dev_qa)} dev questions)", flush=True)
     torch.manual_seed(args.seed)
     adaptor = SpeechAdaptor(encoder.cfg.dim, lm.cfg.dim)
     adaptor.match_scale(float(lm.embed.weight.std()))
     embedder = SpeechEmbedder(encoder, adaptor)
     cached = CachedLm(lm)
+    log = lambda m: print(m, flush=True)  # noqa: E731
 
-    def dev_figures() -> dict:
+    def dev_figures(label: str) -> dict:
         states = [embedder.encoder_states(p.wav) for p in dev]
         with torch.no_grad():
-            loss = float(transcript_loss(cached, embedder, states, [p.text for p in dev]))
-        wer = transcript_wer(lm, dev, lambda seq, wav: seq.run(embedder.utterance(wav)))
-        return {"transcriptLoss": round(loss, 4), "transcriptWer": round(wer, 4)}
+            loss = float(transcript_loss(cached, embedder, states, dev))
+        figures = {"transcriptLoss": round(loss, 4),
+                   **speech_to_text(lm, dev, lambda seq, wav: seq.run(embedder.utterance(wav)))}
+        log(f"dev {label}: {figures}")
+        return figures
 
-    units_wer = units_path_wer(args.src, lm, dev)
-    print(f"dev on the SpeechGPT path (the folder's own units): transcript WER {units_wer}", flush=True)
-    before = dev_figures()
-    print(f"dev before: {before}", flush=True)
-    report = train_adaptor(embedder, lm, train, steps=args.steps, lr=args.lr, batch=args.batch, seed=args.seed,
-                           max_seconds=args.max_seconds, log=lambda m: print(m, flush=True))
-    after = dev_figures()
-    print(f"dev after: {after}", flush=True)
+    units = units_path(args.src, lm, dev)
+    log(f"dev on the SpeechGPT path (the folder's own units): {units}")
+    figures = {"untrained": dev_figures("untrained adaptor")}
+    reports = [train_adaptor(embedder, lm, train, steps=args.steps, lr=args.lr, batch=args.batch, seed=args.seed,
+                             max_seconds=args.max_seconds, log=log)]
+    figures["afterStage1"] = dev_figures("after stage 1")
+    if args.stage2_steps > 0:
+        reports.append(train_adaptor(embedder, lm, train, steps=args.stage2_steps, lr=args.lr / 2, lm_lr=args.lm_lr,
+                                     batch=args.batch, seed=args.seed + 1, stage=2,
+                                     max_seconds=args.stage2_max_seconds, log=log))
+        figures["afterStage2"] = dev_figures("after stage 2")
+        # The LM changed: what it now hears through its own units, for comparison.
+        figures["afterStage2UnitsPath"] = units_path(args.src, lm, dev)
+        log(f"dev on the units path after stage 2: {figures['afterStage2UnitsPath']}")
     write_onnx_lm_folder(lm, vocab, args.src, args.out)
     embedder.export_onnx(os.path.join(args.out, SPEECH_FILE))
     ref = dev[0]
@@ -144,9 +155,8 @@ def main() -> None:
         json.dump(speech_parity(embedder, lm, ref.wav), f)
     declare_speech_input(args.out, embedder)
     with open(os.path.join(args.out, "probe.json"), "w") as f:
-        json.dump({"args": vars(args), "training": report, "devBefore": before, "devAfter": after,
-                   "devUnitsPathTranscriptWer": units_wer,
-                   "trainTexts": len(train_texts), "devTexts": len(dev_texts)}, f, indent=2)
+        json.dump({"args": vars(args), "training": reports, "dev": figures, "devUnitsPath": units,
+                   "trainQuestions": len(train_qa), "devQuestions": len(dev_qa)}, f, indent=2)
         f.write("\n")
 
 

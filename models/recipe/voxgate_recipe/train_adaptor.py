@@ -1,10 +1,12 @@
-"""LLaSM's first stage, modality adaptation: the encoder and the LM frozen, the adaptor learns from speech and
-its transcript to put speech where the LM already reads it.
+"""LLaSM's two training stages for the adaptor, on speech-to-text examples with the adapted embeddings in the
+place of the units: `[Human]:<sosp>{embeddings}<eosp><2t><eoh>[Assistant]:` and then what the LM writes on the
+SpeechGPT path.
 
-Each example is the speech-to-text prompt with the adapted embeddings in the place of the units,
-`[Human]:<sosp>{embeddings}<eosp><2t><eoh>[Assistant]:`, followed by the transcript part the LM writes on the
-SpeechGPT path, `[tq] transcript;`; the loss is on the transcript's tokens alone. (Stage 2, cross-modal
-instruction following, trains the adaptor and the LM on the chain-of-modality templates: not built yet.)
+1. Modality adaptation: the encoder and the LM frozen, the adaptor learns from speech and its transcript; the loss
+   is on `[tq] transcript;` alone, so speech lands where the LM already reads it.
+2. Cross-modal instruction following: the adaptor and the LM trained together (the LM at a lower rate) on the
+   whole chain-of-modality answer, `[tq] transcript; [ta] answer<eoa>`. Here on the speech-to-text template only:
+   the spoken-answer templates need the answer voice's units, which a later stage adds.
 """
 from __future__ import annotations
 
@@ -20,87 +22,105 @@ from . import vocab as V
 from .adaptor import SpeechEmbedder
 from .lm_model import LlamaLm
 from .onnx_lm import CachedLm
-from .sequences import PROMPTS
+from .sequences import PROMPTS, answer_ids
 
 # A smoke build's stage 1: enough steps to show the loss falling, seconds on 2 cores.
 SMOKE = dict(steps=40, lr=3e-3, batch=4)
 
 IGNORE = -100
+# Sets this small get their loss measured whole before and after (the smoke build checks it falls).
+WHOLE_SET_PAIRS = 64
 
 
 @dataclass
 class SpeechPair:
     wav: np.ndarray
     text: str
+    answer: str | None = None
 
 
-def _prompt_parts() -> tuple[list[int], list[int]]:
-    before, after = PROMPTS["speech-to-text"].split("{input}")
-    return V.encode_template(before), V.encode_template(after)
+def target_ids(pair: SpeechPair, stage: int) -> list[int]:
+    """What the loss is on: the transcript part (stage 1), or the whole speech-to-text answer (stage 2)."""
+    if stage == 1 or pair.answer is None:
+        return [V.TQ_ID] + V.encode_text(" " + pair.text + ";")
+    return answer_ids("speech-to-text", pair.text, pair.answer, [])
 
 
-def batch_tensors(lm: LlamaLm, embedder: SpeechEmbedder, states: list[torch.Tensor], texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded inputs_embeds [B, T, dim] and next-token targets [B, T] (IGNORE off the transcript)."""
-    before, after = _prompt_parts()
-    rows, targets = [], []
-    for h, text in zip(states, texts):
-        transcript = [V.TQ_ID] + V.encode_text(" " + text + ";")
-        speech = embedder.adaptor(h)[0]
-        tokens_before = lm.embed(torch.tensor(before))
-        tokens_after = lm.embed(torch.tensor(after + transcript))
-        x = torch.cat([tokens_before, speech, tokens_after])
-        # Position i predicts the token at i + 1: the transcript's tokens, from the last prompt token on.
+def batch_tensors(lm: LlamaLm, embedder: SpeechEmbedder, states: list[torch.Tensor], targets: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded inputs_embeds [B, T, dim] and next-token targets [B, T] (IGNORE off each target)."""
+    before, after = (V.encode_template(p) for p in PROMPTS["speech-to-text"].split("{input}"))
+    rows, labels = [], []
+    for h, target in zip(states, targets):
+        x = torch.cat([lm.embed(torch.tensor(before)), embedder.adaptor(h)[0], lm.embed(torch.tensor(after + target))])
+        # Position i predicts the token at i + 1: the target's tokens, from the last prompt token on.
         y = torch.full((x.shape[0],), IGNORE, dtype=torch.long)
-        first = x.shape[0] - len(transcript) - 1
-        y[first: first + len(transcript)] = torch.tensor(transcript)
+        first = x.shape[0] - len(target) - 1
+        y[first: first + len(target)] = torch.tensor(target)
         rows.append(x)
-        targets.append(y)
+        labels.append(y)
     longest = max(r.shape[0] for r in rows)
     x = torch.stack([F.pad(r, (0, 0, 0, longest - r.shape[0])) for r in rows])
-    y = torch.stack([F.pad(t, (0, longest - t.shape[0]), value=IGNORE) for t in targets])
+    y = torch.stack([F.pad(t, (0, longest - t.shape[0]), value=IGNORE) for t in labels])
     return x, y
 
 
-def transcript_loss(cached: CachedLm, embedder: SpeechEmbedder, states: list[torch.Tensor], texts: list[str]) -> torch.Tensor:
-    """Mean cross-entropy of the transcripts' tokens."""
-    x, y = batch_tensors(cached.lm, embedder, states, texts)
+def target_loss(cached: CachedLm, embedder: SpeechEmbedder, states: list[torch.Tensor], targets: list[list[int]]) -> torch.Tensor:
+    """Mean cross-entropy of the targets' tokens."""
+    x, y = batch_tensors(cached.lm, embedder, states, targets)
     hidden, _ = cached.hidden(x, *cached.empty_cache(x.shape[0]))
     return F.cross_entropy(cached.lm.head(hidden).flatten(0, 1), y.flatten(), ignore_index=IGNORE)
 
 
+def transcript_loss(cached: CachedLm, embedder: SpeechEmbedder, states: list[torch.Tensor], pairs: list[SpeechPair]) -> torch.Tensor:
+    return target_loss(cached, embedder, states, [target_ids(p, 1) for p in pairs])
+
+
 def train_adaptor(embedder: SpeechEmbedder, lm: LlamaLm, pairs: list[SpeechPair], *, steps: int, lr: float,
-                  batch: int, seed: int, max_seconds: float | None = None, log=print) -> dict:
-    """Trains embedder.adaptor in place (stopping early past max_seconds); returns the transcript loss on all
-    `pairs` before and after. The loss over every pair is for smoke-sized sets; larger ones report none."""
-    for p in list(lm.parameters()) + list(embedder.encoder.parameters()):
+                  batch: int, seed: int, stage: int = 1, lm_lr: float | None = None, max_seconds: float | None = None,
+                  log=print) -> dict:
+    """Trains embedder.adaptor (and in stage 2 the LM, at lm_lr) in place, stopping early past max_seconds.
+
+    Returns the stage's loss over every pair before and after for sets of up to WHOLE_SET_PAIRS (None beyond).
+    """
+    train_lm = stage == 2
+    for p in embedder.encoder.parameters():
         p.requires_grad_(False)
-    lm.eval()
+    for p in lm.parameters():
+        p.requires_grad_(train_lm)
     embedder.encoder.eval()
+    lm.eval()  # no dropout in this LM: eval mode only fixes nothing random
     cached = CachedLm(lm)
     states = [embedder.encoder_states(p.wav) for p in pairs]
-    texts = [p.text for p in pairs]
-    whole_set = len(pairs) <= 64
-    with torch.no_grad():
-        before = round(float(transcript_loss(cached, embedder, states, texts)), 4) if whole_set else None
-    opt = torch.optim.AdamW(embedder.adaptor.parameters(), lr=lr, weight_decay=0.0)
+    targets = [target_ids(p, stage) for p in pairs]
+    whole_set = len(pairs) <= WHOLE_SET_PAIRS
+
+    def whole_loss() -> float | None:
+        with torch.no_grad():
+            return round(float(target_loss(cached, embedder, states, targets)), 4) if whole_set else None
+
+    before = whole_loss()
+    groups = [{"params": list(embedder.adaptor.parameters()), "lr": lr}]
+    if train_lm:
+        groups.append({"params": list(lm.parameters()), "lr": lm_lr if lm_lr is not None else lr / 10})
+    opt = torch.optim.AdamW(groups, weight_decay=0.0)
     rng = random.Random(seed)
     started = time.time()
     embedder.adaptor.train()
     done = 0
     for step in range(steps):
         if max_seconds is not None and time.time() - started > max_seconds:
-            log(f"adaptor stage 1 stopped at step {step}: {max_seconds:.0f} s")
+            log(f"adaptor stage {stage} stopped at step {step}: {max_seconds:.0f} s")
             break
         pick = rng.sample(range(len(pairs)), min(batch, len(pairs)))
-        loss = transcript_loss(cached, embedder, [states[i] for i in pick], [texts[i] for i in pick])
+        loss = target_loss(cached, embedder, [states[i] for i in pick], [targets[i] for i in pick])
         opt.zero_grad()
         loss.backward()
         opt.step()
         done = step + 1
         if step % 50 == 0 or step == steps - 1:
-            log(f"adaptor stage 1 step {step}/{steps} loss {float(loss):.3f}")
+            log(f"adaptor stage {stage} step {step}/{steps} loss {float(loss):.3f}")
     embedder.adaptor.eval()
-    with torch.no_grad():
-        after = round(float(transcript_loss(cached, embedder, states, texts)), 4) if whole_set else None
-    return {"stage": "adaptor-stage1-modality-adaptation", "steps": done, "plannedSteps": steps, "pairs": len(pairs),
-            "lossBefore": before, "lossAfter": after, "seconds": round(time.time() - started, 1)}
+    for p in lm.parameters():
+        p.requires_grad_(False)
+    return {"stage": f"adaptor-stage{stage}", "steps": done, "plannedSteps": steps, "pairs": len(pairs),
+            "lossBefore": before, "lossAfter": whole_loss(), "seconds": round(time.time() - started, 1)}
