@@ -45,7 +45,8 @@ def log(msg: str) -> None:
 
 
 STAGES = ["stage1-units", "stage2-cross-modal", "stage3-chain-of-modality",
-          "stage3b-chain-of-modality-text-weighted", "stage3c-chain-of-modality-text-weighted"]
+          "stage3b-chain-of-modality-text-weighted", "stage3c-chain-of-modality-text-weighted",
+          "stage3d-closed-skill-drill"]
 
 
 def checkpoint_after(work: str, stage: str) -> str:
@@ -82,8 +83,14 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     # Typed drills of every closed-skill fact (one random phrasing each): text skills must hold (≥ 95 % typed).
     facts = list(skills.arithmetic(rng)) + list(skills.next_item(rng)) + list(skills.count(rng))
     s3 += sequences.text_drill(facts, plan.text_drill_copies, rng)
-    examples = dict(zip(STAGES, [s1, s2, s3, s3, s3]))
-    settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c]))
+    # Stage 3d (plans that set it): the closed-skill facts typed many times over, with as many chain-of-modality
+    # examples replayed (a quarter as many) so hearing and speaking are not forgotten; arithmetic lags most.
+    s3d: list = []
+    if plan.stage3d:
+        drill = sequences.text_drill(facts, plan.stage3d_drill_copies, rng)
+        s3d = drill + rng.sample(s3, min(len(s3), len(drill) // 4))
+    examples = dict(zip(STAGES, [s1, s2, s3, s3, s3, s3d]))
+    settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c, plan.stage3d]))
     skip = STAGES.index(resume_after) if resume_after else -1
     if resume_after:
         path = checkpoint_after(work, resume_after)
@@ -98,6 +105,8 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
             previous = {r["stage"]: r for r in json.load(f)["reports"]}
     reports = []
     for k, stage in enumerate(STAGES):
+        if settings[stage] is None:
+            continue
         if k <= skip:
             earlier = previous.get(stage, settings[stage])
             reports.append({**earlier, "stage": stage, "resumed": True})
@@ -122,7 +131,8 @@ def tuned(plan: Plan, steps_scale: float, unit_noise: float | None) -> Plan:
         return out
     return dataclasses.replace(plan, stage1=stage(plan.stage1, False), stage2=stage(plan.stage2, True),
                                stage3=stage(plan.stage3, True), stage3b=stage(plan.stage3b, True),
-                               stage3c=stage(plan.stage3c, True))
+                               stage3c=stage(plan.stage3c, True),
+                               stage3d=stage(plan.stage3d, True) if plan.stage3d else None)
 
 
 def units_section(extractor, unit_count: int) -> dict:

@@ -25,6 +25,8 @@ class Plan:
     eval_per_skill: int = 30
     eval_per_condition: int = 60  # dev sentences per listening condition (eval_conditions.py)
     seed: int = 20261125
+    stage3d: dict | None = None  # closed-skill drill after 3c (build.py); None = no such stage
+    stage3d_drill_copies: int = 24
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
 
 
@@ -91,6 +93,8 @@ WARM = dataclasses.replace(
     stage3b=dict(steps=200, lr=5e-4, tokens_per_batch=6000, warmup=20, unit_loss_weight=0.5, unit_noise=0.1,
                  max_seconds=720),
     stage3c=dict(steps=120, lr=3e-4, tokens_per_batch=6000, warmup=20, unit_loss_weight=0.5, max_seconds=480),
+    stage3d=dict(steps=900, lr=5e-4, tokens_per_batch=6000, warmup=20, unit_loss_weight=0.5, unit_noise=0.1,
+                 max_seconds=1200),
 )
 
 PLANS = {"full": FULL, "long": LONG, "smoke": SMOKE, "warm": WARM}
