@@ -2,8 +2,8 @@
 // its own and the load generator's is not counted), on a free port, with room for more sessions than any step
 // uses (admission must not be what limits). Stopped with SIGTERM, killed if it does not exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../server/src/loadtest/fleet/processes.ts';
 
 export interface GatewayProcess {
   voiceUrl: string;
@@ -19,18 +19,6 @@ const PROTOTYPES_ENTRY = fileURLToPath(new URL('./capacity-prototypes.ts', impor
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 const LOG_LINES = 40;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderInline?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
   const port = await freePort();

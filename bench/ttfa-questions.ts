@@ -33,9 +33,3 @@ export function render(q: BenchQuestion): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = raw.readInt16LE(i * 2) / 32768;
   return out;
 }
-
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}

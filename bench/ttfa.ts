@@ -10,7 +10,8 @@ import { runOneTurn } from '../server/src/engine/one-turn.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import type { EngineSession } from '../server/src/engine/types.ts';
 import { measurePaths } from './ttfa-paths.ts';
-import { percentile, QUESTIONS, render } from './ttfa-questions.ts';
+import { percentile } from '../server/src/loadtest/stats.ts';
+import { QUESTIONS, render } from './ttfa-questions.ts';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, rounds: { type: 'string' }, speed: { type: 'string' } },
