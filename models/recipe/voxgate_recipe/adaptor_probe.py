@@ -18,6 +18,7 @@ import os
 import random
 import time
 import zlib
+from multiprocessing import Pool
 
 import torch
 
@@ -25,6 +26,8 @@ from . import skills, vocab as V
 from .adaptor import SpeechAdaptor, SpeechEmbedder
 from .adaptor_folder import PARITY_FILE, PCM_FILE, SPEECH_FILE, declare_speech_input, speech_parity
 from .audio import render
+from .augment import random_chain
+from .dataset import render_job
 from .encoder_stage import finished_encoder
 from .evaluate import parse, word_errors
 from .gguf_reader import read_gguf
@@ -34,6 +37,7 @@ from .onnx_parity import TorchSequence
 from .sequences import PROMPTS
 from .train_adaptor import SpeechPair, train_adaptor, transcript_loss
 from .units import merge_repeats
+from .synth import sample_synth_voice
 from .voices import sample_voice
 from .warm_start import spoken_extractor
 
@@ -45,6 +49,19 @@ def questions(seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
                  for _, q, a in it})
     dev = [x for x in qa if zlib.crc32(x[0].encode()) % 10 == 0]
     return [x for x in qa if zlib.crc32(x[0].encode()) % 10 != 0], dev
+
+
+def rendered_through_channels(qa: list[tuple[str, str]], count: int, seed: int, channel_share: float) -> list[SpeechPair]:
+    """Training speech as the recipe's LM data has it: espeak-ng and flite training voices, `channel_share` of it
+    through a random channel (augment.py: pace, vocal tract, pitch, room, noise, level, telephone band, Opus)."""
+    rng = random.Random(seed)
+    jobs = []
+    for _ in range(count):
+        q, a = rng.choice(qa)
+        jobs.append((q, a, sample_synth_voice(rng, False), random_chain(rng) if rng.random() < channel_share else None))
+    with Pool(2) as pool:
+        wavs = pool.starmap(render_job, [(q, voice, chain) for q, _, voice, chain in jobs], chunksize=16)
+    return [SpeechPair(wav, q, a) for wav, (q, a, _, _) in zip(wavs, jobs)]
 
 
 def rendered(qa: list[tuple[str, str]], count: int, dev: bool, seed: int) -> list[SpeechPair]:
@@ -103,6 +120,9 @@ def main() -> None:
     ap.add_argument("--lm-lr", type=float, default=2e-4, help="the LM's learning rate in stage 2")
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--channel-share", type=float,
+                    help="train on espeak-ng and flite voices with this share through random channels (default: clean "
+                         "espeak-ng voices only); dev speech stays clean espeak-ng, held-out voices")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     done = finished_encoder(args.encoder_work)
@@ -113,7 +133,8 @@ def main() -> None:
         lm, vocab = read_gguf(os.path.join(args.src, json.load(f)["lm"]["file"]))
     t0 = time.time()
     train_qa, dev_qa = questions(args.seed)
-    train = rendered(train_qa, args.pairs, False, args.seed)
+    train = (rendered(train_qa, args.pairs, False, args.seed) if args.channel_share is None
+             else rendered_through_channels(train_qa, args.pairs, args.seed, args.channel_share))
     dev = rendered(dev_qa, args.dev_pairs, True, args.seed + 1)
     print(f"rendered {len(train)} train and {len(dev)} dev utterances in {time.time() - t0:.0f} s "
           f"({len(train_qa)} train and {len(dev_qa)} dev questions)", flush=True)
