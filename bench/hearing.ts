@@ -1,15 +1,18 @@
 // What a model folder hears, through the gateway's own path: each dev utterance is pushed into an engine
-// session (units.onnx run incrementally, the GGUF in node-llama-cpp), per listening condition; then typed
-// answers and the vocoder round trip (the answer spoken by the model, heard back by the model).
+// session (units.onnx run incrementally, the GGUF in node-llama-cpp), per listening condition, with the spoken
+// answers also counted per skill; then typed answers and the vocoder round trip (the answer spoken by the model, heard back by the model).
 // The dev set is the recipe's (models/recipe/voxgate_recipe/render_dev.py renders it). Several --model
 // flags are measured in one run, on the same utterances. Last line: one JSON object.
-//   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20]
+//   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N]
+// --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
+// draws each condition's items at random), so a shorter run hears a subset of the same set.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readWav } from '../client-sdk/src/node/wav.ts';
 import { createEngine } from '../server/src/engine/create-engine.ts';
 import { runOneTurn } from '../server/src/engine/one-turn.ts';
+import { GatewayError } from '../server/src/errors.ts';
 import type { Engine } from '../server/src/engine/types.ts';
 import { wordErrors } from '../server/src/loadtest/word-errors.ts';
 import { DEFAULT_MODEL_DIR, loadManifest } from '../server/src/runtimes/manifest.ts';
@@ -29,19 +32,34 @@ interface Tally {
   asked: number;
   utterances: number;
   failed: number;
+  /** Failed turns by error code. */
+  failures: Record<string, number>;
 }
 
 const { values } = parseArgs({
-  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' } },
+  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' }, 'per-condition': { type: 'string' } },
 });
-if (!values.set) throw new Error('--set DIR is required (render it with models/recipe/voxgate_recipe/render_dev.py)');
+if (!values.set) {
+  throw new Error('--set DIR is required: render it with (cd models/recipe && /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --out DIR), or run npm run bench:paths, which renders one');
+}
 const setDir = values.set;
 const models = values.model ?? [DEFAULT_MODEL_DIR];
 const roundTrip = Number(values['round-trip'] ?? 20);
-const utterances = (JSON.parse(readFileSync(join(setDir, 'index.json'), 'utf8')) as { utterances: DevUtterance[] }).utterances;
+const perCondition = values['per-condition'] === undefined ? Infinity : Number(values['per-condition']);
+if (!(perCondition > 0)) throw new Error('--per-condition must be a positive number');
+const utterances = firstPerCondition((JSON.parse(readFileSync(join(setDir, 'index.json'), 'utf8')) as { utterances: DevUtterance[] }).utterances, perCondition);
+
+function firstPerCondition(all: DevUtterance[], n: number): DevUtterance[] {
+  const taken = new Map<string, number>();
+  return all.filter((u) => {
+    const k = taken.get(u.condition) ?? 0;
+    taken.set(u.condition, k + 1);
+    return k < n;
+  });
+}
 
 function tally(): Tally {
-  return { errors: 0, words: 0, right: 0, asked: 0, utterances: 0, failed: 0 };
+  return { errors: 0, words: 0, right: 0, asked: 0, utterances: 0, failed: 0, failures: {} };
 }
 
 function pct(n: number, d: number): string {
@@ -50,6 +68,13 @@ function pct(n: number, d: number): string {
 
 async function measure(engine: Engine, sampleRateHz: number) {
   const byCondition = new Map<string, Tally>();
+  // Spoken answers per skill, over every condition (transcription-only items and human clips have none).
+  const spoken = new Map<string, Tally>();
+  const spokenOf = (skill: string): Tally => {
+    const t = spoken.get(skill) ?? tally();
+    spoken.set(skill, t);
+    return t;
+  };
   for (const u of utterances) {
     const t = byCondition.get(u.condition) ?? tally();
     byCondition.set(u.condition, t);
@@ -61,15 +86,25 @@ async function measure(engine: Engine, sampleRateHz: number) {
       t.errors += w.errors;
       t.words += w.words;
       if (u.answer !== null) {
+        const right = r.answer.trim() === u.answer;
         t.asked++;
-        if (r.answer.trim() === u.answer) t.right++;
+        spokenOf(u.skill).asked++;
+        if (right) {
+          t.right++;
+          spokenOf(u.skill).right++;
+        }
       }
-    } catch {
+    } catch (err) {
       // A turn that ends in an error (e.g. MODEL_OUTPUT_MALFORMED) hears nothing right.
+      const code = err instanceof GatewayError ? err.code : 'EXCEPTION';
       t.failed++;
+      t.failures[code] = (t.failures[code] ?? 0) + 1;
       t.errors += wordErrors(u.said, '').errors;
       t.words += wordErrors(u.said, '').words;
-      if (u.answer !== null) t.asked++;
+      if (u.answer !== null) {
+        t.asked++;
+        spokenOf(u.skill).asked++;
+      }
     }
   }
   // Typed: every distinct question with an answer, once.
@@ -94,7 +129,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
     trip.errors += w.errors;
     trip.words += w.words;
   }
-  return { byCondition, typed, trip };
+  return { byCondition, typed, spoken, trip };
 }
 
 const report: Record<string, unknown> = {};
@@ -103,7 +138,7 @@ for (const modelDir of models) {
   const engine = await createEngine({ modelDir, maxSessions: 1, vad: 'off' });
   const started = performance.now();
   try {
-    const { byCondition, typed, trip } = await measure(engine, manifest.sampleRateHz);
+    const { byCondition, typed, spoken, trip } = await measure(engine, manifest.sampleRateHz);
     console.log(`\n${modelDir} (${manifest.name}), ${utterances.length} utterances, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     console.log('| condition | utterances | transcript WER | answers right | turns failed |');
     console.log('| --- | --- | --- | --- | --- |');
@@ -111,11 +146,14 @@ for (const modelDir of models) {
       console.log(`| ${name} | ${t.utterances} | ${pct(t.errors, t.words)} | ${t.asked ? `${t.right}/${t.asked} (${pct(t.right, t.asked)})` : 'n/a'} | ${t.failed} |`);
     }
     console.log(`typed (text-to-text): ${[...typed].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
+    console.log(`spoken (speech-to-text): ${[...spoken].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
     console.log(`round trip (the answer spoken, then heard by the model): WER ${pct(trip.errors, trip.words)} over ${trip.utterances} answers`);
     report[modelDir] = {
-      conditions: Object.fromEntries([...byCondition].map(([k, t]) => [k, { wer: t.errors / Math.max(1, t.words), answersRight: t.right, answersAsked: t.asked, utterances: t.utterances, failed: t.failed }])),
+      conditions: Object.fromEntries([...byCondition].map(([k, t]) => [k, { wer: t.errors / Math.max(1, t.words), wordErrors: t.errors, words: t.words, answersRight: t.right, answersAsked: t.asked, utterances: t.utterances, failed: t.failed, failures: t.failures }])),
       typed: Object.fromEntries([...typed].map(([k, t]) => [k, { right: t.right, asked: t.asked }])),
+      spoken: Object.fromEntries([...spoken].map(([k, t]) => [k, { right: t.right, asked: t.asked }])),
       roundTripWer: trip.errors / Math.max(1, trip.words),
+      roundTripAnswers: trip.utterances,
     };
   } finally {
     await engine.close();

@@ -1,4 +1,5 @@
-// The two reference paths TTFA is compared with, run on the same runtimes one step at a time:
+// The two reference paths TTFA is compared with, run on the same runtimes one step at a time (speech as the model
+// hears it: units, or an embedding-input model's adapted rows):
 // - the compute floor: what must happen after end of speech however well the rest is streamed (evaluate
 //   the prompt suffix, generate up to the first chunk's units, vocode that chunk);
 // - the offline path: wait for the end, encode the utterance, prefill the whole prompt, generate the whole
@@ -54,14 +55,16 @@ async function measureOnce(model: EngineModel, mode: Mode, pcm: Float32Array): P
 
   // Offline: everything after end of speech, in sequence.
   const t0 = performance.now();
-  const units = trimmedUnits(model, await model.units.encodeUtterance(pcm), pcm);
+  const units = trimmedUnits(model, await model.encodeUtterance(pcm), pcm);
   const whole = [...prompt.before, ...model.unitTokens(units), ...prompt.after];
   const gen = await generateUntil(model, mode, [], whole, Infinity);
   await model.vocoder.vocodeAll(gen.units);
   const offlineTtfaMs = performance.now() - t0;
 
-  // Floor: the suffix and the first chunk only, the units already in the cache.
-  const floorGen = await generateUntil(model, mode, [...prompt.before, ...model.unitTokens(units)], prompt.after, firstChunk);
+  // Floor: the suffix and the first chunk only, the units already in the cache. Encoded again (not timed): an
+  // embedding-input model's rows are spent once evaluated.
+  const floorUnits = trimmedUnits(model, await model.encodeUtterance(pcm), pcm);
+  const floorGen = await generateUntil(model, mode, [...prompt.before, ...model.unitTokens(floorUnits)], prompt.after, firstChunk);
   const t1 = performance.now();
   await model.vocoder.vocode(floorGen.units.slice(0, firstChunk));
   const floorMs = floorGen.ms + (performance.now() - t1);

@@ -4,6 +4,11 @@ folder can be measured through the code the gateway runs (units extracted increm
 the GGUF in node-llama-cpp) rather than through torch.
 
     /usr/bin/python3 -m voxgate_recipe.render_dev --data WORK/data.pt --human-root WORK/human/root --out /tmp/dev-set
+    /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --fetch-human /tmp/human --out /tmp/dev-set
+
+--plan takes the dev items from a plan's data configuration without a build (dataset.build_items with the
+plan's seed: the same items its data.pt holds; `long` is the shipped model's plan). --fetch-human downloads
+and unpacks Debian's speech packages into DIR (human_speech.fetch) for the held-out human voices.
 
 Writes OUT/index.json: {"utterances": [{"file", "condition", "skill", "said", "answer"}]}; `answer` is null
 for transcription-only items and human clips.
@@ -20,9 +25,9 @@ import numpy as np
 import torch
 
 from .audio import SAMPLE_RATE_HZ
-from .dataset import render_job
+from .dataset import build_items, render_job
 from .eval_conditions import CONDITIONS
-from .plan import FULL
+from .plan import FULL, PLANS
 
 
 def write_wav(path: str, pcm: np.ndarray) -> None:
@@ -34,17 +39,32 @@ def write_wav(path: str, pcm: np.ndarray) -> None:
         w.writeframes(pcm16.tobytes())
 
 
+def dev_items(data_file: str | None, plan: str | None) -> list[dict]:
+    """The dev items of a build's data.pt, or of a plan's data as its build makes them (same seed, same order)."""
+    if data_file:
+        data = torch.load(data_file, weights_only=False)  # our own file: lists, dicts and arrays
+        return [i for i in data["items"] if i["dev"]]
+    cfg = PLANS[plan].data
+    return [dict(skill=i.skill, question=i.question, answer=i.answer) for i in build_items(cfg, random.Random(cfg.seed)) if i.dev]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="a build's data.pt (its dev items)")
-    ap.add_argument("--human-root", help="Debian's speech packages unpacked: adds the held-out human voices")
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="a build's data.pt (its dev items)")
+    source.add_argument("--plan", choices=sorted(PLANS), help="a plan's dev items, built from its data configuration")
+    human = ap.add_mutually_exclusive_group()
+    human.add_argument("--human-root", help="Debian's speech packages unpacked: adds the held-out human voices")
+    human.add_argument("--fetch-human", metavar="DIR", help="download and unpack them into DIR first (apt-get download)")
     ap.add_argument("--per-condition", type=int, default=40)
     ap.add_argument("--seed", type=int, default=FULL.seed)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    data = torch.load(args.data, weights_only=False)
-    dev = sorted((i for i in data["items"] if i["dev"]), key=lambda i: (i["skill"], i["question"]))
+    dev = sorted(dev_items(args.data, args.plan), key=lambda i: (i["skill"], i["question"]))
+    if args.fetch_human:
+        from .human_speech import fetch
+        args.human_root = fetch(args.fetch_human)
     os.makedirs(args.out, exist_ok=True)
     rows = []
     for name, (voice_of, chain_of) in CONDITIONS.items():

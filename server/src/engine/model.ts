@@ -127,6 +127,15 @@ export class EngineModel implements SessionModel {
     return p;
   }
 
+  /**
+   * The whole utterance's speech ids at once (the offline reference the benches time streaming against): units, or
+   * for an embedding-input model its rows held under slot ids. A row goes when the LM evaluates it: encode again
+   * for another prefill.
+   */
+  async encodeUtterance(pcm: Float32Array): Promise<number[]> {
+    return this.speech ? this.speech.slots.register(await this.speech.embedder.encodeUtterance(pcm)) : this.units.encodeUtterance(pcm);
+  }
+
   unitTokens(units: readonly number[]): number[] {
     // An embedding-input model's speech stream hands out the ids its rows wait under: already the LM's.
     if (this.speech) return [...units];
