@@ -38,6 +38,8 @@ from voxgate_recipe.train_lm import train  # noqa: E402
 from voxgate_recipe.units import HOP_SAMPLES, LEFT_CONTEXT_SAMPLES, UnitExtractor, UnitConfig  # noqa: E402
 from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
 from voxgate_recipe.vocoder_model import NetConfig, UnitVocoder  # noqa: E402
+from voxgate_recipe.vocoder_phase import PhaseConfig, SpectralVocoder  # noqa: E402
+from voxgate_recipe.vocoder_phase_train import PhaseTrainConfig, train_phase_head  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -164,8 +166,23 @@ def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
     }
 
 
-def vocoder_step(args, unit_count: int, work: str, seed: int) -> UnitVocoder:
-    """Trains the vocoder on work/vocoder_data.pt (or reuses work/vocoder.pt) and saves it."""
+def vocoder_step(args, unit_count: int, work: str, seed: int, phase: dict | None = None) -> SpectralVocoder:
+    """Trains the vocoder on work/vocoder_data.pt (or reuses work/vocoder.pt), then its phase head; saves both."""
+    magnitudes = magnitude_step(args, unit_count, work, seed)
+    model = SpectralVocoder(magnitudes, PhaseConfig())
+    head_file = os.path.join(work, "vocoder_phase.pt")
+    if (args.reuse_vocoder or args.resume) and os.path.exists(head_file):
+        log(f"reusing {head_file}")
+        model.head.load_state_dict(torch.load(head_file))
+        return model.eval()
+    cfg = PhaseTrainConfig.smoke() if args.smoke else PhaseTrainConfig(**(phase or {}))
+    train_phase_head(model, torch.load(os.path.join(work, "vocoder_data.pt")), cfg, seed=seed, log=log)
+    torch.save(model.head.state_dict(), head_file)
+    return model
+
+
+def magnitude_step(args, unit_count: int, work: str, seed: int) -> UnitVocoder:
+    """The vocoder's durations and magnitudes (vocoder.py), trained or reused from work/vocoder.pt."""
     vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
     vcfg.net = NetConfig(unit_count=unit_count)
     vocoder_file = os.path.join(work, "vocoder.pt")
@@ -266,7 +283,7 @@ def main() -> int:
         warm_lm = warm_start.widen_units(shipped, data["unit_count"] - data["heard_offset"], plan.seed)
     unit_count = data["unit_count"]
     if args.only == "vocoder":
-        vocoder_step(args, unit_count, work, plan.seed)
+        vocoder_step(args, unit_count, work, plan.seed, plan.phase)
         return 0
     extractor = dataset.make_extractor(data["extractor"], UnitConfig(**data["unit_config"]))
     if args.only != "lm":
@@ -300,7 +317,7 @@ def main() -> int:
         units["tokenOffset"] = heard_offset
         extractor = warm_start.HeardUnits(extractor, heard_offset)
     else:
-        vocoder = vocoder_step(args, unit_count, work, plan.seed)
+        vocoder = vocoder_step(args, unit_count, work, plan.seed, plan.phase)
         export_vocoder_onnx(vocoder, os.path.join(args.out, "vocoder.onnx"))
         vocoder_section = vocoder_manifest(vocoder)
 

@@ -28,6 +28,9 @@ class Plan:
     stage3d: dict | None = None  # closed-skill drill after 3c (build.py); None = no such stage
     stage3d_drill_copies: int = 24
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
+    # The vocoder's phase head (vocoder_phase_train.py): ≈ 0.42 s a step on 2 cores; the time cap keeps
+    # the CPU plan inside its 2 hours.
+    phase: dict = field(default_factory=lambda: dict(steps=6000, max_seconds=2400))
 
 
 FULL = Plan(

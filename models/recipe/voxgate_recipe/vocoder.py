@@ -192,16 +192,19 @@ def export_vocoder_onnx(model: UnitVocoder, path: str) -> None:
         )
 
 
-def vocoder_manifest(model: UnitVocoder, file: str = "vocoder.onnx") -> dict:
+def vocoder_manifest(model, file: str = "vocoder.onnx") -> dict:
     """The manifest's `vocoder` section for this model, chunking included.
 
-    leftContextUnits covers the model's look-back plus the held-back lookahead units that the
-    gateway re-sends as context; lookaheadUnits tells the gateway how many to hold back.
+    leftContextUnits covers the model's look-back (a phase head's included: a unit lasts at least
+    one frame) plus the held-back lookahead units that the gateway re-sends as context;
+    lookaheadUnits tells the gateway how many to hold back. `model` is a UnitVocoder or a SpectralVocoder.
     """
     net = model.cfg
+    phase = getattr(model, "phase_cfg", None)  # a phase head (vocoder_phase.py) looks further back
+    extra = phase.context_frames if phase is not None else 0
     return {
         "file": file, "sampleRateHz": SAMPLE_RATE_HZ, "hopSamples": HOP_SAMPLES, "durationPrediction": True,
         "firstChunkUnits": 10, "chunkUnits": 40,
-        "leftContextUnits": max(8, net.context_units + net.lookahead_units),
+        "leftContextUnits": max(8, net.context_units + net.lookahead_units + extra),
         "lookaheadUnits": net.lookahead_units,
     }

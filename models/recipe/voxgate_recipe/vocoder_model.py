@@ -99,8 +99,8 @@ class UnitVocoder(nn.Module):
         frames = torch.round(torch.exp(log_durations + self.log_duration_bias))
         return frames.clamp(1, self.cfg.max_duration_frames).long()
 
-    def log_magnitude(self, h: torch.Tensor, durations: torch.Tensor, frames: int) -> torch.Tensor:
-        """Unit features + durations → log-magnitude [N, T * subframes, bins]."""
+    def log_magnitude(self, h: torch.Tensor, durations: torch.Tensor, frames: int, with_features: bool = False):
+        """Unit features + durations → log-magnitude [N, T * subframes, bins] (and the frame features [N, T, C])."""
         index, offset = expand(durations, frames)
         gathered = torch.gather(h, 1, index[..., None].expand(-1, -1, h.shape[2]))
         d = torch.gather(durations, 1, index).float()
@@ -108,9 +108,10 @@ class UnitVocoder(nn.Module):
         # Where in its unit the frame lies: the decoder shapes onsets and transitions with it.
         position = torch.stack([k / d, (k + 1) / d, torch.log(d) / 3, torch.clamp(k, max=20) / 10], dim=2)
         x = (gathered + self.position(position)).transpose(1, 2)
-        y = self.out(self.frame_convs(x).transpose(1, 2))  # [N, T, subframes * bins]
-        n = y.shape[0]
-        return y.reshape(n, -1, self.cfg.stft.bins)
+        features = self.frame_convs(x).transpose(1, 2)
+        y = self.out(features)  # [N, T, subframes * bins]
+        log_mag = y.reshape(y.shape[0], -1, self.cfg.stft.bins)
+        return (log_mag, features) if with_features else log_mag
 
     def forward(self, units: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inference on one utterance: units [1, U] → audio [1, sum(d) * hop], durations [1, U]."""
