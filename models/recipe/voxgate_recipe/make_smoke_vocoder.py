@@ -24,6 +24,8 @@ import torch  # noqa: E402
 from voxgate_recipe.units import UnitConfig, merge_repeats  # noqa: E402
 from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_vocoder, vocoder_manifest  # noqa: E402
 from voxgate_recipe.vocoder_dev import answer_audio, dev_texts, examples_for, fit_extractor  # noqa: E402
+from voxgate_recipe.vocoder_phase import PhaseConfig, SpectralVocoder  # noqa: E402
+from voxgate_recipe.vocoder_phase_train import PhaseTrainConfig, train_phase_head  # noqa: E402
 
 TRAIN_TEXTS = 24
 HELD_OUT_TEXTS = 3
@@ -37,7 +39,10 @@ def main(out_dir: str) -> None:
     train_wavs, held_wavs = wavs[HELD_OUT_TEXTS:], wavs[:HELD_OUT_TEXTS]
     extractor = fit_extractor(train_wavs, UnitConfig(kmeans_iterations=5), log=lambda _: None)
     cfg = VocoderConfig.smoke()
-    model = train_vocoder(examples_for(extractor, train_wavs), cfg=cfg, log=lambda _: None)
+    examples = examples_for(extractor, train_wavs)
+    # The shipped kind of vocoder: magnitudes, then a phase head for one inverse STFT.
+    model = SpectralVocoder(train_vocoder(examples, cfg=cfg, log=lambda _: None), PhaseConfig())
+    train_phase_head(model, examples, PhaseTrainConfig.smoke(), log=lambda _: None)
     export_vocoder_onnx(model, os.path.join(out_dir, "vocoder.onnx"))
     held = [merge_repeats(extractor.frame_units(w))[0].tolist() for w in held_wavs]
     with open(os.path.join(out_dir, "heldout-units.json"), "w") as f:
