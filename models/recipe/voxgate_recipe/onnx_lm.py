@@ -93,17 +93,22 @@ def output_names(layers: int) -> list[str]:
     return ["logits"] + [f"present_{kind}.{i}" for i in range(layers) for kind in ("key", "value")]
 
 
-def export_lm_onnx(lm: LlamaLm, path: str) -> None:
-    """Writes lm.onnx; T and P are dynamic (P may be 0)."""
+def export_lm_onnx(lm: LlamaLm, path: str, dynamic_batch: bool = False) -> None:
+    """Writes lm.onnx; T and P are dynamic (P may be 0). `dynamic_batch`: the batch axis too, for the batching
+    probe (onnx_lm_batch_probe.py), whose sequences share one past length (no padding mask in this graph)."""
     cached = CachedLm(lm)
     layers, dim = lm.cfg.n_layers, lm.cfg.dim
+    batch = 2 if dynamic_batch else 1
     # Traced with P, T > 1 and P != T, so no length is folded into the graph as a constant.
-    past = [torch.randn(1, 3, dim) for _ in range(2 * layers)]
-    embeds = torch.randn(1, 2, dim)
+    past = [torch.randn(batch, 3, dim) for _ in range(2 * layers)]
+    embeds = torch.randn(batch, 2, dim)
     ins, outs = input_names(layers), output_names(layers)
     axes = {"inputs_embeds": {1: "new"}}
     axes.update({n: {1: "past"} for n in ins[1:]})
     axes.update({n: {1: "new"} for n in outs[1:]})
+    if dynamic_batch:
+        for name in ins + outs:
+            axes.setdefault(name, {})[0] = "batch"
     with torch.no_grad():
         torch.onnx.export(cached, (embeds, *past), path, input_names=ins, output_names=outs, dynamic_axes=axes,
                           opset_version=ONNX_OPSET)
