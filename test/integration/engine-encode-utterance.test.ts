@@ -3,32 +3,20 @@
 // ids must carry the rows torch fed (its answer after them), and a second encoding must give fresh ids, since a row
 // is spent once the LM has evaluated it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { divergence } from '../helpers/parity.ts';
+import { readSpeechParity, type SpeechParity } from '../helpers/speech-parity.ts';
 import { EngineModel } from '../../server/src/engine/model.ts';
 import { OnnxLmRuntime } from '../../server/src/runtimes/onnx-lm.ts';
 
 const LLASM = new URL('../../models/voxgate-llasm-tiny-en', import.meta.url).pathname;
 
-interface SpeechParity {
-  pcm: string;
-  embeddings: number[][];
-  before: number[];
-  after: number[];
-  expected: number[];
-  margins: number[];
-  maxNew: number;
-}
 
 describe('EngineModel.encodeUtterance on an embedding-input model', () => {
   let model: EngineModel;
   let parity: SpeechParity;
   let pcm: Float32Array;
   beforeAll(async () => {
-    parity = JSON.parse(readFileSync(join(LLASM, 'speech-parity.json'), 'utf8')) as SpeechParity;
-    const bytes = readFileSync(join(LLASM, parity.pcm));
-    pcm = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    ({ parity, pcm } = readSpeechParity(LLASM));
     model = await EngineModel.load(LLASM, { sequences: 1, vad: 'off' });
   });
   afterAll(async () => {

@@ -3,10 +3,11 @@
 // caller speaks gives the same answer as prefilling the whole utterance's, which is torch's. The smoke build writes
 // the model (a smoke-sized adaptor stage 1) and torch's reference.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeIf } from '../helpers/requires.ts';
 import { divergence } from '../helpers/parity.ts';
+import { readSpeechParity, type SpeechParity } from '../helpers/speech-parity.ts';
 import { OnnxLmRuntime } from '../../server/src/runtimes/onnx-lm.ts';
 import { joinRows, SpeechEmbedder } from '../../server/src/runtimes/speech-embedder.ts';
 import { loadManifest } from '../../server/src/runtimes/manifest.ts';
@@ -14,17 +15,6 @@ import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 const SMOKE_ONNX = new URL('../../test-output/voxgate-smoke-onnx', import.meta.url).pathname;
 const ready = ['speech.onnx', 'speech-parity.json', 'speech-parity.f32', 'manifest.json'].every((f) => existsSync(join(SMOKE_ONNX, f)));
 
-interface SpeechParity {
-  pcm: string;
-  hopSamples: number;
-  leftContextSamples: number;
-  embeddings: number[][];
-  before: number[];
-  after: number[];
-  expected: number[];
-  margins: number[];
-  maxNew: number;
-}
 
 /** Largest |a - b| over the largest |b|: onnxruntime and torch sum in different orders. */
 function relativeGap(a: Float32Array, b: ArrayLike<number>): number {
@@ -54,9 +44,7 @@ describeIf(ready, 'the smoke ONNX LM with its adaptor (npm run model:smoke write
   let embedder: SpeechEmbedder;
   let lm: OnnxLmRuntime;
   beforeAll(async () => {
-    parity = JSON.parse(readFileSync(join(SMOKE_ONNX, 'speech-parity.json'), 'utf8')) as SpeechParity;
-    const bytes = readFileSync(join(SMOKE_ONNX, parity.pcm));
-    pcm = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    ({ parity, pcm } = readSpeechParity(SMOKE_ONNX));
     embedder = await SpeechEmbedder.load(join(SMOKE_ONNX, 'speech.onnx'), parity);
     const m = loadManifest(SMOKE_ONNX);
     lm = await OnnxLmRuntime.open(m.paths.lm, {
