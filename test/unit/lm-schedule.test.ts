@@ -10,7 +10,7 @@ function item(n: number, generate: boolean, deadlineMs?: number): BatchItem {
   return { tokens, logits, evaluationPriority: deadlineMs === undefined ? NO_DEADLINE_PRIORITY : priorityForDeadline(deadlineMs) };
 }
 
-const strategy = deadlineFirst(48, 16);
+const strategy = deadlineFirst(48);
 
 describe('deadlineFirst', () => {
   it('puts every decode step in, earliest deadline first', () => {
@@ -32,13 +32,13 @@ describe('deadlineFirst', () => {
     ]);
   });
 
-  it('lets speaking callers\' prefill share 16 tokens per batch while others generate, a piece each when none does', () => {
+  it('lets a speaking caller\'s prefill take one piece per batch while others generate, the whole batch when none does', () => {
     const speech1 = item(100, false);
     const speech2 = item(100, false);
     const step = item(1, true, 500);
     const busy = strategy({ items: [speech1, step, speech2], size: 512 });
     expect(busy[0]).toEqual({ item: step, processAmount: 1 });
-    expect(busy.slice(1).reduce((n, p) => n + p.processAmount, 0)).toBe(16);
+    expect(busy.slice(1).reduce((n, p) => n + p.processAmount, 0)).toBe(48);
     const idle = strategy({ items: [speech1, speech2], size: 512 });
     expect(idle.reduce((n, p) => n + p.processAmount, 0)).toBe(96); // a piece each, no one waiting
   });

@@ -8,19 +8,11 @@
 // - prefill pieces: an item longer than `pieceTokens` contributes at most that many tokens per batch and the rest
 //   waits for the next one, so a long prompt is interleaved with everyone's decode steps instead of stalling them;
 // - callers still speaking (prefill without a deadline) wait behind those with audio deadlines: while any
-//   generation step is queued they share `backgroundTokens` per batch (every generating caller's next token waits
-//   for the whole batch, so each background token slows them all); when none is, each takes a piece per batch.
+//   generation step is queued they share one piece per batch; when none is, each takes a piece per batch.
 import type { BatchItem, EvaluationPriority, PrioritizedBatchItem } from 'node-llama-cpp';
 
 /** Tokens one prefill piece holds: ~10 ms of prefill on one core, a decode step's order of magnitude. */
 export const PREFILL_PIECE_TOKENS = 48;
-
-/**
- * Tokens of callers still speaking that ride along in a batch while others generate: 16 (~3 ms) rather than a whole
- * piece (~8 ms). At 12 callers on 2 cores, p95 TTFA 424-587 ms against 587-741 ms with 48, and no longer prefill
- * tail at end of speech (bench/capacity.ts, docs/loadtest.md); speech arrives far slower than 16 tokens per step.
- */
-export const BACKGROUND_TOKENS_WHILE_GENERATING = 16;
 
 /** The evaluation priority that carries a deadline (a later deadline is a lower priority). */
 export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
@@ -35,15 +27,12 @@ function generates(item: BatchItem): boolean {
   return item.logits.some((l) => l === true);
 }
 
-export function deadlineFirst(
-  pieceTokens: number = PREFILL_PIECE_TOKENS,
-  backgroundTokens: number = BACKGROUND_TOKENS_WHILE_GENERATING,
-): (opts: { items: readonly BatchItem[]; size: number }) => PrioritizedBatchItem[] {
+export function deadlineFirst(pieceTokens: number = PREFILL_PIECE_TOKENS): (opts: { items: readonly BatchItem[]; size: number }) => PrioritizedBatchItem[] {
   return ({ items, size }) => {
     const ordered = [...items].sort((a, b) => b.evaluationPriority - a.evaluationPriority);
     const anyGenerating = ordered.some(generates);
     let left = size;
-    let backgroundLeft = anyGenerating ? backgroundTokens : size;
+    let backgroundLeft = anyGenerating ? pieceTokens : size;
     const out: PrioritizedBatchItem[] = [];
     for (const item of ordered) {
       if (left <= 0) break;
