@@ -168,20 +168,26 @@ def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
 
 def vocoder_step(args, unit_count: int, work: str, seed: int, phase: dict | None = None) -> SpectralVocoder:
     """Trains the vocoder on work/vocoder_data.pt (or reuses work/vocoder.pt), then its phase head; saves both."""
-    magnitudes = magnitude_step(args, unit_count, work, seed)
-    model = SpectralVocoder(magnitudes, PhaseConfig())
+    examples: list = []
+
+    def training_examples() -> list:  # read once, and only if something trains
+        if not examples:
+            examples.extend(torch.load(os.path.join(work, "vocoder_data.pt")))
+        return examples
+
+    model = SpectralVocoder(magnitude_step(args, unit_count, work, seed, training_examples), PhaseConfig())
     head_file = os.path.join(work, "vocoder_phase.pt")
     if (args.reuse_vocoder or args.resume) and os.path.exists(head_file):
         log(f"reusing {head_file}")
         model.head.load_state_dict(torch.load(head_file))
         return model.eval()
     cfg = PhaseTrainConfig.smoke() if args.smoke else PhaseTrainConfig(**(phase or {}))
-    train_phase_head(model, torch.load(os.path.join(work, "vocoder_data.pt")), cfg, seed=seed, log=log)
+    train_phase_head(model, training_examples(), cfg, seed=seed, log=log)
     torch.save(model.head.state_dict(), head_file)
     return model
 
 
-def magnitude_step(args, unit_count: int, work: str, seed: int) -> UnitVocoder:
+def magnitude_step(args, unit_count: int, work: str, seed: int, training_examples) -> UnitVocoder:
     """The vocoder's durations and magnitudes (vocoder.py), trained or reused from work/vocoder.pt."""
     vcfg = VocoderConfig.smoke() if args.smoke else VocoderConfig()
     vcfg.net = NetConfig(unit_count=unit_count)
@@ -191,7 +197,7 @@ def magnitude_step(args, unit_count: int, work: str, seed: int) -> UnitVocoder:
         vocoder = UnitVocoder(vcfg.net)
         vocoder.load_state_dict(torch.load(vocoder_file))
         return vocoder.eval()
-    vocoder = train_vocoder(torch.load(os.path.join(work, "vocoder_data.pt")), seed=seed, log=log, cfg=vcfg)
+    vocoder = train_vocoder(training_examples(), seed=seed, log=log, cfg=vcfg)
     torch.save(vocoder.state_dict(), vocoder_file)
     return vocoder
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import onnx  # noqa: F401  (the export needs it installed)
 import torch
 
 from .gguf_reader import read_gguf

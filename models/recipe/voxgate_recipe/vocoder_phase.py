@@ -4,8 +4,6 @@ The magnitude network stays as trained (durations and log-magnitudes per 5 ms su
 causal convolution over subframes predicts each bin's phase as an unnormalised (x, y) pair, so
 phase wraps nowhere, and the spectrum mag · (x, y) / |(x, y)| goes through one overlap-add. Griffin-
 Lim's 32 unrolled STFT round trips cost about 60× the network; this head costs a fraction of one.
-`refine_iterations` > 0 adds that many Griffin-Lim steps started from the predicted phase (a
-fallback when the head alone is not good enough; 0 in the shipped configuration).
 """
 from __future__ import annotations
 
@@ -22,7 +20,6 @@ from .vocoder_model import ResidualConv, UnitVocoder
 class PhaseConfig:
     channels: int = 192
     layers: int = 4  # causal kernel-3 convs over subframes: each looks 2 subframes (one 10 ms frame) back
-    refine_iterations: int = 0
 
     @property
     def context_frames(self) -> int:
@@ -79,16 +76,7 @@ class SpectralVocoder(nn.Module):
         return torch.cat([x * scale, y * scale], dim=1)
 
     def synthesise(self, spectrum: torch.Tensor) -> torch.Tensor:
-        window_sum = self.stft.window_sum(spectrum)
-        signal = self.stft.synthesise(spectrum, window_sum)
-        bins = self.cfg.stft.bins
-        magnitude = torch.sqrt(spectrum[:, :bins] ** 2 + spectrum[:, bins:] ** 2)
-        for _ in range(self.phase_cfg.refine_iterations):
-            s = self.stft.analyse(signal)
-            real, imag = s[:, :bins], s[:, bins:]
-            scale = magnitude / torch.sqrt(real * real + imag * imag + 1e-12)
-            signal = self.stft.synthesise(torch.cat([real * scale, imag * scale], dim=1), window_sum)
-        return signal
+        return self.stft.synthesise(spectrum, self.stft.window_sum(spectrum))
 
     def vocode_with(self, units: torch.Tensor, durations: torch.Tensor, frames: int) -> torch.Tensor:
         log_mag, features = self.frame_outputs(units, durations, frames)
@@ -101,15 +89,13 @@ class SpectralVocoder(nn.Module):
         return self.vocode_with(units, durations, frames), durations
 
 
-def head_parameters(model: SpectralVocoder) -> list[nn.Parameter]:
-    return list(model.head.parameters())
-
-
 def load_onnx_magnitudes(path: str, net: "NetConfig | None" = None) -> UnitVocoder:
     """The magnitude network of a shipped vocoder.onnx (its torch weights were not shipped).
 
-    Named initializers load directly; a Linear's weight is exported as an anonymous MatMul constant
-    (transposed), so it is found as the MatMul whose result is added to that Linear's named bias.
+    Either kind of graph: a Griffin-Lim UnitVocoder's, or a SpectralVocoder's (names under `magnitudes.`, so a
+    folder's head can be trained again). Named initializers load directly; a Linear's weight is exported as an
+    anonymous MatMul constant (transposed), so it is found as the MatMul whose result is added to that Linear's
+    named bias.
     """
     import onnx
     import onnx.numpy_helper
@@ -118,26 +104,31 @@ def load_onnx_magnitudes(path: str, net: "NetConfig | None" = None) -> UnitVocod
 
     graph = onnx.load(path).graph
     arrays = {t.name: onnx.numpy_helper.to_array(t).copy() for t in graph.initializer}
+    prefix = "magnitudes." if "magnitudes.embed.weight" in arrays else ""
     produced_by = {out: node for node in graph.node for out in node.output}
-    model = UnitVocoder(net or NetConfig(unit_count=int(arrays["embed.weight"].shape[0])))
+    model = UnitVocoder(net or NetConfig(unit_count=int(arrays[prefix + "embed.weight"].shape[0])))
     state = model.state_dict()
+    loaded: set[str] = set()
     for name, array in arrays.items():
-        if name in state:
-            state[name] = torch.from_numpy(array).reshape(state[name].shape)
+        key = name[len(prefix):] if name.startswith(prefix) else None
+        if key in state:
+            state[key] = torch.from_numpy(array).reshape(state[key].shape)
+            loaded.add(key)
     for node in graph.node:
         if node.op_type != "Add":
             continue
-        bias = next((i for i in node.input if i.endswith(".bias") and i in arrays), None)
+        bias = next((i for i in node.input if i.endswith(".bias") and i in arrays and i.startswith(prefix)), None)
         source = next((produced_by.get(i) for i in node.input if i != bias), None)
         if bias is None or source is None or source.op_type != "MatMul":
             continue
         weight = next((i for i in source.input if i in arrays), None)
-        key = bias[: -len(".bias")] + ".weight"
+        key = bias[len(prefix): -len(".bias")] + ".weight"
         if weight is not None and key in state:
             state[key] = torch.from_numpy(arrays[weight]).t().contiguous()
-            del arrays[weight]
-    left = [n for n in arrays if n.startswith("onnx::MatMul")]
-    if left:
-        raise ValueError(f"{path}: weights not matched to a layer: {left}")
+            loaded.add(key)
+    # Griffin-Lim's DFT kernels are fixed, rebuilt by the constructor; every trained weight must have been found.
+    missing = [k for k in state if k not in loaded and not k.startswith("griffin_lim.")]
+    if missing:
+        raise ValueError(f"{path}: no weights found for {missing}")
     model.load_state_dict(state)
     return model.eval()

@@ -1,7 +1,7 @@
 """Gives a shipped model folder's vocoder a trained phase head, measured against its Griffin-Lim on unseen texts.
 
     /usr/bin/python3 -m voxgate_recipe.vocoder_phase_build --model models/voxgate-tiny-en --work W --out W/out
-        [--steps 3000] [--max-minutes 40] [--refine 0] [--smoke]
+        [--steps 3000] [--max-minutes 40] [--smoke]
 
 The magnitude network is read back from the folder's vocoder.onnx and kept; the spoken units come
 from the folder's units.onnx (the extractor its LM speaks in). Training speech: the answer voice
@@ -15,6 +15,7 @@ the phase head and for Griffin-Lim at several iteration counts, on the same utte
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -22,28 +23,24 @@ import time
 import numpy as np
 import torch
 
+from .audio import write_wav
 from .units import merge_repeats
 from .vocoder import export_vocoder_onnx
 from .vocoder_dev import answer_audio, dev_texts
 from .vocoder_metrics import edit_distance, log_spectral_distance_db, mel_cepstral_distortion_db
+from .vocoder_griffinlim import GriffinLim
 from .vocoder_phase import PhaseConfig, SpectralVocoder, load_onnx_magnitudes
 from .vocoder_phase_train import PhaseTrainConfig, train_phase_head
 from .warm_start import spoken_extractor
 
 
 def griffin_lim_with(model: SpectralVocoder, iterations: int):
-    """The folder's own vocoder at another Griffin-Lim iteration count (32 is what it ships with)."""
-    gl = model.magnitudes.griffin_lim
-    saved = gl.cfg
+    """The folder's own vocoder (its magnitudes through Griffin-Lim) at an iteration count; it ships with 32."""
+    griffin_lim = GriffinLim(dataclasses.replace(model.magnitudes.griffin_lim.cfg, iterations=iterations))
 
     def vocode(units: torch.Tensor, durations: torch.Tensor, frames: int) -> torch.Tensor:
-        import dataclasses
-        gl.cfg = dataclasses.replace(saved, iterations=iterations)
-        try:
-            h, _ = model.magnitudes.encode(units)
-            return gl(torch.exp(model.magnitudes.log_magnitude(h, durations, frames)).transpose(1, 2))
-        finally:
-            gl.cfg = saved
+        h, _ = model.magnitudes.encode(units)
+        return griffin_lim(torch.exp(model.magnitudes.log_magnitude(h, durations, frames)).transpose(1, 2))
     return vocode
 
 
@@ -68,10 +65,8 @@ def evaluate(model: SpectralVocoder, extractor, held_out, gl_iterations: list[in
                 heard, _ = merge_repeats(extractor.frame_units(predicted))
                 r["unit_error_rate"].append(edit_distance(units, heard) / len(units))
                 if wav_dir and n < 3:
-                    from .audio import write_wav
                     write_wav(os.path.join(wav_dir, f"heldout{n}_{name}.wav"), predicted)
             if wav_dir and n < 3:
-                from .audio import write_wav
                 write_wav(os.path.join(wav_dir, f"heldout{n}_espeak.wav"), ref)
     return {name: {k: float(np.mean(v)) for k, v in r.items()} for name, r in rows.items()}
 
@@ -83,7 +78,6 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="folder for the new vocoder.onnx, metrics.json and sample WAVs")
     ap.add_argument("--steps", type=int)
     ap.add_argument("--max-minutes", type=float)
-    ap.add_argument("--refine", type=int, default=0, help="Griffin-Lim steps after the predicted phase (0: none)")
     ap.add_argument("--train-texts", type=int, default=600)
     ap.add_argument("--held-out-texts", type=int, default=30)
     ap.add_argument("--threads", type=int, default=2)
@@ -109,7 +103,7 @@ def main() -> None:
         print(f"rendered and extracted {len(texts)} sentences in {time.time() - started:.0f} s")
     held_out, train = data["examples"][: data["held_out"]], data["examples"][data["held_out"]:]
     magnitudes = load_onnx_magnitudes(os.path.join(args.model, "vocoder.onnx"))
-    model = SpectralVocoder(magnitudes, PhaseConfig(refine_iterations=args.refine))
+    model = SpectralVocoder(magnitudes, PhaseConfig())
     head_file = os.path.join(args.work, "phase_head.pt")
     cfg = PhaseTrainConfig.smoke() if args.smoke else PhaseTrainConfig()
     if args.steps:
@@ -124,7 +118,7 @@ def main() -> None:
     export_vocoder_onnx(model, path)
     metrics = evaluate(model, extractor, held_out, [] if args.smoke else [4, 8, 16, 32], args.out)
     report = {"trainSeconds": train_s, "trainSentences": len(train), "heldOutSentences": len(held_out),
-              "refineIterations": args.refine, "onnxBytes": os.path.getsize(path), "systems": metrics}
+              "onnxBytes": os.path.getsize(path), "systems": metrics}
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(report, f, indent=2)
     print(json.dumps(report, indent=2))
