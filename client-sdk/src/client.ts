@@ -230,9 +230,9 @@ export class VoiceClient {
           },
           onError: (err) => {
             if (opened) return; // a close follows and reports it
-            const code: ErrorCode = err.httpStatus === 401 ? 'UNAUTHORIZED' : err.httpStatus === 503 ? 'SHUTTING_DOWN' : 'TRANSPORT_FAILED';
-            settle(new VoiceClientError(code, err.message));
-            this.onClose(1006, err.message, code);
+            const code: ErrorCode = err.code ?? 'TRANSPORT_FAILED';
+            settle(new VoiceClientError(code, err.message, err.retryAfterMs));
+            this.onClose(1006, err.message, code, err.retryAfterMs);
           },
         },
       );
@@ -270,12 +270,12 @@ export class VoiceClient {
     this.emit('audio', { turnId: this.audioTurnId, pcm, sampleRateHz });
   }
 
-  private onClose(code: number, reason: string, forced?: ErrorCode): CloseInfo {
+  private onClose(code: number, reason: string, forced?: ErrorCode, forcedRetryAfterMs?: number): CloseInfo {
     if (this.isClosed) return { code, reason, retryable: false };
     this.isClosed = true;
     this.decoder?.free?.();
     const errorCode = forced ?? this.lastFatal?.code ?? errorCodeForClose(code);
-    const retryAfterMs = this.lastFatal?.retryAfterMs;
+    const retryAfterMs = forced === undefined ? this.lastFatal?.retryAfterMs : forcedRetryAfterMs;
     const info: CloseInfo = {
       code,
       reason,

@@ -1,13 +1,17 @@
 // The SDK's view of a WebSocket: each environment adapts its own (node/socket.ts wraps `ws`; a browser build
 // wraps the global WebSocket) so the client core runs unchanged in both.
+import type { ErrorCode } from './protocol/index.ts';
 
 export interface SocketEvents {
   onOpen(): void;
   onText(text: string): void;
   onBinary(bytes: Uint8Array): void;
   onClose(code: number, reason: string): void;
-  /** A failure before or during the connection; httpStatus when the server refused the upgrade. */
-  onError(err: { message: string; httpStatus?: number }): void;
+  /**
+   * A failure before or during the connection. When the server refused the upgrade: its HTTP status, and the
+   * error code and retry advice it gave (http-refusal.ts); a browser's WebSocket sees none of them.
+   */
+  onError(err: { message: string; httpStatus?: number; code?: ErrorCode; retryAfterMs?: number }): void;
 }
 
 export interface SocketLike {

@@ -220,6 +220,8 @@ describeIf(hasRedisServer(), 'redis-server (Debian package redis-server)')('flee
       // The upgrade itself is refused with 503 (a balancer passes the caller on), code in the body.
       const refused = await upgradeRefusal(server.voiceUrl);
       expect(refused).toMatchObject({ status: 503, body: { code: 'SERVER_FULL' } });
+      // The SDK reads the code from that body: full, with retry advice (not a draining node).
+      await expect(connect({ url: server.voiceUrl, mode: 'text-to-text' })).rejects.toMatchObject({ code: 'SERVER_FULL', retryAfterMs: expect.any(Number) });
       // Ended from another node (as a WebRTC hang-up the balancer sent elsewhere is): the control channel.
       const other = node('other');
       await up(other);

@@ -98,7 +98,9 @@ describe('lifecycle (fake engine)', () => {
     const shutdown = fake.server.close(5000);
     await new Promise((r) => setTimeout(r, 20));
     expect(fake.server.gateway.readiness).toBe('draining');
-    await expect(connect({ url: fake.server.voiceUrl })).rejects.toBeInstanceOf(VoiceClientError);
+    const refused = connect({ url: fake.server.voiceUrl });
+    await expect(refused).rejects.toBeInstanceOf(VoiceClientError);
+    await expect(refused).rejects.toMatchObject({ code: 'SHUTTING_DOWN', retryAfterMs: expect.any(Number) });
 
     await turnDone;
     expect(audioSamples).toBe(600 * 16);

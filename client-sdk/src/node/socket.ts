@@ -1,6 +1,9 @@
 // SocketFactory for Node, on the `ws` package. The token goes in an Authorization header (Node can set headers).
 import WebSocket from 'ws';
 import type { SocketFactory } from '../socket.ts';
+import { refusalFromHttp } from '../transports/http-refusal.ts';
+
+const REFUSAL_BODY_MAX_BYTES = 4096;
 
 export const openNodeSocket: SocketFactory = (req, events) => {
   const ws = new WebSocket(req.url, {
@@ -16,8 +19,22 @@ export const openNodeSocket: SocketFactory = (req, events) => {
   });
   ws.on('close', (code, reason) => events.onClose(code, reason.toString('utf8')));
   ws.on('unexpected-response', (_req, res) => {
-    events.onError({ message: `server refused the upgrade: HTTP ${res.statusCode}`, ...(res.statusCode ? { httpStatus: res.statusCode } : {}) });
-    ws.terminate();
+    // The refusal's body names the error code (a full node, a draining one, a bad token): read a bounded prefix.
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const report = () => {
+      const status = res.statusCode ?? 0;
+      const header = res.headers['retry-after'];
+      const refusal = refusalFromHttp(status, Buffer.concat(chunks).toString('utf8'), typeof header === 'string' ? header : undefined);
+      events.onError({ ...refusal, message: `server refused the upgrade: ${refusal.message}`, httpStatus: status });
+      ws.terminate();
+    };
+    res.on('data', (chunk: Buffer) => {
+      if (bytes < REFUSAL_BODY_MAX_BYTES) chunks.push(chunk.subarray(0, REFUSAL_BODY_MAX_BYTES - bytes));
+      bytes += chunk.length;
+    });
+    res.once('end', report);
+    res.once('error', report);
   });
   ws.on('error', (err) => events.onError({ message: err.message }));
   return {

@@ -1,6 +1,7 @@
 // The one HTTP exchange of a WebRTC call, for both SDK transports (fetch exists in browsers and Node 20), and
 // what a refusal looks like to the client core: the same fatal error event and close a WebSocket would give.
-import { closeCodeFor, encodeServerMessage, ERROR_CODES, type ErrorCode } from '../protocol/index.ts';
+import { closeCodeFor, encodeServerMessage, type ErrorCode } from '../protocol/index.ts';
+import { refusalFromHttp } from './http-refusal.ts';
 import type { SocketEvents } from '../socket.ts';
 import type { WebRtcOfferResponse, WebRtcRefusal, WebRtcSessionOptions } from './webrtc-wire.ts';
 
@@ -41,22 +42,9 @@ export async function postOffer(opts: PostOfferOptions): Promise<OfferResult> {
     }
     return { ok: false, code: 'TRANSPORT_FAILED', message: `${opts.url} answered ${res.status} without an SDP answer`, httpStatus: res.status };
   }
-  return { ok: false, ...refusalFrom(res.status, text), httpStatus: res.status };
+  return { ok: false, ...refusalFromHttp(res.status, text, res.headers.get('retry-after') ?? undefined), httpStatus: res.status };
 }
 
-function refusalFrom(status: number, text: string): { code: ErrorCode; message: string; retryAfterMs?: number } {
-  try {
-    const body = JSON.parse(text) as Partial<WebRtcRefusal>;
-    const code = (ERROR_CODES as readonly string[]).includes(body.code ?? '') ? (body.code as ErrorCode) : undefined;
-    if (code !== undefined) {
-      return { code, message: body.error ?? `HTTP ${status}`, ...(typeof body.retryAfterMs === 'number' ? { retryAfterMs: body.retryAfterMs } : {}) };
-    }
-  } catch {
-    // not one of ours: name it by the status
-  }
-  const code: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'TRANSPORT_FAILED' : status >= 500 ? 'INTERNAL' : 'BAD_REQUEST';
-  return { code, message: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` };
-}
 
 /** Reports a failed offer as a WebSocket client would see a refused session: a fatal error event, then the close. */
 export function reportRefusal(events: SocketEvents, r: Extract<OfferResult, { ok: false }>): void {

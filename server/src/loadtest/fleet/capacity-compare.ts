@@ -12,7 +12,7 @@ export interface CapacityFigures {
   seconds: number;
   calls: number;
   refusedCalls: number;
-  /** Refusals by error code (SERVER_FULL; the SDK reads any 503 before the upgrade as SHUTTING_DOWN). */
+  /** Refusals by error code, as the gateway named them (SERVER_FULL from a full node, SHUTTING_DOWN from a draining one). */
   refusedBy: Record<string, number>;
   turnsDone: number;
   turnsPerMinute: number;
