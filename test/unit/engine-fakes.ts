@@ -223,6 +223,10 @@ export class FakeSessionModel implements SessionModel {
     return 0;
   }
 
+  prefillMsPerToken(): number {
+    return 0;
+  }
+
   prompt(mode: Mode): PromptTokens {
     const [before = '', after = ''] = PROMPTS[mode].split('{input}');
     return { before: tokenize(before), after: tokenize(after) };

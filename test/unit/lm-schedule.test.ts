@@ -1,7 +1,7 @@
 // The LLM batch strategy: generation steps by playout deadline, long prompts in pieces, speaking callers behind.
 import { describe, expect, it } from 'vitest';
 import type { BatchItem, Token } from 'node-llama-cpp';
-import { deadlineFirst, NO_DEADLINE_PRIORITY, priorityForDeadline } from '../../server/src/runtimes/lm-schedule.ts';
+import { deadlineFirst, NO_DEADLINE_PRIORITY, priorityForDeadline, UrgencyBoard } from '../../server/src/runtimes/lm-schedule.ts';
 
 /** A queued evaluation of `n` tokens; `generate`: logits after its last token (a generation step). */
 function item(n: number, generate: boolean, deadlineMs?: number): BatchItem {
@@ -48,5 +48,45 @@ describe('deadlineFirst', () => {
     const out = strategy({ items, size: 100 });
     expect(out.reduce((n, p) => n + p.processAmount, 0)).toBe(100);
     expect(out[0]?.item).toBe(items[0]);
+  });
+
+  it('holds prefill to the budget the playing callers leave: decode steps always go, prompts and speech wait', () => {
+    let budget = 20;
+    const bounded = deadlineFirst(48, () => budget);
+    const playing = item(1, true, 300);
+    const newAnswer = item(60, true, 100); // a new answer's prompt tail: earliest deadline, but prefill
+    const speech = item(100, false);
+    const out = bounded({ items: [speech, playing, newAnswer], size: 512 });
+    expect(out).toEqual([
+      { item: newAnswer, processAmount: 20 },
+      { item: playing, processAmount: 1 },
+    ]);
+    budget = 0;
+    expect(bounded({ items: [speech, playing, newAnswer], size: 512 })).toEqual([{ item: playing, processAmount: 1 }]);
+    budget = Number.POSITIVE_INFINITY;
+    const free = bounded({ items: [speech, playing, newAnswer], size: 512 });
+    expect(free.reduce((n, p) => n + p.processAmount, 0)).toBe(48 + 1 + 48);
+  });
+
+  it('never leaves a batch empty while work is queued (node-llama-cpp would spin): a small piece goes', () => {
+    const bounded = deadlineFirst(48, () => 0);
+    const speech = item(100, false);
+    const prompt = item(30, true, 50);
+    expect(bounded({ items: [speech, prompt], size: 512 })).toEqual([{ item: prompt, processAmount: 8 }]);
+    expect(bounded({ items: [], size: 512 })).toEqual([]);
+  });
+});
+
+describe('UrgencyBoard', () => {
+  it('bounds each batch by the least tolerant generating caller, and forgets a caller when it stops', () => {
+    const board = new UrgencyBoard();
+    expect(board.prefillBudget()).toBe(Number.POSITIVE_INFINITY);
+    const removeA = board.add(() => ({ deadlineMs: 100, prefillTokensPerBatch: 30 }));
+    const removeB = board.add(() => ({ deadlineMs: 200, prefillTokensPerBatch: 12 }));
+    expect(board.prefillBudget()).toBe(12);
+    removeB();
+    expect(board.prefillBudget()).toBe(30);
+    removeA();
+    expect(board.prefillBudget()).toBe(Number.POSITIVE_INFINITY);
   });
 });

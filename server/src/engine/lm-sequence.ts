@@ -11,7 +11,7 @@ export function lmTokenSequence(lm: LanguageModel, seq: LmSlot): TokenSequence {
       return seq.capacityTokens;
     },
     prefill: (tokens, deadlineMs) => lm.prefill(seq, tokens, deadlineMs),
-    generate: (tokens, maxTokens, signal, deadlineMs) => lm.greedy(seq, tokens, maxTokens, signal, deadlineMs),
+    generate: (tokens, maxTokens, signal, urgency) => lm.greedy(seq, tokens, maxTokens, signal, urgency),
     erase: (start, end) => seq.erase(start, end),
     release: () => seq.release(),
   };

@@ -121,6 +121,10 @@ export class EngineModel implements SessionModel {
     return this.lm.pace.msPerTokenAt(Math.max(1, this.lm.generating));
   }
 
+  prefillMsPerToken(): number {
+    return this.lm.pace.prefillMsPerToken;
+  }
+
   prompt(mode: Mode): PromptTokens {
     const p = this.prompts.get(mode);
     if (!p) throw new GatewayError('BAD_REQUEST', `unknown mode ${mode}`);

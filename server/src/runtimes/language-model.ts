@@ -3,6 +3,7 @@
 // their pool of sequences: one sequence per conversation, its key/value cache kept across turns.
 import { GatewayError } from '../errors.ts';
 import type { LmPace } from './lm-pace.ts';
+import type { StepUrgency } from './lm-schedule.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 /** One conversation's slot in a runtime: tokens stay cached between turns. */
@@ -42,9 +43,9 @@ export interface LanguageModel<S extends LmSlot = LmSlot> {
   /**
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`. The last token yielded is
    * not yet evaluated into the sequence. CONTEXT_FULL when the sequence cannot hold the next token.
-   * `deadlineMs()`: the caller's playout deadline as it stands, asked at each step.
+   * `urgency()`: the caller's playout deadline and the prefill it tolerates per batch, asked at each step.
    */
-  greedy(sequence: S, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, deadlineMs?: () => number): AsyncGenerator<number, void, void>;
+  greedy(sequence: S, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void>;
   close(): Promise<void>;
 }
 

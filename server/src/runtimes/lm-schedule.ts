@@ -8,11 +8,17 @@
 // - prefill pieces: an item longer than `pieceTokens` contributes at most that many tokens per batch and the rest
 //   waits for the next one, so a long prompt is interleaved with everyone's decode steps instead of stalling them;
 // - callers still speaking (prefill without a deadline) wait behind those with audio deadlines: while any
-//   generation step is queued they share one piece per batch; when none is, each takes a piece per batch.
+//   generation step is queued they share one piece per batch; when none is, each takes a piece per batch;
+// - every prefill token in a batch delays every decode step in it, so a caller whose audio is playing bounds the
+//   prefill each batch may carry (`StepUrgency.prefillTokensPerBatch`, the least over callers): past that bound
+//   prompts and speech wait a batch, and a playing answer is never starved by others' prefill into a gap.
 import type { BatchItem, EvaluationPriority, PrioritizedBatchItem } from 'node-llama-cpp';
 
 /** Tokens one prefill piece holds: ~10 ms of prefill on one core, a decode step's order of magnitude. */
 export const PREFILL_PIECE_TOKENS = 48;
+
+/** Tokens a batch carries when the prefill bound would leave it empty: about 1.5 ms of prefill. */
+const MIN_PROGRESS_TOKENS = 8;
 
 /** The evaluation priority that carries a deadline (a later deadline is a lower priority). */
 export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
@@ -23,27 +29,68 @@ export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
 /** Speech being prefilled while the caller still speaks: no audio is due for it. */
 export const NO_DEADLINE_PRIORITY = priorityForDeadline(Number.POSITIVE_INFINITY);
 
+/** What a generating caller asks of the scheduler at each step. */
+export interface StepUrgency {
+  /** When the caller's next audio is due, engine clock ms (now before its playout starts). */
+  deadlineMs: number;
+  /** Prefill tokens a batch may carry before this caller's audio would run dry (Infinity: none at risk). */
+  prefillTokensPerBatch: number;
+}
+
 function generates(item: BatchItem): boolean {
   return item.logits.some((l) => l === true);
 }
 
-export function deadlineFirst(pieceTokens: number = PREFILL_PIECE_TOKENS): (opts: { items: readonly BatchItem[]; size: number }) => PrioritizedBatchItem[] {
+/**
+ * The strategy. `prefillBudget()`: the prefill tokens this batch may carry (asked once per batch); a one-token
+ * generation step is a decode, never counted against it.
+ */
+export function deadlineFirst(
+  pieceTokens: number = PREFILL_PIECE_TOKENS,
+  prefillBudget: () => number = () => Number.POSITIVE_INFINITY,
+): (opts: { items: readonly BatchItem[]; size: number }) => PrioritizedBatchItem[] {
   return ({ items, size }) => {
     const ordered = [...items].sort((a, b) => b.evaluationPriority - a.evaluationPriority);
     const anyGenerating = ordered.some(generates);
     let left = size;
     let backgroundLeft = anyGenerating ? pieceTokens : size;
+    let prefillLeft = Math.floor(Math.max(0, prefillBudget()));
     const out: PrioritizedBatchItem[] = [];
     for (const item of ordered) {
       if (left <= 0) break;
       const background = !generates(item) && item.evaluationPriority === NO_DEADLINE_PRIORITY;
+      const decode = generates(item) && item.tokens.length === 1;
       let amount = Math.min(item.tokens.length, left, item.tokens.length > pieceTokens ? pieceTokens : item.tokens.length);
       if (background) amount = Math.min(amount, backgroundLeft);
+      if (!decode) amount = Math.min(amount, prefillLeft);
       if (amount <= 0) continue;
       out.push({ item, processAmount: amount });
       left -= amount;
       if (background) backgroundLeft -= amount;
+      if (!decode) prefillLeft -= amount;
     }
+    // node-llama-cpp loops while anything is queued: an empty batch would spin. A small piece of the most urgent
+    // item goes instead (the callers bounding prefill have no step queued at this instant).
+    const first = ordered[0];
+    if (out.length === 0 && first !== undefined && size > 0) out.push({ item: first, processAmount: Math.min(first.tokens.length, MIN_PROGRESS_TOKENS, size) });
     return out;
   };
+}
+
+/** The generating callers' urgencies: the batch strategy asks them, once per batch, for the prefill it may carry. */
+export class UrgencyBoard {
+  private readonly callers = new Set<() => StepUrgency>();
+
+  /** Registers a caller for as long as it generates; returns its removal. */
+  add(urgency: () => StepUrgency): () => void {
+    this.callers.add(urgency);
+    return () => this.callers.delete(urgency);
+  }
+
+  /** The least prefill any generating caller tolerates per batch (Infinity when none bounds it). */
+  prefillBudget(): number {
+    let budget = Number.POSITIVE_INFINITY;
+    for (const urgency of this.callers) budget = Math.min(budget, urgency().prefillTokensPerBatch);
+    return budget;
+  }
 }

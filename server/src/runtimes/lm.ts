@@ -12,8 +12,8 @@ import {
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
 import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
-import { CALIBRATION_TOKENS, LmPace } from './lm-pace.ts';
-import { deadlineFirst, NO_DEADLINE_PRIORITY, priorityForDeadline } from './lm-schedule.ts';
+import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
+import { deadlineFirst, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
 
 /** Sample the next token greedily after this input token. */
@@ -74,6 +74,8 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     private readonly context: LlamaContext,
     tokenizer: Tokenizer,
     private readonly ownsLlama: Llama | null,
+    /** The generating callers, whose playing audio bounds the prefill a batch may carry. */
+    private readonly urgencies: UrgencyBoard,
   ) {
     super(tokenizer);
   }
@@ -91,6 +93,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       const model = await llama.loadModel({ modelPath: path });
       const tokenizer = new Tokenizer(tokenTexts(model), opts);
       const kvType = opts.kvCache === 'f16' ? 'F16' : 'F32';
+      const urgencies = new UrgencyBoard();
       const context = await model.createContext({
         sequences: opts.sequences,
         contextSize: opts.contextTokens,
@@ -98,11 +101,11 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
         flashAttention: false,
         // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
-        batching: { itemPrioritizationStrategy: deadlineFirst() },
+        batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget()) },
         experimentalKvCacheKeyType: kvType,
         experimentalKvCacheValueType: kvType,
       });
-      const runtime = new LmRuntime(model, context, tokenizer, owned);
+      const runtime = new LmRuntime(model, context, tokenizer, owned, urgencies);
       await runtime.calibrate();
       return runtime;
     } catch (err) {
@@ -139,20 +142,22 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`.
    * The last token yielded is not yet evaluated into the sequence: pass it first in the next
    * prefill or greedy call (e.g. `<eoa>` before the next turn's prompt).
-   * Each step is queued with the caller's playout deadline as it stands then (`deadlineMs()`, engine clock; now when
-   * absent), so the batch scheduler can serve the caller whose audio is due first.
+   * Each step is queued with the caller's playout deadline as it stands then (`urgency()`, engine clock; now when
+   * absent), so the batch scheduler can serve the caller whose audio is due first; while it generates, the prefill it
+   * tolerates bounds every batch's.
    * CONTEXT_FULL when the sequence cannot hold the next token.
    */
-  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, deadlineMs?: () => number): AsyncGenerator<number, void, void> {
+  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     let input = asTokens(tokens);
     let count = 0;
     let lastAtMs: number | undefined;
     this.generatingNow++;
+    const unregister = urgency === undefined ? undefined : this.urgencies.add(urgency);
     try {
       for (;;) {
-        const evaluationPriority = priorityForDeadline(deadlineMs?.() ?? performance.now());
+        const evaluationPriority = priorityForDeadline(urgency?.().deadlineMs ?? performance.now());
         // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
         const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
         const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
@@ -170,6 +175,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       }
     } finally {
       this.generatingNow--;
+      unregister?.();
     }
   }
 
@@ -178,6 +184,11 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     const seq = this.acquireSequence();
     try {
       const prompt = this.tokenizeText('hello');
+      // Prefill first: one batch of a fixed number of tokens, timed (what a piece of others' prompts costs a batch).
+      const filler = Array.from({ length: PREFILL_CALIBRATION_TOKENS }, (_, i) => prompt[i % Math.max(1, prompt.length)] ?? this.eosId);
+      const prefillStartMs = performance.now();
+      await seq.raw.evaluateWithoutGeneratingNewTokens(asTokens(filler));
+      this.pace.seedPrefill((performance.now() - prefillStartMs) / filler.length);
       const tokensOut = seq.raw.evaluate(asTokens(prompt.length > 0 ? prompt : [this.eosId]), { temperature: 0, yieldEogToken: true });
       const intervals: number[] = [];
       let last: number | undefined;

@@ -10,6 +10,7 @@ import { KvCache } from './kv-cache.ts';
 import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace } from './lm-pace.ts';
 import { readEmbeddingTable, readTokenTexts } from './onnx-lm-files.ts';
+import type { StepUrgency } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
 
 export interface OnnxLmOpenOptions extends TokenizerOptions {
@@ -167,7 +168,7 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
    * Deadlines are not used yet: each step runs when its caller asks, in arrival order, on this thread (onnxruntime's
    * run() blocks it); scheduling ONNX steps by deadline, and batching callers in one run, is the next step.
    */
-  async *greedy(sequence: OnnxLmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, _deadlineMs?: () => number): AsyncGenerator<number, void, void> {
+  async *greedy(sequence: OnnxLmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, _urgency?: () => StepUrgency): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     this.generatingNow++;

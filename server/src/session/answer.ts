@@ -104,7 +104,7 @@ export class Answer {
         signal: this.signal,
         onToken: (t) => this.onToken(t),
         settle: (e) => this.settle(e),
-        deadlineMs: () => this.audioDueMs(),
+        urgency: () => ({ deadlineMs: this.audioDueMs(), prefillTokensPerBatch: this.prefillTolerance() }),
       })
       .catch((err: unknown): GenerationEnd => ({ generated: 0, lastToken: undefined, error: err }));
     this.generating = false;
@@ -250,6 +250,22 @@ export class Answer {
     this.timings.firstAudioReadyMs ??= this.sinceEnd();
     this.unitsAtVocode.push(this.audioUnits.fed);
     this.playoutStart.add(pcm);
+  }
+
+  /**
+   * Prefill tokens each LLM batch may carry before this answer's playing audio would run dry: its spare time (due
+   * minus the next chunk's forecast, less the learned slack), spread over the decode steps the chunk still needs.
+   * Unbounded before playout starts (a held answer's start gate re-forecasts) and once its units are all in.
+   */
+  private prefillTolerance(): number {
+    if (!this.playoutStart.started || this.audio === undefined || !this.generating) return Number.POSITIVE_INFINITY;
+    const missingUnits = this.audio.nextChunks(1)[0]?.missingUnits ?? 0;
+    const next = this.upcoming(this.audio)[0];
+    if (missingUnits <= 0 || next === undefined) return Number.POSITIVE_INFINITY;
+    const spareMs = this.audioDueMs() - this.opts.now() - next.readyInMs - this.model.forecastSlack.slackMs();
+    const prefillMs = this.model.prefillMsPerToken();
+    if (!(prefillMs > 0)) return Number.POSITIVE_INFINITY;
+    return Math.max(0, spareMs / (missingUnits * prefillMs));
   }
 
   /** When this answer's next audio is due at the caller: now before playout starts, else when its buffer runs dry. */

@@ -6,6 +6,7 @@
 import { GatewayError } from '../errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { TokenSequence } from './token-sequence.ts';
+import type { StepUrgency } from '../runtimes/lm-schedule.ts';
 
 /** Room kept, besides the answer's, for the next turn's prompt (≈ 3.5 s of speech units). */
 const NEXT_PROMPT_ALLOWANCE_TOKENS = 128;
@@ -43,8 +44,8 @@ export interface GenerationRequest {
   onToken: (token: number) => boolean;
   /** Called inside the generation's exclusive step: what of the answer stays in memory. */
   settle: (end: GenerationEnd) => Settlement;
-  /** When the caller's next audio is due (engine clock), asked at each step: the LLM serves the earliest first. */
-  deadlineMs?: () => number;
+  /** When the caller's next audio is due (engine clock) and the prefill it tolerates, asked at each step. */
+  urgency?: () => StepUrgency;
 }
 
 interface TurnRecord {
@@ -133,7 +134,7 @@ export class Conversation {
           // Cancelled before it began: evaluate the prompt anyway so the sequence stays consistent.
           await this.seq.prefill(all);
         } else {
-          for await (const token of this.seq.generate(all, maxTokens, signal, req.deadlineMs)) {
+          for await (const token of this.seq.generate(all, maxTokens, signal, req.urgency)) {
             end.generated++;
             end.lastToken = token;
             if (!req.onToken(token)) break;

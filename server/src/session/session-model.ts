@@ -47,6 +47,8 @@ export interface SessionModel {
   openAudioStream(): AudioStream;
   /** Learned: ms per generated token for one sequence at the current load. */
   tokenMsNow(): number;
+  /** Measured: ms one prefill token adds to the LLM batch it shares with decode steps. */
+  prefillMsPerToken(): number;
   /** Learned: how late this machine's chunk forecasts run (shared by every answer). */
   readonly forecastSlack: ForecastSlack;
   prompt(mode: Mode): PromptTokens;

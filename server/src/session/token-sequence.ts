@@ -1,5 +1,6 @@
 // What a conversation needs from its LLM sequence. The engine adapts node-llama-cpp (engine/lm-sequence.ts);
 // unit tests use a fake.
+import type { StepUrgency } from '../runtimes/lm-schedule.ts';
 
 export interface TokenSequence {
   /** Tokens evaluated into the sequence (its KV cache). */
@@ -9,10 +10,10 @@ export interface TokenSequence {
   prefill(tokens: readonly number[], deadlineMs?: number): Promise<void>;
   /**
    * Evaluates `tokens`, then yields greedy tokens until end of answer (yielded), `maxTokens`, or abort.
-   * The last token yielded is not evaluated into the sequence. `deadlineMs()`: when the caller's audio is due now
-   * (engine clock), asked at each step so the LLM serves the earliest first.
+   * The last token yielded is not evaluated into the sequence. `urgency()`: when the caller's audio is due now
+   * (engine clock) and the prefill it tolerates per batch, asked at each step so the LLM serves the earliest first.
    */
-  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal, deadlineMs?: () => number): AsyncGenerator<number, void, void>;
+  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void>;
   /** Removes tokens [start, end); later tokens move down (their positions shift). */
   erase(start: number, end: number): Promise<void>;
   release(): Promise<void>;
