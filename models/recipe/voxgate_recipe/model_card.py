@@ -56,8 +56,9 @@ def write_card(out_dir: str, plan, figures: dict) -> None:
     warm = figures.get("warmFrom")
     build_flags = f"--plan {plan_name}" + (f" --warm-from {warm}" if warm else "")
     vocoder_row = (f"vocoder, kept from `{warm}`: it speaks that model's log-mel k-means units (LM tokens `<0>`…"
-                   f"`<{figures.get('spokenUnitCount', 128) - 1}>`); duration predictor + log-magnitude decoder + Griffin-Lim"
-                   if warm else "vocoder: duration predictor + log-magnitude decoder + Griffin-Lim in the graph")
+                   f"`<{figures.get('spokenUnitCount', 128) - 1}>`); duration predictor + log-magnitude decoder + phase head, one "
+                   "inverse STFT in the graph"
+                   if warm else "vocoder: duration predictor + log-magnitude decoder + phase head, one inverse STFT in the graph")
     warm_text = (f"""
 The LM was not trained from nothing: it is `{warm}`'s LM, fine-tuned (`warm_start.py`) to hear the
 encoder's units, which are new tokens numbered after that model's own units (manifest `units.tokenOffset`).
