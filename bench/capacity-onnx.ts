@@ -5,6 +5,7 @@ import { readWav } from '../client-sdk/src/node/wav.ts';
 import type { EngineModel } from '../server/src/engine/model.ts';
 import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { percentile } from '../server/src/loadtest/stats.ts';
+import { withLeftContext } from '../server/src/runtimes/unit-encoder.ts';
 
 export interface OnnxCosts {
   /** One unit-encoder window (left context + runEveryMs of new audio), and per second of caller speech. */
@@ -38,7 +39,8 @@ async function median(fn: () => Promise<unknown>): Promise<{ p50: number; max: n
 export async function measureOnnxCosts(model: EngineModel): Promise<OnnxCosts> {
   const speech = (await readWav(`${DEFAULT_UTTERANCES_DIR}/21-abilities-what-can-you-do.wav`, model.sampleRateHz)).pcm;
   const newSamples = Math.round((RUN_EVERY_MS * model.sampleRateHz) / 1000 / model.hopSamples) * model.hopSamples;
-  const window = speech.subarray(0, model.units.leftContextSamples + newSamples);
+  // A stream's first window: left context of zeros, then new speech (a recording can be shorter than a long left context).
+  const window = withLeftContext(speech.subarray(0, newSamples), model.units.leftContextSamples);
   const unit = await median(() => model.units.encodeWindow(window));
 
   let vad: { p50: number; max: number } | null = null;
