@@ -10,7 +10,6 @@ import { OnnxLmRuntime } from '../../server/src/runtimes/onnx-lm.ts';
 
 const LLASM = new URL('../../models/voxgate-llasm-tiny-en', import.meta.url).pathname;
 
-
 describe('EngineModel.encodeUtterance on an embedding-input model', () => {
   let model: EngineModel;
   let parity: SpeechParity;

@@ -15,7 +15,6 @@ import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 const SMOKE_ONNX = new URL('../../test-output/voxgate-smoke-onnx', import.meta.url).pathname;
 const ready = ['speech.onnx', 'speech-parity.json', 'speech-parity.f32', 'manifest.json'].every((f) => existsSync(join(SMOKE_ONNX, f)));
 
-
 /** Largest |a - b| over the largest |b|: onnxruntime and torch sum in different orders. */
 function relativeGap(a: Float32Array, b: ArrayLike<number>): number {
   let gap = 0;

@@ -81,8 +81,8 @@ describe('UrgencyBoard', () => {
   it('bounds each batch by the least tolerant generating caller, and forgets a caller when it stops', () => {
     const board = new UrgencyBoard();
     expect(board.prefillBudget()).toBe(Number.POSITIVE_INFINITY);
-    const removeA = board.add(() => ({ deadlineMs: 100, prefillTokensPerBatch: 30 }));
-    const removeB = board.add(() => ({ deadlineMs: 200, prefillTokensPerBatch: 12 }));
+    const removeA = board.add({ deadlineMs: () => 100, prefillTokensPerBatch: () => 30 });
+    const removeB = board.add({ deadlineMs: () => 200, prefillTokensPerBatch: () => 12 });
     expect(board.prefillBudget()).toBe(12);
     removeB();
     expect(board.prefillBudget()).toBe(30);

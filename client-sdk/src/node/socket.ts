@@ -22,7 +22,10 @@ export const openNodeSocket: SocketFactory = (req, events) => {
     // The refusal's body names the error code (a full node, a draining one, a bad token): read a bounded prefix.
     const chunks: Buffer[] = [];
     let bytes = 0;
+    let reported = false;
     const report = () => {
+      if (reported) return;
+      reported = true;
       const status = res.statusCode ?? 0;
       const header = res.headers['retry-after'];
       const refusal = refusalFromHttp(status, Buffer.concat(chunks).toString('utf8'), typeof header === 'string' ? header : undefined);
@@ -33,8 +36,10 @@ export const openNodeSocket: SocketFactory = (req, events) => {
       if (bytes < REFUSAL_BODY_MAX_BYTES) chunks.push(chunk.subarray(0, REFUSAL_BODY_MAX_BYTES - bytes));
       bytes += chunk.length;
     });
+    // 'end' once the body is in; 'error' or 'close' when the response is cut short (reported once).
     res.once('end', report);
-    res.once('error', report);
+    res.on('error', report);
+    res.once('close', report);
   });
   ws.on('error', (err) => events.onError({ message: err.message }));
   return {

@@ -3,7 +3,7 @@
 import { closeCodeFor, encodeServerMessage, type ErrorCode } from '../protocol/index.ts';
 import { refusalFromHttp } from './http-refusal.ts';
 import type { SocketEvents } from '../socket.ts';
-import type { WebRtcOfferResponse, WebRtcRefusal, WebRtcSessionOptions } from './webrtc-wire.ts';
+import type { WebRtcOfferResponse, WebRtcSessionOptions } from './webrtc-wire.ts';
 
 export type OfferResult =
   | { ok: true; sdp: string; callId: string | undefined }
@@ -44,7 +44,6 @@ export async function postOffer(opts: PostOfferOptions): Promise<OfferResult> {
   }
   return { ok: false, ...refusalFromHttp(res.status, text, res.headers.get('retry-after') ?? undefined), httpStatus: res.status };
 }
-
 
 /** Reports a failed offer as a WebSocket client would see a refused session: a fatal error event, then the close. */
 export function reportRefusal(events: SocketEvents, r: Extract<OfferResult, { ok: false }>): void {

@@ -43,9 +43,9 @@ export interface LanguageModel<S extends LmSlot = LmSlot> {
   /**
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`. The last token yielded is
    * not yet evaluated into the sequence. CONTEXT_FULL when the sequence cannot hold the next token.
-   * `urgency()`: the caller's playout deadline and the prefill it tolerates per batch, asked at each step.
+   * `urgency`: the caller's playout deadline (asked at each step) and the prefill it tolerates per batch.
    */
-  greedy(sequence: S, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void>;
+  greedy(sequence: S, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: StepUrgency): AsyncGenerator<number, void, void>;
   close(): Promise<void>;
 }
 

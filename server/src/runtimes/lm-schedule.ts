@@ -29,12 +29,12 @@ export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
 /** Speech being prefilled while the caller still speaks: no audio is due for it. */
 export const NO_DEADLINE_PRIORITY = priorityForDeadline(Number.POSITIVE_INFINITY);
 
-/** What a generating caller asks of the scheduler at each step. */
+/** What a generating caller tells the scheduler; each side asks only what it needs, when it needs it. */
 export interface StepUrgency {
-  /** When the caller's next audio is due, engine clock ms (now before its playout starts). */
-  deadlineMs: number;
-  /** Prefill tokens a batch may carry before this caller's audio would run dry (Infinity: none at risk). */
-  prefillTokensPerBatch: number;
+  /** When the caller's next audio is due, engine clock ms (now before its playout starts): each step's priority. */
+  deadlineMs(): number;
+  /** Prefill tokens a batch may carry before this caller's audio would run dry (Infinity: none at risk): per batch. */
+  prefillTokensPerBatch(): number;
 }
 
 function generates(item: BatchItem): boolean {
@@ -79,10 +79,10 @@ export function deadlineFirst(
 
 /** The generating callers' urgencies: the batch strategy asks them, once per batch, for the prefill it may carry. */
 export class UrgencyBoard {
-  private readonly callers = new Set<() => StepUrgency>();
+  private readonly callers = new Set<StepUrgency>();
 
   /** Registers a caller for as long as it generates; returns its removal. */
-  add(urgency: () => StepUrgency): () => void {
+  add(urgency: StepUrgency): () => void {
     this.callers.add(urgency);
     return () => this.callers.delete(urgency);
   }
@@ -90,7 +90,7 @@ export class UrgencyBoard {
   /** The least prefill any generating caller tolerates per batch (Infinity when none bounds it). */
   prefillBudget(): number {
     let budget = Number.POSITIVE_INFINITY;
-    for (const urgency of this.callers) budget = Math.min(budget, urgency().prefillTokensPerBatch);
+    for (const urgency of this.callers) budget = Math.min(budget, urgency.prefillTokensPerBatch());
     return budget;
   }
 }

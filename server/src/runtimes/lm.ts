@@ -142,12 +142,12 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`.
    * The last token yielded is not yet evaluated into the sequence: pass it first in the next
    * prefill or greedy call (e.g. `<eoa>` before the next turn's prompt).
-   * Each step is queued with the caller's playout deadline as it stands then (`urgency()`, engine clock; now when
+   * Each step is queued with the caller's playout deadline as it stands then (`urgency.deadlineMs()`, engine clock; now when
    * absent), so the batch scheduler can serve the caller whose audio is due first; while it generates, the prefill it
    * tolerates bounds every batch's.
    * CONTEXT_FULL when the sequence cannot hold the next token.
    */
-  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void> {
+  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: StepUrgency): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     let input = asTokens(tokens);
@@ -157,7 +157,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     const unregister = urgency === undefined ? undefined : this.urgencies.add(urgency);
     try {
       for (;;) {
-        const evaluationPriority = priorityForDeadline(urgency?.().deadlineMs ?? performance.now());
+        const evaluationPriority = priorityForDeadline(urgency?.deadlineMs() ?? performance.now());
         // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
         const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
         const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });

@@ -168,7 +168,7 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
    * Deadlines are not used yet: each step runs when its caller asks, in arrival order, on this thread (onnxruntime's
    * run() blocks it); scheduling ONNX steps by deadline, and batching callers in one run, is the next step.
    */
-  async *greedy(sequence: OnnxLmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, _urgency?: () => StepUrgency): AsyncGenerator<number, void, void> {
+  async *greedy(sequence: OnnxLmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, _urgency?: StepUrgency): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     this.generatingNow++;

@@ -104,7 +104,7 @@ export class Answer {
         signal: this.signal,
         onToken: (t) => this.onToken(t),
         settle: (e) => this.settle(e),
-        urgency: () => ({ deadlineMs: this.audioDueMs(), prefillTokensPerBatch: this.prefillTolerance() }),
+        urgency: { deadlineMs: () => this.audioDueMs(), prefillTokensPerBatch: () => this.prefillTolerance() },
       })
       .catch((err: unknown): GenerationEnd => ({ generated: 0, lastToken: undefined, error: err }));
     this.generating = false;

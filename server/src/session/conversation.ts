@@ -44,8 +44,8 @@ export interface GenerationRequest {
   onToken: (token: number) => boolean;
   /** Called inside the generation's exclusive step: what of the answer stays in memory. */
   settle: (end: GenerationEnd) => Settlement;
-  /** When the caller's next audio is due (engine clock) and the prefill it tolerates, asked at each step. */
-  urgency?: () => StepUrgency;
+  /** When the caller's next audio is due (engine clock) and the prefill it tolerates per LLM batch. */
+  urgency?: StepUrgency;
 }
 
 interface TurnRecord {

@@ -10,10 +10,10 @@ export interface TokenSequence {
   prefill(tokens: readonly number[], deadlineMs?: number): Promise<void>;
   /**
    * Evaluates `tokens`, then yields greedy tokens until end of answer (yielded), `maxTokens`, or abort.
-   * The last token yielded is not evaluated into the sequence. `urgency()`: when the caller's audio is due now
-   * (engine clock) and the prefill it tolerates per batch, asked at each step so the LLM serves the earliest first.
+   * The last token yielded is not evaluated into the sequence. `urgency`: when the caller's audio is due now
+   * (engine clock, asked at each step so the LLM serves the earliest first) and the prefill it tolerates per batch.
    */
-  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal, urgency?: () => StepUrgency): AsyncGenerator<number, void, void>;
+  generate(tokens: readonly number[], maxTokens: number, signal: AbortSignal, urgency?: StepUrgency): AsyncGenerator<number, void, void>;
   /** Removes tokens [start, end); later tokens move down (their positions shift). */
   erase(start: number, end: number): Promise<void>;
   release(): Promise<void>;
