@@ -74,29 +74,45 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread on the shipped vocoder
 
   it('leaves the event loop free while it vocodes (inline blocks it for the whole call)', async () => {
     const long = units(300, 7);
-    // Longest gap between 1 ms ticks while the call runs (plus a few ms, so a tick after a block is counted).
-    const blockedMs = async (run: () => Promise<unknown>): Promise<number> => {
+    // Longest gap between 1 ms ticks while one call runs (plus a few ms, so a tick after a block is counted),
+    // and that same call's duration: a busy machine stretches both alike, so their ratio holds.
+    const blocked = async (run: () => Promise<unknown>): Promise<{ maxGapMs: number; callMs: number }> => {
       let last = performance.now();
-      let maxGap = 0;
+      let maxGapMs = 0;
       const tick = setInterval(() => {
         const now = performance.now();
-        maxGap = Math.max(maxGap, now - last);
+        maxGapMs = Math.max(maxGapMs, now - last);
         last = now;
       }, 1);
+      const t0 = performance.now();
       await run();
+      const callMs = performance.now() - t0;
       await new Promise((r) => setTimeout(r, 10));
       clearInterval(tick);
-      return maxGap;
+      return { maxGapMs, callMs };
     };
-    const t0 = performance.now();
     await inline.vocode(long);
-    const callMs = performance.now() - t0;
-    const inlineMax = await blockedMs(() => inline.vocode(long));
-    const threadMax = await blockedMs(() => threaded.vocode(long));
-    console.info(`vocoder-thread: one call ${callMs.toFixed(1)} ms; event-loop max delay inline ${inlineMax.toFixed(1)} ms, worker ${threadMax.toFixed(1)} ms`);
+    await threaded.vocode(long);
+    // Three rounds, alternating, judged on the median: other test files share the CPUs, and one descheduling
+    // of this process is a gap in either arm.
+    const inlineShare: number[] = [];
+    const inlineGap: number[] = [];
+    const threadGap: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const a = await blocked(() => inline.vocode(long));
+      const b = await blocked(() => threaded.vocode(long));
+      inlineShare.push(a.maxGapMs / a.callMs);
+      inlineGap.push(a.maxGapMs);
+      threadGap.push(b.maxGapMs);
+    }
+    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1]!;
+    console.info(
+      `vocoder-thread: event-loop max delay inline ${inlineGap.map((x) => x.toFixed(1)).join('/')} ms ` +
+        `(share of its call ${inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${threadGap.map((x) => x.toFixed(1)).join('/')} ms`,
+    );
     // The inline call holds the loop for about its whole duration; the worker's call does not.
-    expect(inlineMax).toBeGreaterThan(callMs * 0.5);
-    expect(threadMax).toBeLessThan(inlineMax / 2);
+    expect(median(inlineShare)).toBeGreaterThan(0.5);
+    expect(median(threadGap)).toBeLessThan(median(inlineGap) / 2);
   });
 });
 
