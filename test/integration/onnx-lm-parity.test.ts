@@ -114,6 +114,26 @@ function parityTests(label: string, folder: () => string): void {
     }
   });
 
+  it('passes over forbidden tokens (the answer grammar) and otherwise equals plain greedy decoding', async () => {
+    const c = parity.cases.find((x) => promptOf(x) !== undefined && x.expected.length >= 3);
+    const prompt = c && promptOf(c);
+    if (!c || !prompt) throw new Error('no one-step case in parity.json');
+    const run = async (forbidden?: () => ReadonlySet<number> | undefined): Promise<number[]> => {
+      const seq = lm.acquireSequence();
+      try {
+        return await collect(lm.greedy(seq, prompt, 3, undefined, undefined, forbidden));
+      } finally {
+        await seq.release();
+      }
+    };
+    const plain = await run();
+    expect(await run(() => new Set<number>())).toEqual(plain);
+    const first = new Set([plain[0]!]);
+    let step = 0;
+    const constrained = await run(() => (step++ === 0 ? first : undefined));
+    expect(constrained[0]).not.toBe(plain[0]);
+  });
+
   it('stops at maxTokens, hands out only the sequences it has, and refuses to overflow the context', async () => {
     const small = await open(folder(), 1, 32);
     try {

@@ -11,7 +11,7 @@ export function lmTokenSequence(lm: LanguageModel, seq: LmSlot): TokenSequence {
       return seq.capacityTokens;
     },
     prefill: (tokens, deadlineMs) => lm.prefill(seq, tokens, deadlineMs),
-    generate: (tokens, maxTokens, signal, urgency) => lm.greedy(seq, tokens, maxTokens, signal, urgency),
+    generate: (tokens, maxTokens, signal, urgency, forbidden) => lm.greedy(seq, tokens, maxTokens, signal, urgency, forbidden),
     erase: (start, end) => seq.erase(start, end),
     release: () => seq.release(),
   };

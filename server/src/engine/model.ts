@@ -2,6 +2,7 @@
 // model part, and the manifest's token-level contract (prompts split at {input}, markers, caps).
 import { GatewayError } from '../errors.ts';
 import { ComParser, partsForMode } from '../pipeline/com-parser.ts';
+import { AnswerGrammar } from '../pipeline/answer-grammar.ts';
 import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes/manifest.ts';
 import type { LanguageModel } from '../runtimes/language-model.ts';
 import { openEmbeddedSpeech, openLanguageModel, type EmbeddedSpeech } from '../runtimes/open-lm.ts';
@@ -37,6 +38,8 @@ export class EngineModel implements SessionModel {
   readonly forecastSlack = new ForecastSlack();
   private readonly prompts = new Map<Mode, PromptTokens>();
   private readonly foreignIds = new Set<number>();
+  /** What greedy decoding may not pick at each point of an answer (constrained decoding). */
+  private readonly grammar: AnswerGrammar;
 
   private constructor(
     readonly manifest: LoadedManifest,
@@ -82,6 +85,19 @@ export class EngineModel implements SessionModel {
     }
     // Heard units of their own (tokenOffset > 0) are never spoken: in an answer they mean the model derailed.
     if (tokenOffset > 0) for (let u = tokenOffset; u < tokenOffset + count; u++) this.foreignIds.add(lm.unitTokenId(u));
+    const spokenUnits = manifest.vocoder.unitCount;
+    this.grammar = new AnswerGrammar({
+      size: lm.tokenizer.size,
+      textOf: (id) => lm.tokenText(id),
+      isUnit: (id) => lm.unitOfToken(id) >= 0,
+      spokenUnitOf: (id) => {
+        const u = lm.unitOfToken(id);
+        return u >= 0 && u < spokenUnits && !this.foreignIds.has(id) ? u : undefined;
+      },
+      isForeign: (id) => this.foreignIds.has(id),
+      eosId: lm.eosId,
+      markers,
+    });
   }
 
   static async load(dir: string, opts: ModelLoadOptions): Promise<EngineModel> {
@@ -167,6 +183,7 @@ export class EngineModel implements SessionModel {
       },
       isEndOfAnswer: (id) => id === lm.eosId,
       isForeign: (id) => this.foreignIds.has(id),
+      grammar: this.grammar,
     });
   }
 

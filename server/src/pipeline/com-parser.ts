@@ -3,6 +3,7 @@
 // Malformed output never throws: the parser emits one `error` event (after closing the part in progress) and
 // ignores everything after it, so the engine can stop generating and keep the session.
 import type { LmMarkers } from '../runtimes/manifest.ts';
+import type { AnswerGrammar } from './answer-grammar.ts';
 
 export type OutputPart = 'transcript' | 'answer' | 'answerUnits';
 export type TextPart = Exclude<OutputPart, 'answerUnits'>;
@@ -10,6 +11,12 @@ export type TextPart = Exclude<OutputPart, 'answerUnits'>;
 export interface ParserToken {
   id: number;
   text: string;
+}
+
+/** What the parser has read: the part open now (undefined before the first marker) and the marker due next. */
+export interface ParserPosition {
+  part: OutputPart | undefined;
+  next: MarkerKind;
 }
 
 export type ParserErrorCode = 'MODEL_OUTPUT_MALFORMED' | 'MODEL_OUTPUT_TOO_LONG';
@@ -34,12 +41,14 @@ export interface ComParserOptions {
   isEndOfAnswer(id: number): boolean;
   /** True for ids that must never appear in an answer (prompt markers such as `[Human]:`, BOS). */
   isForeign?(id: number): boolean;
+  /** The tokens that would be malformed at each position, for constrained decoding (`forbiddenNext`). */
+  grammar?: AnswerGrammar;
 }
 
 /** Whitespace-only tokens tolerated before the first marker, so a stuck model cannot idle forever. */
 const MAX_TOKENS_BEFORE_FIRST_MARKER = 16;
 
-type MarkerKind = OutputPart | 'endOfAnswer';
+export type MarkerKind = OutputPart | 'endOfAnswer';
 
 /** Which parts a mode produces. */
 export function partsForMode(mode: string): OutputPart[] {
@@ -85,6 +94,18 @@ export class ComParser {
   /** The part being read, or undefined before the first marker and after the end. */
   get part(): OutputPart | undefined {
     return this.open && !this.finished ? this.opts.parts[this.index] : undefined;
+  }
+
+  /** Where the parser stands, or undefined once it is done. */
+  get position(): ParserPosition | undefined {
+    if (this.finished) return undefined;
+    return { part: this.part, next: this.opts.parts[this.index + 1] ?? 'endOfAnswer' };
+  }
+
+  /** Token ids the model must not pick next (the grammar's, at this position); undefined without a grammar. */
+  forbiddenNext(): ReadonlySet<number> | undefined {
+    const position = this.position;
+    return position && this.opts.grammar?.forbiddenAt(position);
   }
 
   push(token: ParserToken): ParserEvent[] {

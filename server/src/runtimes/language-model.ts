@@ -6,6 +6,9 @@ import type { LmPace } from './lm-pace.ts';
 import type { StepUrgency } from './lm-schedule.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
+/** Asked before each step: the token ids greedy decoding passes over (the answer grammar's), or none. */
+export type ForbiddenNext = () => ReadonlySet<number> | undefined;
+
 /** One conversation's slot in a runtime: tokens stay cached between turns. */
 export interface LmSlot {
   /** Positions evaluated into the sequence so far. */
@@ -44,8 +47,16 @@ export interface LanguageModel<S extends LmSlot = LmSlot> {
    * Evaluates `tokens`, then yields greedy tokens until EOS (yielded) or `maxTokens`. The last token yielded is
    * not yet evaluated into the sequence. CONTEXT_FULL when the sequence cannot hold the next token.
    * `urgency`: the caller's playout deadline (asked at each step) and the prefill it tolerates per batch.
+   * `forbidden`: asked after each token is consumed; the next step picks the best token outside it.
    */
-  greedy(sequence: S, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: StepUrgency): AsyncGenerator<number, void, void>;
+  greedy(
+    sequence: S,
+    tokens: readonly number[],
+    maxTokens: number,
+    signal?: AbortSignal,
+    urgency?: StepUrgency,
+    forbidden?: ForbiddenNext,
+  ): AsyncGenerator<number, void, void>;
   close(): Promise<void>;
 }
 

@@ -9,15 +9,19 @@ import {
   type LlamaModel,
   type ControlledEvaluateInputItem,
   type Token,
+  TokenBias,
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
-import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
+import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
 import { deadlineFirst, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
 
 /** Sample the next token greedily after this input token. */
 const GREEDY_NEXT = { generateNext: { token: true, options: { temperature: 0 } } } as const;
+
+/** The options half of an input item that samples after it. */
+type StepOption = Extract<ControlledEvaluateInputItem, readonly unknown[]>[1];
 
 export interface LmOpenOptions extends TokenizerOptions {
   /** Conversations that can hold a sequence at once. */
@@ -68,6 +72,8 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
   /** This machine's ms per token by load, learned (seeded by open()'s calibration). */
   readonly pace = new LmPace(1);
   private generatingNow = 0;
+  /** One greedy-step option per forbidden set (the grammar hands out one set object per position). */
+  private readonly stepOptions = new WeakMap<ReadonlySet<number>, StepOption>();
 
   private constructor(
     readonly model: LlamaModel,
@@ -147,7 +153,14 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
    * tolerates bounds every batch's.
    * CONTEXT_FULL when the sequence cannot hold the next token.
    */
-  async *greedy(sequence: LmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, urgency?: StepUrgency): AsyncGenerator<number, void, void> {
+  async *greedy(
+    sequence: LmSequence,
+    tokens: readonly number[],
+    maxTokens: number,
+    signal?: AbortSignal,
+    urgency?: StepUrgency,
+    forbidden?: ForbiddenNext,
+  ): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     let input = asTokens(tokens);
@@ -159,7 +172,8 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       for (;;) {
         const evaluationPriority = priorityForDeadline(urgency?.deadlineMs() ?? performance.now());
         // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
-        const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
+        const next = this.greedyNext(forbidden?.());
+        const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, next] : t));
         const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
         const token = results[input.length - 1]?.next?.token;
         if (token === undefined || token === null || signal?.aborted) return;
@@ -177,6 +191,17 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       this.generatingNow--;
       unregister?.();
     }
+  }
+
+  /** The step's sampling option: plain greedy, or greedy with the forbidden tokens' logits at -∞. */
+  private greedyNext(forbidden: ReadonlySet<number> | undefined): StepOption {
+    if (forbidden === undefined || forbidden.size === 0) return GREEDY_NEXT;
+    let option = this.stepOptions.get(forbidden);
+    if (!option) {
+      option = { generateNext: { token: true, options: { temperature: 0, tokenBias: neverBias(this.model, forbidden) } } };
+      this.stepOptions.set(forbidden, option);
+    }
+    return option;
   }
 
   /** Seeds the pace model: a short timed generation on a free sequence (tokens generated alone, the start-up load). */
@@ -212,6 +237,19 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     await this.model.dispose();
     await this.ownsLlama?.dispose();
   }
+}
+
+/**
+ * A bias of -∞ on each id. TokenBias.set() skips end-of-generation tokens (our `<eoa>` and `</s>` are), yet an
+ * `<eoa>` before the answer's last part is what the grammar must rule out, so those go into its table directly;
+ * the native sampler applies every entry alike (test/integration/lm-grammar.test.ts holds it to that).
+ */
+function neverBias(model: LlamaModel, ids: ReadonlySet<number>): TokenBias {
+  const bias = new TokenBias(model.tokenizer);
+  const table = (bias as unknown as { _biases?: Map<Token, number> })._biases;
+  if (!(table instanceof Map)) throw new GatewayError('MODEL_INVALID', 'node-llama-cpp TokenBias has no bias table: constrained decoding needs it');
+  for (const id of ids) table.set(id as Token, -Infinity);
+  return bias;
 }
 
 /** Each token's text as node-llama-cpp detokenises it, special tokens included (a space as " "). */

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.ts';
 import { percentile } from '../loadtest/stats.ts';
 import { EmbeddingSlots } from './embedding-slots.ts';
 import { KvCache } from './kv-cache.ts';
-import { ensureRoom, LmVocabulary, type LanguageModel, type LmSlot } from './language-model.ts';
+import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace } from './lm-pace.ts';
 import { readEmbeddingTable, readTokenTexts } from './onnx-lm-files.ts';
 import type { StepUrgency } from './lm-schedule.ts';
@@ -168,7 +168,14 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
    * Deadlines are not used yet: each step runs when its caller asks, in arrival order, on this thread (onnxruntime's
    * run() blocks it); scheduling ONNX steps by deadline, and batching callers in one run, is the next step.
    */
-  async *greedy(sequence: OnnxLmSequence, tokens: readonly number[], maxTokens: number, signal?: AbortSignal, _urgency?: StepUrgency): AsyncGenerator<number, void, void> {
+  async *greedy(
+    sequence: OnnxLmSequence,
+    tokens: readonly number[],
+    maxTokens: number,
+    signal?: AbortSignal,
+    _urgency?: StepUrgency,
+    forbidden?: ForbiddenNext,
+  ): AsyncGenerator<number, void, void> {
     if (tokens.length === 0 || maxTokens <= 0 || signal?.aborted) return;
     ensureRoom(sequence, tokens.length);
     this.generatingNow++;
@@ -178,7 +185,7 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
       let lastAtMs: number | undefined;
       for (;;) {
         if (signal?.aborted) return;
-        const token = argmax(logits);
+        const token = argmax(logits, forbidden?.());
         // The first token carries the prompt's prefill; later intervals are the decode pace at this load.
         const now = performance.now();
         if (lastAtMs !== undefined) this.pace.observe(this.generatingNow, now - lastAtMs);
@@ -248,11 +255,15 @@ export class OnnxLmRuntime extends LmVocabulary implements LanguageModel<OnnxLmS
   }
 }
 
-/** Index of the largest logit; the first of equals, as torch.argmax. */
-function argmax(logits: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
-  return best;
+/** Index of the largest logit outside `skip`; the first of equals, as torch.argmax. */
+function argmax(logits: Float32Array, skip?: ReadonlySet<number>): number {
+  let best = -1;
+  for (let i = 0; i < logits.length; i++) {
+    if (skip?.has(i) || (best >= 0 && !(logits[i]! > logits[best]!))) continue;
+    best = i;
+  }
+  // Everything ruled out cannot come from the grammar (it always allows the end of answer or a marker): plain argmax.
+  return best >= 0 ? best : argmax(logits);
 }
 
 function floats(out: ort.InferenceSession.OnnxValueMapType, name: string): Float32Array {

@@ -105,6 +105,7 @@ export class Answer {
         onToken: (t) => this.onToken(t),
         settle: (e) => this.settle(e),
         urgency: { deadlineMs: () => this.audioDueMs(), prefillTokensPerBatch: () => this.prefillTolerance() },
+        forbidden: () => this.parser.forbiddenNext(),
       })
       .catch((err: unknown): GenerationEnd => ({ generated: 0, lastToken: undefined, error: err }));
     this.generating = false;

@@ -6,6 +6,7 @@
 import { GatewayError } from '../errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { TokenSequence } from './token-sequence.ts';
+import type { ForbiddenNext } from '../runtimes/language-model.ts';
 import type { StepUrgency } from '../runtimes/lm-schedule.ts';
 
 /** Room kept, besides the answer's, for the next turn's prompt (≈ 3.5 s of speech units). */
@@ -46,6 +47,8 @@ export interface GenerationRequest {
   settle: (end: GenerationEnd) => Settlement;
   /** When the caller's next audio is due (engine clock) and the prefill it tolerates per LLM batch. */
   urgency?: StepUrgency;
+  /** Tokens the next step must pass over: the answer grammar at the parser's position. */
+  forbidden?: ForbiddenNext;
 }
 
 interface TurnRecord {
@@ -134,7 +137,7 @@ export class Conversation {
           // Cancelled before it began: evaluate the prompt anyway so the sequence stays consistent.
           await this.seq.prefill(all);
         } else {
-          for await (const token of this.seq.generate(all, maxTokens, signal, req.urgency)) {
+          for await (const token of this.seq.generate(all, maxTokens, signal, req.urgency, req.forbidden)) {
             end.generated++;
             end.lastToken = token;
             if (!req.onToken(token)) break;
