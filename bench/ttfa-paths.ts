@@ -28,7 +28,8 @@ async function generateUntil(model: EngineModel, mode: Mode, prefix: number[], t
     const parser = model.newParser(mode);
     const units: number[] = [];
     const t0 = performance.now();
-    for await (const token of model.lm.greedy(seq, tail, model.maxAnswerTokens(mode))) {
+    // Under the answer grammar, as the engine decodes.
+    for await (const token of model.lm.greedy(seq, tail, model.maxAnswerTokens(mode), undefined, undefined, () => parser.forbiddenNext())) {
       for (const e of parser.push({ id: token, text: model.tokenText(token) })) if (e.type === 'units') units.push(...e.units);
       if (parser.done || units.length >= stopAfterUnits) break;
     }
