@@ -95,3 +95,33 @@ describe('AnswerGrammar', () => {
     expect(stepsRedirected).toBeGreaterThan(500);
   });
 });
+
+describe('AnswerGrammar with markers of several tokens', () => {
+  it('leaves the text that spells the marker due next allowed, and the rest of its rules in force', () => {
+    // A fake vocabulary without marker tokens: "[ta]" and "[ua]" are spelled by characters.
+    const texts = ['<eoa>', ' ', ';', '[', ']', 't', 'a', 'u', 'x', '<0>', '<1>'];
+    const grammar = new AnswerGrammar({
+      size: texts.length,
+      textOf: (id) => texts[id] ?? '',
+      isUnit: (id) => id >= 9,
+      spokenUnitOf: (id) => (id >= 9 ? id - 9 : undefined),
+      isForeign: () => false,
+      eosId: 0,
+      markers: MARKERS,
+    });
+    const p = new ComParser({
+      parts: partsForMode('text-to-speech'),
+      markers: MARKERS,
+      maxTokens: { transcript: 40, answer: 40, answerUnits: 40 },
+      unitOf: (id) => (id >= 9 ? id - 9 : undefined),
+      isEndOfAnswer: (id) => id === 0,
+      grammar,
+    });
+    // Before "[ta]": its characters may come; units and the end of answer may not.
+    expect(ids(p.forbiddenNext())).toEqual([0, 9, 10]);
+    for (const ch of '[ta]x;[ua]') p.push({ id: texts.indexOf(ch), text: ch });
+    // Among the units, the end of answer is one token: text is ruled out again.
+    expect(p.position).toEqual({ part: 'answerUnits', next: 'endOfAnswer' });
+    expect(ids(p.forbiddenNext())).toEqual([3, 4, 5, 6, 7, 8]);
+  });
+});

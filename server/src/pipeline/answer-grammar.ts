@@ -26,6 +26,7 @@ export class AnswerGrammar {
   private readonly classes: TokenClass[] = [];
   /** Markers that are one token each: their ids, by kind (multi-token markers are left to the parser). */
   private readonly markerIds = new Map<number, MarkerKind>();
+  private readonly singleTokenMarkers = new Set<MarkerKind>();
   private readonly cache = new Map<string, ReadonlySet<number>>();
 
   constructor(private readonly vocab: AnswerVocabulary) {
@@ -33,6 +34,7 @@ export class AnswerGrammar {
     for (const kind of ['transcript', 'answer', 'answerUnits', 'endOfAnswer'] as const) {
       for (let id = 0; id < vocab.size; id++) if (vocab.textOf(id) === m[kind]) this.markerIds.set(id, kind);
     }
+    for (const kind of this.markerIds.values()) this.singleTokenMarkers.add(kind);
     for (let id = 0; id < vocab.size; id++) this.classes.push(this.classify(id));
   }
 
@@ -69,8 +71,9 @@ export class AnswerGrammar {
       case 'spokenUnit':
         return part === 'answerUnits';
       case 'text':
-        // Text goes only in a text part: before the first marker and among the units it is malformed.
-        return part !== undefined && part !== 'answerUnits';
+        // Text goes only in a text part: before the first marker and among the units it is malformed, unless
+        // the marker due next is several tokens, which text tokens spell.
+        return (part !== undefined && part !== 'answerUnits') || !this.singleTokenMarkers.has(next);
     }
   }
 
