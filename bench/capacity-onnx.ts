@@ -5,7 +5,7 @@ import { readWav } from '../client-sdk/src/node/wav.ts';
 import type { EngineModel } from '../server/src/engine/model.ts';
 import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { percentile } from '../server/src/loadtest/stats.ts';
-import { withLeftContext } from '../server/src/runtimes/unit-encoder.ts';
+import { runEveryMsFor, withLeftContext } from '../server/src/runtimes/unit-encoder.ts';
 
 export interface OnnxCosts {
   /** One unit-encoder window (left context + runEveryMs of new audio), and per second of caller speech. */
@@ -23,7 +23,6 @@ export interface OnnxCosts {
 }
 
 const RUNS = 15;
-const RUN_EVERY_MS = 120;
 
 async function median(fn: () => Promise<unknown>): Promise<{ p50: number; max: number }> {
   await fn(); // warm-up
@@ -38,7 +37,9 @@ async function median(fn: () => Promise<unknown>): Promise<{ p50: number; max: n
 
 export async function measureOnnxCosts(model: EngineModel): Promise<OnnxCosts> {
   const speech = (await readWav(`${DEFAULT_UTTERANCES_DIR}/21-abilities-what-can-you-do.wav`, model.sampleRateHz)).pcm;
-  const newSamples = Math.round((RUN_EVERY_MS * model.sampleRateHz) / 1000 / model.hopSamples) * model.hopSamples;
+  // As a caller's stream runs it: the new audio the engine waits for per window (runEveryMsFor).
+  const runEveryMs = runEveryMsFor(model.units.leftContextSamples, model.sampleRateHz);
+  const newSamples = Math.round((runEveryMs * model.sampleRateHz) / 1000 / model.hopSamples) * model.hopSamples;
   // A stream's first window: left context of zeros, then new speech (a recording can be shorter than a long left context).
   const window = withLeftContext(speech.subarray(0, newSamples), model.units.leftContextSamples);
   const unit = await median(() => model.units.encodeWindow(window));
@@ -63,7 +64,7 @@ export async function measureOnnxCosts(model: EngineModel): Promise<OnnxCosts> {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     unitWindowMs: r2(unit.p50),
-    unitMsPerSpeechSecond: r2((unit.p50 * 1000) / RUN_EVERY_MS),
+    unitMsPerSpeechSecond: r2((unit.p50 * 1000) / runEveryMs),
     vadFrameMs: vad ? r2(vad.p50) : null,
     vadMsPerAudioSecond: vad ? r2((vad.p50 * model.sampleRateHz) / vadFrameSamples) : null,
     vocoderFirstChunkMs: r2(first.p50),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnitEncoderStream, type WindowEncoder } from '../../server/src/runtimes/unit-encoder.ts';
+import { DEFAULT_RUN_EVERY_MS, runEveryMsFor, UnitEncoderStream, type WindowEncoder } from '../../server/src/runtimes/unit-encoder.ts';
 
 /** A fake encoder whose unit i depends on exactly the samples a real one sees: left context + hop i. */
 class FakeCausalEncoder implements WindowEncoder {
@@ -62,5 +62,20 @@ describe('UnitEncoderStream', () => {
     expect(enc.calls).toBe(1);
     expect(stream.encodedSamples).toBe(8);
     expect(await stream.flush()).toEqual([]);
+  });
+
+  it('by default waits longer the longer the left context every window re-encodes', async () => {
+    expect(runEveryMsFor(0)).toBe(DEFAULT_RUN_EVERY_MS);
+    expect(runEveryMsFor(320 * 6)).toBe(DEFAULT_RUN_EVERY_MS);
+    // The speech encoder's 25,200 samples (1,575 ms) of context: a quarter of that in new audio per window.
+    expect(runEveryMsFor(25_200, 16_000)).toBe(394);
+    expect(runEveryMsFor(25_200, 8_000)).toBe(788);
+    // A fake encoder with a long context: no window until 394 ms (6,304 samples, 1,576 hops of 4) have come.
+    const long = Object.assign(new FakeCausalEncoder(), { leftContextSamples: 25_200 });
+    const stream = new UnitEncoderStream(long, { sampleRateHz: 16000 });
+    expect(await stream.push(audio(6300))).toEqual([]);
+    expect(long.calls).toBe(0);
+    expect(await stream.push(audio(4))).toHaveLength(1576);
+    expect(long.calls).toBe(1);
   });
 });

@@ -72,13 +72,25 @@ export class UnitEncoder implements WindowEncoder {
 }
 
 export interface UnitEncoderStreamOptions {
-  /** Run the model once at least this much new audio is waiting (whole hops only). */
+  /** Run the model once at least this much new audio is waiting (whole hops only); default: runEveryMsFor(). */
   runEveryMs?: number;
   sampleRateHz?: number;
 }
 
-/** 120 ms: a window costs ~0.1 ms here, so the bound is latency at end of speech, not compute. */
+/** The least new audio a window carries: what is left at end of speech is one run and its units' prefill. */
 export const DEFAULT_RUN_EVERY_MS = 120;
+/** New audio per window at least this share of its left context, so re-encoding the context stays under 4× the new audio's cost. */
+const NEW_AUDIO_PER_CONTEXT = 0.25;
+
+/**
+ * How much new audio waits for a window. Every window re-encodes `leftContextSamples` of context, which dominates
+ * its cost when the context is long (the speech encoder's 1.6 s: 3.3 ms a window on the project's machine, 27 ms
+ * of CPU per second of speech at 120 ms): longer runs cut that, and cost only the few units the last run holds
+ * at end of speech.
+ */
+export function runEveryMsFor(leftContextSamples: number, sampleRateHz = 16000): number {
+  return Math.max(DEFAULT_RUN_EVERY_MS, Math.round(((leftContextSamples * 1000) / sampleRateHz) * NEW_AUDIO_PER_CONTEXT));
+}
 
 /**
  * One utterance's encoder: audio in as it arrives, unit ids out per whole hop, each window starting
@@ -98,7 +110,7 @@ export class UnitEncoderStream<T = number> {
     opts: UnitEncoderStreamOptions = {},
   ) {
     const hop = encoder.hopSamples;
-    const runMs = opts.runEveryMs ?? DEFAULT_RUN_EVERY_MS;
+    const runMs = opts.runEveryMs ?? runEveryMsFor(encoder.leftContextSamples, opts.sampleRateHz);
     this.runSamples = Math.max(hop, Math.ceil((runMs * (opts.sampleRateHz ?? 16000)) / 1000 / hop) * hop);
     this.history = new Float32Array(encoder.leftContextSamples);
   }
