@@ -56,10 +56,12 @@ def checkpoint_after(work: str, stage: str) -> str:
 
 
 def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None,
-             device: str = "cpu", init: LlamaLm | None = None) -> tuple[LlamaLm, list[dict]]:
+             device: str = "cpu", init: LlamaLm | None = None,
+             continued: bool = False) -> tuple[LlamaLm, list[dict]]:
     """Trains the stages in order, saving a checkpoint after each; resume_after skips up to that stage.
 
     init: the LM to start from (warm_start.py) instead of a freshly drawn one.
+    continued: init is a finished build's LM (--continue-lm): it stands for the checkpoint after resume_after.
 
     The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
     """
@@ -94,7 +96,7 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     examples = dict(zip(STAGES, [s1, s2, s3, s3, s3, s3d]))
     settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c, plan.stage3d]))
     skip = STAGES.index(resume_after) if resume_after else -1
-    if resume_after:
+    if resume_after and not continued:
         path = checkpoint_after(work, resume_after)
         log(f"resuming after {resume_after} from {path}")
         model = load_checkpoint(path)
@@ -230,6 +232,11 @@ def main() -> int:
     ap.add_argument("--warm-from", metavar="MODEL_DIR",
                     help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
                          "(warm_start.py; use with --plan warm)")
+    ap.add_argument("--continue-lm", metavar="CHECKPOINT",
+                    help="start the LM stages from a finished build's LM (its work/lm.pt) for a further pass; "
+                         "with --resume-after, the stages up to that one are skipped")
+    ap.add_argument("--seed", type=int, help="the plan's seed (example draws and batch order); a further pass "
+                                             "takes another, so it does not replay the first pass's batches")
     ap.add_argument("--onnx-lm-out", metavar="DIR",
                     help="also write a model folder whose LM runs in onnxruntime (onnx_lm_folder.py): the same "
                          "weights as lm.gguf, with embeddings input for the LLaSM path")
@@ -242,6 +249,8 @@ def main() -> int:
     plan = PLANS[plan_name]
     if args.steps_scale != 1.0 or args.unit_noise is not None:
         plan = tuned(plan, args.steps_scale, args.unit_noise)
+    if args.seed is not None:
+        plan = dataclasses.replace(plan, seed=args.seed)
     here = os.path.dirname(os.path.abspath(__file__))
     work = args.work or os.path.join(here, "work", plan_name)
     os.makedirs(work, exist_ok=True)
@@ -301,7 +310,10 @@ def main() -> int:
     if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
         log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 1.5-2 h) or a GPU")
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
-    lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm)
+    if args.continue_lm:
+        log(f"LM: a further pass from {args.continue_lm}")
+        warm_lm = load_checkpoint(args.continue_lm)
+    lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm))
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
