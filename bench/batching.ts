@@ -4,7 +4,9 @@
 // - lockstep: one loop steps every generating sequence together, each step one `controlledEvaluate()` call per
 //   sequence issued in the same tick, so node-llama-cpp's dispatcher sees them all before it decodes.
 // Every sequence answers the same long question, so all generate the same tokens (checked equal across modes).
-//   npx tsx bench/batching.ts [--model DIR] [--sequences 16] [--tokens 96]     (last line: one JSON object)
+// With --lanes N the sequences spread over N contexts decoding in parallel (server/src/runtimes/lm.ts; default: the
+// engine's own choice for this machine), as `voxgate serve --lm-lanes` does.
+//   npx tsx bench/batching.ts [--model DIR] [--sequences 16] [--tokens 96] [--lanes N]     (last line: one JSON object)
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import type { Token } from 'node-llama-cpp';
@@ -14,6 +16,8 @@ import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 
 export interface BatchingFigures {
   sequences: number;
+  /** LLM contexts the sequences were spread over. */
+  lanes: number;
   tokensPerSequence: number;
   /** Aggregate generated tokens per second. */
   loops1TokensPerS: number;
@@ -46,25 +50,27 @@ interface Run {
   batches: number[];
 }
 
-/** Counts the tokens of every batch the context decodes: wraps node-llama-cpp's native context in a proxy that
- *  sees its initBatch(size) calls (native methods are bound to the real object, so they run unchanged). */
+/** Counts the tokens of every batch the contexts decode: wraps each lane's native context in a proxy that sees its
+ *  initBatch(size) calls (native methods are bound to the real object, so they run unchanged). */
 function watchBatches(model: EngineModel): { take(): number[] } {
-  const holder = (model.lm as unknown as { context: { _ctx: object } }).context;
-  const native = holder._ctx as Record<string, unknown>;
+  const lanes = (model.lm as unknown as { lanes: { context: { _ctx: object } }[] }).lanes;
   let sizes: number[] = [];
-  holder._ctx = new Proxy(native, {
-    get(target, key) {
-      const value = target[key as string];
-      if (typeof value !== 'function') return value;
-      if (key === 'initBatch') {
-        return (size: number) => {
-          sizes.push(size);
-          return (value as (n: number) => unknown).call(target, size);
-        };
-      }
-      return (value as (...a: unknown[]) => unknown).bind(target);
-    },
-  });
+  for (const { context: holder } of lanes) {
+    const native = holder._ctx as Record<string, unknown>;
+    holder._ctx = new Proxy(native, {
+      get(target, key) {
+        const value = target[key as string];
+        if (typeof value !== 'function') return value;
+        if (key === 'initBatch') {
+          return (size: number) => {
+            sizes.push(size);
+            return (value as (n: number) => unknown).call(target, size);
+          };
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  }
   return {
     take() {
       const out = sizes;
@@ -167,11 +173,11 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const meanBatch = (r: Run) => r2(r.batches.reduce((a, b) => a + b, 0) / Math.max(1, r.batches.length));
 
 /** Loads the model with room for `sequences`, measures each way (best of `rounds`), closes it. */
-export async function measureBatching(opts: { modelDir?: string; sequences?: number; tokens?: number; rounds?: number } = {}): Promise<BatchingFigures> {
+export async function measureBatching(opts: { modelDir?: string; sequences?: number; tokens?: number; rounds?: number; lanes?: number } = {}): Promise<BatchingFigures> {
   const n = opts.sequences ?? 16;
   const maxTokens = opts.tokens ?? 96;
   const rounds = opts.rounds ?? 2;
-  const model = await EngineModel.load(opts.modelDir ?? DEFAULT_MODEL_DIR, { sequences: n, vad: 'off' });
+  const model = await EngineModel.load(opts.modelDir ?? DEFAULT_MODEL_DIR, { sequences: n, vad: 'off', ...(opts.lanes !== undefined ? { lmLanes: opts.lanes } : {}) });
   batchWatch = watchBatches(model);
   try {
     await loops(model, 1, 8); // warm-up: thread start, allocations
@@ -187,6 +193,7 @@ export async function measureBatching(opts: { modelDir?: string; sequences?: num
     const sameTokens = [lN, k1, kN].every((r) => r.tokens.every((t) => JSON.stringify(t) === reference));
     return {
       sequences: n,
+      lanes: ggufLm(model).laneCount,
       tokensPerSequence: l1.tokens[0]?.length ?? 0,
       loops1TokensPerS: Math.round(rate(l1)),
       loopsNTokensPerS: Math.round(rate(lN)),
@@ -207,15 +214,16 @@ export async function measureBatching(opts: { modelDir?: string; sequences?: num
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { model: { type: 'string' }, sequences: { type: 'string' }, tokens: { type: 'string' }, rounds: { type: 'string' } } });
+  const { values } = parseArgs({ options: { model: { type: 'string' }, sequences: { type: 'string' }, tokens: { type: 'string' }, rounds: { type: 'string' }, lanes: { type: 'string' } } });
   const f = await measureBatching({
     ...(values.model ? { modelDir: values.model } : {}),
     ...(values.sequences ? { sequences: Number(values.sequences) } : {}),
     ...(values.tokens ? { tokens: Number(values.tokens) } : {}),
     ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
+    ...(values.lanes ? { lanes: Number(values.lanes) } : {}),
   });
   process.stderr.write(
-    `${f.sequences} sequences × ${f.tokensPerSequence} tokens (greedy, same prompt)\n` +
+    `${f.sequences} sequences × ${f.tokensPerSequence} tokens (greedy, same prompt), ${f.lanes} LLM lane(s)\n` +
       `  evaluate() loops : 1 seq ${f.loops1TokensPerS} tok/s, ${f.sequences} seqs ${f.loopsNTokensPerS} tok/s  → ${f.batch16OverBatch1}×  (JS thread busy ${Math.round(f.loopsNEventLoopUtilization * 100)} %, ${f.loopsNMeanBatchTokens} tokens per decode)\n` +
       `  lockstep         : 1 seq ${f.lockstep1TokensPerS} tok/s, ${f.sequences} seqs ${f.lockstepNTokensPerS} tok/s  → ${f.lockstepOverBatch1}× over 1 loop  (JS thread busy ${Math.round(f.lockstepNEventLoopUtilization * 100)} %, ${f.lockstepNMeanBatchTokens} tokens per decode)\n` +
       `  prefill          : ${f.prefillUsPerToken} µs/token   same tokens in every mode: ${f.sameTokens}\n`,

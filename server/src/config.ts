@@ -1,5 +1,6 @@
 // The server's one configuration schema: every setting with its flag, environment variable, default and bounds.
 // Precedence: flag > environment > default. `voxgate serve --help` prints this table.
+import { availableParallelism } from 'node:os';
 import { MIN_SECRET_LENGTH } from './auth/signed-token.ts';
 import { DEFAULT_MODEL_DIR } from './runtimes/manifest.ts';
 
@@ -57,6 +58,8 @@ export interface Config {
   retryAfterMs: number;
   /** Where streamed answers are vocoded: a worker thread (keeps the event loop free) or inline. */
   vocoderThread: 'worker' | 'inline';
+  /** LLM contexts decoding in parallel, one thread each. */
+  lmLanes: number;
   logLevel: LogLevel;
   /** Log each turn's transcript and answer: what callers said is theirs, so off unless asked for. */
   logTranscripts: boolean;
@@ -97,6 +100,12 @@ const inRange = (min: number, max: number) => (v: number) => Number.isInteger(v)
 const bool: Parse<boolean> = (raw) =>
   ['true', '1', 'yes', 'on'].includes(raw) ? true : ['false', '0', 'no', 'off'].includes(raw) ? false : undefined;
 const nonEmpty: Parse<string> = (raw) => (raw.trim() === '' ? undefined : raw);
+
+/**
+ * LLM lanes by default: two where there are two cores or more. On the project's 2-core machine two lanes took p95 TTFA
+ * at 12 callers from 458-544 ms to 284-461 ms (docs/loadtest.md, "LLM lanes"); more lanes were not measured.
+ */
+const DEFAULT_LM_LANES = Math.min(2, availableParallelism());
 
 function intField(flag: string, env: string, dflt: number, min: number, max: number, doc: string): FieldSpec<number> {
   return { flag, env, default: dflt, parse: int(min, max), check: inRange(min, max), expect: `an integer in [${min}, ${max}]`, doc };
@@ -167,6 +176,7 @@ export const CONFIG_SCHEMA: Schema = {
     parse: (raw) => (raw === 'worker' || raw === 'inline' ? raw : undefined),
     check: (v) => v === 'worker' || v === 'inline', expect: 'worker | inline', doc: 'where answers are vocoded',
   },
+  lmLanes: intField('lm-lanes', 'VOXGATE_LM_LANES', DEFAULT_LM_LANES, 1, 16, 'LLM contexts decoding in parallel, a thread each'),
   logLevel: {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',
     parse: (raw) => ((LOG_LEVELS as readonly string[]).includes(raw) ? (raw as LogLevel) : undefined),

@@ -18,6 +18,8 @@ export interface CreateEngineOptions {
   sessionLimits?: Partial<SessionLimits>;
   /** Streamed answers vocoded in a worker thread (default) or inline on the event loop. */
   vocoderThread?: VocoderThreadKind;
+  /** LLM contexts decoding in parallel, one thread each (default 1). */
+  lmLanes?: number;
 }
 
 export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
@@ -27,6 +29,7 @@ export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
     ...(opts.vad !== undefined ? { vad: opts.vad } : {}),
     ...(opts.encoderRunEveryMs !== undefined ? { encoderRunEveryMs: opts.encoderRunEveryMs } : {}),
     ...(opts.vocoderThread !== undefined ? { vocoderThread: opts.vocoderThread } : {}),
+    ...(opts.lmLanes !== undefined ? { lmLanes: opts.lmLanes } : {}),
   });
   return new VoxEngine(model, opts.maxSessions, opts.sessionLimits);
 }

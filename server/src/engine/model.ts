@@ -23,6 +23,8 @@ export interface ModelLoadOptions {
   encoderRunEveryMs?: number;
   /** Where streamed answers are vocoded: a worker thread (default; keeps the event loop free) or inline. */
   vocoderThread?: VocoderThreadKind;
+  /** LLM contexts decoding in parallel, one thread each (GGUF LMs; default 1). */
+  lmLanes?: number;
 }
 
 export type VocoderThreadKind = 'worker' | 'inline';
@@ -102,7 +104,7 @@ export class EngineModel implements SessionModel {
 
   static async load(dir: string, opts: ModelLoadOptions): Promise<EngineModel> {
     const m = loadManifest(dir);
-    const lm = await openLanguageModel(m, opts.sequences);
+    const lm = await openLanguageModel(m, opts.sequences, opts.lmLanes);
     try {
       const [units, vocoder, vad, speech] = await Promise.all([
         UnitEncoder.load(m.paths.units, m.units),

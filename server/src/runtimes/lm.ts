@@ -1,5 +1,7 @@
 // The language model runtime: a GGUF in node-llama-cpp on the CPU, its tokenizer, a pool of
 // sequences (one per conversation) and greedy generation. Streaming and batching live in the engine.
+// The pool may span several lanes: llama.cpp contexts over the same weights, each decoding its own batches on its
+// own thread, so two callers' steps can run on two cores at once (one context runs one batch at a time).
 import {
   getLlama,
   LlamaLogLevel,
@@ -37,11 +39,27 @@ export interface LmOpenOptions extends TokenizerOptions {
   kvCache?: 'f32' | 'f16';
   /** Share one llama.cpp instance between runtimes. */
   llama?: Llama;
+  /** Contexts decoding in parallel, one thread each; sequences are spread over them (default 1). */
+  lanes?: number;
+}
+
+/** One context and the callers generating in it: batches, their prefill bounds and load are per context. */
+class LmLane {
+  generating = 0;
+  constructor(
+    readonly context: LlamaContext,
+    /** The generating callers, whose playing audio bounds the prefill each of this lane's batches may carry. */
+    readonly urgencies: UrgencyBoard,
+  ) {}
 }
 
 /** One conversation's slot in the context: its tokens stay cached between turns. */
 export class LmSequence implements LmSlot {
-  constructor(readonly raw: LlamaContextSequence) {}
+  constructor(
+    readonly raw: LlamaContextSequence,
+    /** The lane whose context holds it. */
+    readonly lane: LmLane,
+  ) {}
 
   /** Tokens evaluated into the sequence so far. */
   get tokenCount(): number {
@@ -71,24 +89,29 @@ export class LmSequence implements LmSlot {
 export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence> {
   /** This machine's ms per token by load, learned (seeded by open()'s calibration). */
   readonly pace = new LmPace(1);
-  private generatingNow = 0;
   /** One greedy-step option per forbidden set (the grammar hands out one set object per position). */
   private readonly stepOptions = new WeakMap<ReadonlySet<number>, StepOption>();
 
   private constructor(
     readonly model: LlamaModel,
-    private readonly context: LlamaContext,
+    private readonly lanes: readonly LmLane[],
     tokenizer: Tokenizer,
     private readonly ownsLlama: Llama | null,
-    /** The generating callers, whose playing audio bounds the prefill a batch may carry. */
-    private readonly urgencies: UrgencyBoard,
   ) {
     super(tokenizer);
   }
 
-  /** Sequences generating at this moment: the load a token's pace is learned and predicted at. */
+  /**
+   * Sequences generating at once in the busiest lane: the load a token's pace is learned and predicted at (a
+   * caller's steps share batches with its own lane only; the busiest is the prudent figure for a forecast).
+   */
   get generating(): number {
-    return this.generatingNow;
+    return Math.max(0, ...this.lanes.map((l) => l.generating));
+  }
+
+  /** Contexts decoding in parallel. */
+  get laneCount(): number {
+    return this.lanes.length;
   }
 
   static async open(path: string, opts: LmOpenOptions): Promise<LmRuntime> {
@@ -99,19 +122,31 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       const model = await llama.loadModel({ modelPath: path });
       const tokenizer = new Tokenizer(tokenTexts(model), opts);
       const kvType = opts.kvCache === 'f16' ? 'F16' : 'F32';
-      const urgencies = new UrgencyBoard();
-      const context = await model.createContext({
-        sequences: opts.sequences,
-        contextSize: opts.contextTokens,
-        threads: opts.threads ?? 1,
-        // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
-        flashAttention: false,
-        // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
-        batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget()) },
-        experimentalKvCacheKeyType: kvType,
-        experimentalKvCacheValueType: kvType,
-      });
-      const runtime = new LmRuntime(model, context, tokenizer, owned, urgencies);
+      const laneCount = Math.max(1, Math.min(opts.lanes ?? 1, opts.sequences));
+      const lanes: LmLane[] = [];
+      try {
+        for (let i = 0; i < laneCount; i++) {
+          const urgencies = new UrgencyBoard();
+          const context = await model.createContext({
+            // Spread as evenly as the count allows: the first lanes take one more when it does not divide.
+            sequences: Math.ceil((opts.sequences - i) / laneCount),
+            contextSize: opts.contextTokens,
+            threads: opts.threads ?? 1,
+            // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
+            flashAttention: false,
+            // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
+            batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget()) },
+            experimentalKvCacheKeyType: kvType,
+            experimentalKvCacheValueType: kvType,
+          });
+          lanes.push(new LmLane(context, urgencies));
+        }
+      } catch (err) {
+        await Promise.all(lanes.map((l) => l.context.dispose()));
+        await model.dispose();
+        throw err;
+      }
+      const runtime = new LmRuntime(model, lanes, tokenizer, owned);
       await runtime.calibrate();
       return runtime;
     } catch (err) {
@@ -122,15 +157,22 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
 
   /** Sequences not held by anyone. */
   get freeSequences(): number {
-    return this.context.sequencesLeft;
+    return this.lanes.reduce((n, l) => n + l.context.sequencesLeft, 0);
   }
 
-  /** Takes a free sequence; SERVER_FULL when all are held. Release it with `sequence.release()`. */
+  /**
+   * Takes a free sequence from the lane holding the fewest (callers hold one per session, so held counts stand for
+   * load); SERVER_FULL when all are held. Release it with `sequence.release()`.
+   */
   acquireSequence(): LmSequence {
-    if (this.context.sequencesLeft === 0) {
-      throw new GatewayError('SERVER_FULL', `all ${this.context.totalSequences} LM sequences are in use`, { retryable: true });
+    const held = (l: LmLane) => l.context.totalSequences - l.context.sequencesLeft;
+    const open = this.lanes.filter((l) => l.context.sequencesLeft > 0);
+    const lane = open.reduce<LmLane | undefined>((best, l) => (best === undefined || held(l) < held(best) ? l : best), undefined);
+    if (lane === undefined) {
+      const total = this.lanes.reduce((n, l) => n + l.context.totalSequences, 0);
+      throw new GatewayError('SERVER_FULL', `all ${total} LM sequences are in use`, { retryable: true });
     }
-    return new LmSequence(this.context.getSequence());
+    return new LmSequence(lane.context.getSequence(), lane);
   }
 
   /**
@@ -166,8 +208,9 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     let input = asTokens(tokens);
     let count = 0;
     let lastAtMs: number | undefined;
-    this.generatingNow++;
-    const unregister = urgency === undefined ? undefined : this.urgencies.add(urgency);
+    const lane = sequence.lane;
+    lane.generating++;
+    const unregister = urgency === undefined ? undefined : lane.urgencies.add(urgency);
     try {
       for (;;) {
         const evaluationPriority = priorityForDeadline(urgency?.deadlineMs() ?? performance.now());
@@ -179,7 +222,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         if (token === undefined || token === null || signal?.aborted) return;
         // The first token carries the prompt's prefill; later intervals are the decode pace at this load.
         const now = performance.now();
-        if (lastAtMs !== undefined) this.pace.observe(this.generatingNow, now - lastAtMs);
+        if (lastAtMs !== undefined) this.pace.observe(lane.generating, now - lastAtMs);
         yield token;
         lastAtMs = performance.now();
         count++;
@@ -188,7 +231,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         input = [token];
       }
     } finally {
-      this.generatingNow--;
+      lane.generating--;
       unregister?.();
     }
   }
@@ -233,7 +276,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
   }
 
   async close(): Promise<void> {
-    await this.context.dispose();
+    for (const lane of this.lanes) await lane.context.dispose();
     await this.model.dispose();
     await this.ownsLlama?.dispose();
   }

@@ -7,9 +7,10 @@ import type { LoadedManifest } from './manifest.ts';
 import { OnnxLmRuntime } from './onnx-lm.ts';
 import { SpeechEmbedder } from './speech-embedder.ts';
 
-export async function openLanguageModel(m: LoadedManifest, sequences: number): Promise<LanguageModel> {
+/** `lanes`: contexts decoding in parallel (node-llama-cpp LMs; the ONNX runtime steps its sequences itself). */
+export async function openLanguageModel(m: LoadedManifest, sequences: number, lanes = 1): Promise<LanguageModel> {
   const common = { sequences, contextTokens: m.lm.contextTokens, unitToken: m.lm.unitToken, eosToken: m.lm.markers.endOfAnswer };
-  if (m.lm.runtime === 'gguf') return LmRuntime.open(m.paths.lm, common);
+  if (m.lm.runtime === 'gguf') return LmRuntime.open(m.paths.lm, { ...common, lanes });
   const { lmEmbeddings, lmTokens } = m.paths;
   // loadManifest resolves both for runtime "onnx"; a hand-built manifest without them is a programming error.
   if (lmEmbeddings === undefined || lmTokens === undefined) throw new Error('an ONNX LM manifest without lm.embeddings and lm.tokens');

@@ -1,0 +1,72 @@
+// LLM lanes on the real model (node-llama-cpp on the shipped lm.gguf): sequences spread over contexts that decode in
+// parallel, the pool's limit holds across them, and a caller's greedy answer is the same on any lane, also while the
+// other lane generates, as on a one-lane runtime.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf } from '../helpers/requires.ts';
+import { LmRuntime, type LmSequence } from '../../server/src/runtimes/lm.ts';
+import { loadManifest } from '../../server/src/runtimes/manifest.ts';
+import { GatewayError } from '../../server/src/errors.ts';
+import { MODEL_DIR, MODEL_FILES } from './engine-model.ts';
+
+const manifest = MODEL_FILES ? loadManifest(MODEL_DIR) : undefined;
+const GGUF = manifest?.lm.runtime === 'gguf';
+
+describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('LLM lanes on the real LM', () => {
+  let lanes: LmRuntime;
+  let single: LmRuntime;
+  beforeAll(async () => {
+    const m = manifest!;
+    const common = { contextTokens: m.lm.contextTokens, unitToken: m.lm.unitToken, eosToken: m.lm.markers.endOfAnswer };
+    lanes = await LmRuntime.open(m.paths.lm, { ...common, sequences: 3, lanes: 2 });
+    single = await LmRuntime.open(m.paths.lm, { ...common, sequences: 1 });
+  });
+  afterAll(async () => {
+    await Promise.all([lanes?.close(), single?.close()]);
+  });
+
+  async function answer(lm: LmRuntime, seq: LmSequence, text: string): Promise<number[]> {
+    const p = manifest!.lm.prompts['text-to-text'].split('{input}');
+    const prompt = [...lm.tokenizeTemplate(p[0] ?? ''), ...lm.tokenizeText(text), ...lm.tokenizeTemplate(p[1] ?? '')];
+    const out: number[] = [];
+    for await (const t of lm.greedy(seq, prompt, 200)) out.push(t);
+    return out;
+  }
+
+  it('spreads sequences over the lanes and refuses past the pool with SERVER_FULL', async () => {
+    expect(lanes.laneCount).toBe(2);
+    const held = [lanes.acquireSequence(), lanes.acquireSequence(), lanes.acquireSequence()];
+    try {
+      expect(held[0]!.lane).not.toBe(held[1]!.lane);
+      expect(lanes.freeSequences).toBe(0);
+      let err: unknown;
+      try {
+        lanes.acquireSequence();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(GatewayError);
+      expect((err as GatewayError).code).toBe('SERVER_FULL');
+    } finally {
+      await Promise.all(held.map((s) => s.release()));
+    }
+    expect(lanes.freeSequences).toBe(3);
+  });
+
+  it('answers the same on either lane, both generating at once, as on one lane', async () => {
+    const question = 'what is two plus three';
+    const ref = single.acquireSequence();
+    const a = lanes.acquireSequence();
+    const b = lanes.acquireSequence();
+    try {
+      expect(a.lane).not.toBe(b.lane);
+      const expected = await answer(single, ref, question);
+      expect(expected.length).toBeGreaterThan(3);
+      const [onA, onB] = await Promise.all([answer(lanes, a, question), answer(lanes, b, question)]);
+      expect(onA).toEqual(expected);
+      expect(onB).toEqual(expected);
+      expect(onA.map((t) => lanes.tokenText(t)).join('')).toContain('five');
+    } finally {
+      await Promise.all([ref.release(), a.release(), b.release()]);
+    }
+  });
+});
