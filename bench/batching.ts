@@ -4,8 +4,8 @@
 // - lockstep: one loop steps every generating sequence together, each step one `controlledEvaluate()` call per
 //   sequence issued in the same tick, so node-llama-cpp's dispatcher sees them all before it decodes.
 // Every sequence answers the same long question, so all generate the same tokens (checked equal across modes).
-// With --lanes N the sequences spread over N contexts decoding in parallel (server/src/runtimes/lm.ts; default: the
-// engine's own choice for this machine), as `voxgate serve --lm-lanes` does.
+// With --lanes N the sequences spread over N contexts decoding in parallel (server/src/runtimes/lm.ts; default one,
+// so the figures are batching's alone), as `voxgate serve --lm-lanes` does.
 //   npx tsx bench/batching.ts [--model DIR] [--sequences 16] [--tokens 96] [--lanes N]     (last line: one JSON object)
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
