@@ -3,6 +3,7 @@
 // other lane generates, as on a one-lane runtime.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
+import { EngineModel } from '../../server/src/engine/model.ts';
 import { LmRuntime, type LmSequence } from '../../server/src/runtimes/lm.ts';
 import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { GatewayError } from '../../server/src/errors.ts';
@@ -12,21 +13,24 @@ const manifest = MODEL_FILES ? loadManifest(MODEL_DIR) : undefined;
 const GGUF = manifest?.lm.runtime === 'gguf';
 
 describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('LLM lanes on the real LM', () => {
+  let laned: EngineModel;
+  let one: EngineModel;
   let lanes: LmRuntime;
   let single: LmRuntime;
   beforeAll(async () => {
-    const m = manifest!;
-    const common = { contextTokens: m.lm.contextTokens, unitToken: m.lm.unitToken, eosToken: m.lm.markers.endOfAnswer };
-    lanes = await LmRuntime.open(m.paths.lm, { ...common, sequences: 3, lanes: 2 });
-    single = await LmRuntime.open(m.paths.lm, { ...common, sequences: 1 });
+    const opts = { vad: 'off', vocoderThread: 'inline' } as const;
+    laned = await EngineModel.load(MODEL_DIR, { ...opts, sequences: 3, lmLanes: 2 });
+    one = await EngineModel.load(MODEL_DIR, { ...opts, sequences: 1 });
+    lanes = laned.lm as LmRuntime;
+    single = one.lm as LmRuntime;
   });
   afterAll(async () => {
-    await Promise.all([lanes?.close(), single?.close()]);
+    await Promise.all([laned?.close(), one?.close()]);
   });
 
   async function answer(lm: LmRuntime, seq: LmSequence, text: string): Promise<number[]> {
-    const p = manifest!.lm.prompts['text-to-text'].split('{input}');
-    const prompt = [...lm.tokenizeTemplate(p[0] ?? ''), ...lm.tokenizeText(text), ...lm.tokenizeTemplate(p[1] ?? '')];
+    const p = one.prompt('text-to-text');
+    const prompt = [...p.before, ...one.textTokens(text), ...p.after];
     const out: number[] = [];
     for await (const t of lm.greedy(seq, prompt, 200)) out.push(t);
     return out;
