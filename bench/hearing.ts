@@ -3,7 +3,9 @@
 // answers also counted per skill; then typed answers and the vocoder round trip (the answer spoken by the model, heard back by the model).
 // The dev set is the recipe's (models/recipe/voxgate_recipe/render_dev.py renders it). Several --model
 // flags are measured in one run, on the same utterances. Last line: one JSON object.
-//   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N]
+//   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N] [--misses]
+// --misses: one line per spoken answer judged wrong (what was said, heard, answered, expected), to tell hearing
+// errors (a wrong transcript) from answering errors (a right transcript, a wrong answer).
 // --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
 // draws each condition's items at random), so a shorter run hears a subset of the same set.
 import { readFileSync } from 'node:fs';
@@ -37,7 +39,7 @@ interface Tally {
 }
 
 const { values } = parseArgs({
-  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' }, 'per-condition': { type: 'string' } },
+  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' }, 'per-condition': { type: 'string' }, misses: { type: 'boolean' } },
 });
 if (!values.set) {
   throw new Error('--set DIR is required: render it with (cd models/recipe && /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --out DIR), or run npm run bench:paths, which renders one');
@@ -87,6 +89,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
       t.words += w.words;
       if (u.answer !== null) {
         const right = r.answer.trim() === u.answer;
+        if (!right && values.misses) console.log(`miss ${u.file}: said "${u.said}", heard "${r.transcript ?? ''}", answered "${r.answer.trim()}", expected "${u.answer}"`);
         t.asked++;
         spokenOf(u.skill).asked++;
         if (right) {

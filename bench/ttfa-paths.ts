@@ -39,18 +39,8 @@ async function generateUntil(model: EngineModel, mode: Mode, prefix: number[], t
   }
 }
 
-/** Each path timed `repeats` times; the minimum is kept (a floor is a lower bound, and the best offline run is
- * the fairest comparison for streaming). */
-export async function measurePaths(model: EngineModel, mode: Mode, pcm: Float32Array, repeats = 3): Promise<PathTimes> {
-  let best: PathTimes = { floorMs: Infinity, offlineTtfaMs: Infinity };
-  for (let i = 0; i < repeats; i++) {
-    const t = await measureOnce(model, mode, pcm);
-    best = { floorMs: Math.min(best.floorMs, t.floorMs), offlineTtfaMs: Math.min(best.offlineTtfaMs, t.offlineTtfaMs) };
-  }
-  return best;
-}
-
-async function measureOnce(model: EngineModel, mode: Mode, pcm: Float32Array): Promise<PathTimes> {
+/** Both paths once, the floor after the offline path (so its sequence and the vocoder are warm). */
+export async function measurePaths(model: EngineModel, mode: Mode, pcm: Float32Array): Promise<PathTimes> {
   const prompt = model.prompt(mode);
   const firstChunk = model.manifest.vocoder.firstChunkUnits;
 

@@ -2,7 +2,10 @@
 // time into the engine (explicit commit at the end, so endpointing silence is not counted), compared with
 // the compute floor and with an offline wait-generate-vocode path; and, as a listener would hear it, whether the
 // answer's playout (at real time from its first chunk) ever ran dry. Last line: one JSON object.
-//   npx tsx bench/ttfa.ts [--model DIR] [--rounds N] [--speed X]
+// Each streamed turn is followed by one floor and one offline measurement of the same question, so both sides of
+// a ratio are single runs taken alike (a per-token jitter of ±30 % on this machine would otherwise favour a
+// best-of-N side); the floor at its best over the rounds is reported beside it.
+//   npx tsx bench/ttfa.ts [--model DIR] [--rounds N (3)] [--speed X]
 import { parseArgs } from 'node:util';
 import { VoxEngine } from '../server/src/engine/engine.ts';
 import { EngineModel } from '../server/src/engine/model.ts';
@@ -17,7 +20,7 @@ const { values } = parseArgs({
   options: { model: { type: 'string' }, rounds: { type: 'string' }, speed: { type: 'string' } },
 });
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
-const rounds = Number(values.rounds ?? 1);
+const rounds = Number(values.rounds ?? 3);
 const speed = Number(values.speed ?? 1);
 
 /** Streams `pcm` at `speed` × real time in 20 ms chunks, then commits. */
@@ -96,6 +99,9 @@ for (let round = 0; round < rounds; round++) {
 await engine.close();
 
 const ok = rows.filter((r) => Number.isFinite(r.ttfaMs));
+/** Each question's floor at its best over the rounds (the definition before floors were taken once per turn). */
+const bestFloorMs = new Map<string, number>();
+for (const r of rows) bestFloorMs.set(r.q, Math.min(bestFloorMs.get(r.q) ?? Infinity, r.floorMs));
 const p = (key: 'ttfaMs' | 'floorMs' | 'offlineTtfaMs' | 'readyMs', q: number) => percentile(ok.map((r) => r[key]), q);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -109,6 +115,9 @@ const summary = {
   floorP50Ms: round1(p('floorMs', 50)),
   floorP95Ms: round1(p('floorMs', 95)),
   ttfaOverFloor: ratio(p('ttfaMs', 95), p('floorMs', 95)),
+  /** The same over each question's best floor of the rounds: a stricter reading (one side at its best). */
+  bestFloorP95Ms: round1(percentile(ok.map((r) => bestFloorMs.get(r.q)!), 95)),
+  ttfaOverBestFloor: ratio(p('ttfaMs', 95), percentile(ok.map((r) => bestFloorMs.get(r.q)!), 95)),
   /** The engine's first chunk ready (TTFA before the playout start's wait), and what the wait added. */
   firstChunkReadyP50Ms: round1(p('readyMs', 50)),
   firstChunkReadyP95Ms: round1(p('readyMs', 95)),
