@@ -122,9 +122,10 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread when its worker dies',
     const threaded = await VocoderThread.open(VOCODER, inline);
     try {
       const inFlight = threaded.vocode(units(200, 9));
-      // Kill the worker as a crash would (the test reaches the private field on purpose).
-      const worker = (threaded as unknown as { worker: { terminate(): Promise<number> } }).worker;
-      await worker.terminate();
+      // The worker reports a crash (the test reaches the private field on purpose). Terminating it here instead
+      // would race its native run, which aborts the process; close() below waits for that run to end.
+      const worker = (threaded as unknown as { worker: { emit(event: 'error', err: Error): boolean } }).worker;
+      worker.emit('error', new Error('simulated crash'));
       await expect(inFlight).rejects.toMatchObject({ code: 'INTERNAL' });
       expect(threaded.threaded).toBe(false);
       const after = await threaded.vocode(units(20, 4));

@@ -13,6 +13,8 @@ import { VocoderCostModel } from './vocoder-cost.ts';
 import { checkVocoderOutput, SEED_LARGE_UNITS, SEED_SMALL_UNITS, unitIds, type UnitVocoder, type VocodeOptions, type VocodeResult, type VocoderRuntime } from './vocoder.ts';
 
 const WORKER_FILE = new URL('./vocoder-worker.cjs', import.meta.url);
+/** The longest close() waits for a vocoder run in progress (a long chunk takes tens of ms). */
+const CLOSE_WAIT_MS = 2_000;
 
 interface Reply {
   id?: number;
@@ -43,6 +45,9 @@ export class VocoderThread implements UnitVocoder {
   private nextId = 0;
   private failed: Error | undefined;
   private closing = false;
+  /** Requests the worker has been sent and not answered (it may be inside a native run even after a failure). */
+  private unanswered = 0;
+  private onWorkerIdle: (() => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -114,6 +119,16 @@ export class VocoderThread implements UnitVocoder {
   async close(): Promise<void> {
     this.closing = true;
     this.rejectAll(new GatewayError('SHUTTING_DOWN', 'vocoder closed'));
+    // Terminating a worker inside onnxruntime's native run aborts the whole process (the addon throws into a
+    // dying environment): let the run in progress end first, for at most CLOSE_WAIT_MS.
+    if (this.unanswered > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.onWorkerIdle = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     await this.worker.terminate();
   }
 
@@ -123,10 +138,12 @@ export class VocoderThread implements UnitVocoder {
     if (!next) return;
     this.running = next;
     this.worker.ref(); // a request in flight keeps the process alive, an idle worker not
+    this.unanswered++;
     this.worker.postMessage({ id: next.id, ids: next.ids }, [next.ids.buffer as ArrayBuffer]); // ours, freshly allocated: moved, not copied
   }
 
   private onReply(r: Reply): void {
+    if (r.id !== undefined && --this.unanswered === 0) this.onWorkerIdle?.();
     const p = this.running;
     if (r.id === undefined || !p || p.id !== r.id) return;
     this.running = undefined;
