@@ -59,6 +59,9 @@ export class VocoderThread implements UnitVocoder {
     worker.on('message', (r: Reply) => this.onReply(r));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => {
+      // A dead worker answers nothing more: close() has no run to wait for.
+      this.unanswered = 0;
+      this.onWorkerIdle?.();
       if (!this.closing) this.fail(new Error(`exited with code ${code}`));
     });
   }
