@@ -58,6 +58,8 @@ export interface Config {
   retryAfterMs: number;
   /** Where streamed answers are vocoded: a worker thread (keeps the event loop free) or inline. */
   vocoderThread: 'worker' | 'inline';
+  /** Where the unit encoder's windows run while callers speak: a worker thread or inline. */
+  encoderThread: 'worker' | 'inline';
   /** LLM contexts decoding in parallel, one thread each. */
   lmLanes: number;
   logLevel: LogLevel;
@@ -109,6 +111,12 @@ const DEFAULT_LM_LANES = Math.min(2, availableParallelism());
 
 function intField(flag: string, env: string, dflt: number, min: number, max: number, doc: string): FieldSpec<number> {
   return { flag, env, default: dflt, parse: int(min, max), check: inRange(min, max), expect: `an integer in [${min}, ${max}]`, doc };
+}
+
+/** An ONNX model's runs in its own worker thread (default) or inline on the event loop. */
+function threadField(flag: string, env: string, doc: string): FieldSpec<'worker' | 'inline'> {
+  const isKind = (v: string): v is 'worker' | 'inline' => v === 'worker' || v === 'inline';
+  return { flag, env, default: 'worker', parse: (raw) => (isKind(raw) ? raw : undefined), check: isKind, expect: 'worker | inline', doc };
 }
 
 const DAY_MS = 86_400_000;
@@ -171,11 +179,8 @@ export const CONFIG_SCHEMA: Schema = {
   slowConsumerGraceMs: intField('slow-consumer-grace-ms', 'VOXGATE_SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000, 'time allowed above the send buffer cap'),
   shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
   retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
-  vocoderThread: {
-    flag: 'vocoder-thread', env: 'VOXGATE_VOCODER_THREAD', default: 'worker',
-    parse: (raw) => (raw === 'worker' || raw === 'inline' ? raw : undefined),
-    check: (v) => v === 'worker' || v === 'inline', expect: 'worker | inline', doc: 'where answers are vocoded',
-  },
+  vocoderThread: threadField('vocoder-thread', 'VOXGATE_VOCODER_THREAD', 'where answers are vocoded'),
+  encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'where speech is encoded into units'),
   lmLanes: intField('lm-lanes', 'VOXGATE_LM_LANES', DEFAULT_LM_LANES, 1, 16, 'LLM contexts decoding in parallel, a thread each'),
   logLevel: {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',

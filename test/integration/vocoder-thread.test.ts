@@ -124,7 +124,7 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread when its worker dies',
       const inFlight = threaded.vocode(units(200, 9));
       // The worker reports a crash (the test reaches the private field on purpose). Terminating it here instead
       // would race its native run, which aborts the process; close() below waits for that run to end.
-      const worker = (threaded as unknown as { worker: { emit(event: 'error', err: Error): boolean } }).worker;
+      const worker = (threaded as unknown as { thread: { worker: { emit(event: 'error', err: Error): boolean } } }).thread.worker;
       worker.emit('error', new Error('simulated crash'));
       await expect(inFlight).rejects.toMatchObject({ code: 'INTERNAL' });
       expect(threaded.threaded).toBe(false);

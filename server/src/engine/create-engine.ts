@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_DIR } from '../runtimes/manifest.ts';
 import type { VadKind } from '../runtimes/vad.ts';
 import type { SessionLimits } from '../session/session.ts';
 import { VoxEngine } from './engine.ts';
-import { EngineModel, type VocoderThreadKind } from './model.ts';
+import { EngineModel, type ThreadKind } from './model.ts';
 import type { Engine } from './types.ts';
 
 export interface CreateEngineOptions {
@@ -17,7 +17,9 @@ export interface CreateEngineOptions {
   encoderRunEveryMs?: number;
   sessionLimits?: Partial<SessionLimits>;
   /** Streamed answers vocoded in a worker thread (default) or inline on the event loop. */
-  vocoderThread?: VocoderThreadKind;
+  vocoderThread?: ThreadKind;
+  /** The unit encoder's windows run in a worker thread (default) or inline on the event loop. */
+  encoderThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (default 1). */
   lmLanes?: number;
 }
@@ -29,6 +31,7 @@ export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
     ...(opts.vad !== undefined ? { vad: opts.vad } : {}),
     ...(opts.encoderRunEveryMs !== undefined ? { encoderRunEveryMs: opts.encoderRunEveryMs } : {}),
     ...(opts.vocoderThread !== undefined ? { vocoderThread: opts.vocoderThread } : {}),
+    ...(opts.encoderThread !== undefined ? { encoderThread: opts.encoderThread } : {}),
     ...(opts.lmLanes !== undefined ? { lmLanes: opts.lmLanes } : {}),
   });
   return new VoxEngine(model, opts.maxSessions, opts.sessionLimits);

@@ -7,6 +7,7 @@ import { loadManifest, MODES, type LoadedManifest, type Mode } from '../runtimes
 import type { LanguageModel } from '../runtimes/language-model.ts';
 import { openEmbeddedSpeech, openLanguageModel, type EmbeddedSpeech } from '../runtimes/open-lm.ts';
 import { UnitEncoder } from '../runtimes/unit-encoder.ts';
+import { UnitEncoderThread } from '../runtimes/unit-encoder-thread.ts';
 import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
 import { openVocoder, type UnitVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
 import { VocoderThread } from '../runtimes/vocoder-thread.ts';
@@ -22,12 +23,15 @@ export interface ModelLoadOptions {
   /** Run the unit encoder once this much new audio waits. */
   encoderRunEveryMs?: number;
   /** Where streamed answers are vocoded: a worker thread (default; keeps the event loop free) or inline. */
-  vocoderThread?: VocoderThreadKind;
+  vocoderThread?: ThreadKind;
+  /** Where the unit encoder's windows run while callers speak: a worker thread (default) or inline. */
+  encoderThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (GGUF LMs; default 1). */
   lmLanes?: number;
 }
 
-export type VocoderThreadKind = 'worker' | 'inline';
+/** Where an ONNX model's runs for callers go: its own worker thread (onnx-thread.ts) or inline on the event loop. */
+export type ThreadKind = 'worker' | 'inline';
 
 export class EngineModel implements SessionModel {
   readonly name: string;
@@ -47,6 +51,8 @@ export class EngineModel implements SessionModel {
     readonly manifest: LoadedManifest,
     readonly lm: LanguageModel,
     readonly units: UnitEncoder,
+    /** Callers' streamed windows: a worker thread, or `units` itself inline. */
+    private readonly streamUnits: UnitEncoder | UnitEncoderThread,
     /** Inline: whole-utterance vocoding and the contract; streamed answers go through streamVocoder. */
     readonly vocoder: VocoderRuntime,
     private readonly streamVocoder: UnitVocoder,
@@ -112,8 +118,13 @@ export class EngineModel implements SessionModel {
         opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
         openEmbeddedSpeech(m, lm),
       ]);
-      const streamVocoder = (opts.vocoderThread ?? 'worker') === 'worker' ? await VocoderThread.open(m.paths.vocoder, vocoder) : vocoder;
-      return new EngineModel(m, lm, units, vocoder, streamVocoder, vad, opts.encoderRunEveryMs, speech);
+      // An embedding-input model's speech goes through its speech encoder, not the unit encoder: no thread for that.
+      const threadUnits = (opts.encoderThread ?? 'worker') === 'worker' && !speech;
+      const [streamVocoder, streamUnits] = await Promise.all([
+        (opts.vocoderThread ?? 'worker') === 'worker' ? VocoderThread.open(m.paths.vocoder, vocoder) : vocoder,
+        threadUnits ? UnitEncoderThread.open(m.paths.units, units, m.sampleRateHz) : units,
+      ]);
+      return new EngineModel(m, lm, units, streamUnits, vocoder, streamVocoder, vad, opts.encoderRunEveryMs, speech);
     } catch (err) {
       await lm.close();
       throw err;
@@ -122,7 +133,7 @@ export class EngineModel implements SessionModel {
 
   openUnitStream(): UnitStream {
     const opts = { sampleRateHz: this.sampleRateHz, ...(this.encoderRunEveryMs !== undefined ? { runEveryMs: this.encoderRunEveryMs } : {}) };
-    return this.speech ? this.speech.embedder.openIdStream(this.speech.slots, opts) : this.units.openStream(opts);
+    return this.speech ? this.speech.embedder.openIdStream(this.speech.slots, opts) : this.streamUnits.openStream(opts);
   }
 
   /** Streamed-answer vocoder requests in flight (a worker's queue; inline vocoding queues nothing). */
@@ -196,7 +207,8 @@ export class EngineModel implements SessionModel {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.units.close(), this.vad?.close(), this.speech?.embedder.close(), this.streamVocoder instanceof VocoderThread ? this.streamVocoder.close() : undefined]);
+    const unitThread = this.streamUnits instanceof UnitEncoderThread ? this.streamUnits.close() : undefined;
+    await Promise.allSettled([this.units.close(), unitThread, this.vad?.close(), this.speech?.embedder.close(), this.streamVocoder instanceof VocoderThread ? this.streamVocoder.close() : undefined]);
     await this.lm.close();
   }
 }

@@ -47,14 +47,10 @@ export class UnitEncoder implements WindowEncoder {
   }
 
   async encodeWindow(pcm: Float32Array): Promise<number[]> {
-    const hops = Math.floor((pcm.length - this.leftContextSamples) / this.hopSamples);
+    const hops = windowHops(pcm.length, this);
     if (hops <= 0) return [];
     const out = await this.session.run({ pcm: new ort.Tensor('float32', pcm, [1, pcm.length]) });
-    const data = out['units']?.data;
-    if (!(data instanceof BigInt64Array) || data.length !== hops) {
-      throw new GatewayError('MODEL_INVALID', `units: expected ${hops} int64 units for ${pcm.length} samples, got ${data?.length ?? 'none'}`);
-    }
-    return Array.from(data, Number);
+    return checkUnits(out['units']?.data, hops, pcm.length);
   }
 
   /** Offline reference: the whole utterance after leftContextSamples of zeros, as at training time. */
@@ -69,6 +65,20 @@ export class UnitEncoder implements WindowEncoder {
   close(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** Whole hops a window of `samples` encodes (after its left context). */
+export function windowHops(samples: number, encoder: { hopSamples: number; leftContextSamples: number }): number {
+  return Math.floor((samples - encoder.leftContextSamples) / encoder.hopSamples);
+}
+
+/** Holds the graph's output to the contract: one int64 unit per hop. */
+export function checkUnits(data: unknown, hops: number, samples: number): number[] {
+  if (!(data instanceof BigInt64Array) || data.length !== hops) {
+    const got = data instanceof BigInt64Array ? data.length : 'none';
+    throw new GatewayError('MODEL_INVALID', `units: expected ${hops} int64 units for ${samples} samples, got ${got}`);
+  }
+  return Array.from(data, Number);
 }
 
 export interface UnitEncoderStreamOptions {
@@ -101,7 +111,9 @@ export class UnitEncoderStream<T = number> {
   private readonly runSamples: number;
   /** The last leftContextSamples already encoded (zeros at the start). */
   private history: Float32Array;
-  private pending: Float32Array = new Float32Array(0);
+  /** Audio not yet encoded: the first pendingSamples of a buffer that grows by doubling (not a copy per frame). */
+  private pending: Float32Array;
+  private pendingSamples = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private samplesEncoded = 0;
 
@@ -113,6 +125,7 @@ export class UnitEncoderStream<T = number> {
     const runMs = opts.runEveryMs ?? runEveryMsFor(encoder.leftContextSamples, opts.sampleRateHz);
     this.runSamples = Math.max(hop, Math.ceil((runMs * (opts.sampleRateHz ?? 16000)) / 1000 / hop) * hop);
     this.history = new Float32Array(encoder.leftContextSamples);
+    this.pending = new Float32Array(this.runSamples * 2);
   }
 
   /** Samples of the utterance covered by units so far (whole hops). */
@@ -122,29 +135,41 @@ export class UnitEncoderStream<T = number> {
 
   /** Adds audio; resolves with the units of every whole hop encoded by this call (often none). */
   push(pcm: Float32Array): Promise<T[]> {
-    this.pending = append(this.pending, pcm);
-    if (this.pending.length < this.runSamples) return this.enqueue(undefined);
+    this.append(pcm);
+    if (this.pendingSamples < this.runSamples) return this.enqueue(undefined);
     return this.enqueue(this.takeWindow());
   }
 
   /** Encodes the remaining whole hops; a trailing part hop is dropped, as whole-utterance encoding drops it. */
   flush(): Promise<T[]> {
-    const window = this.pending.length >= this.encoder.hopSamples ? this.takeWindow() : undefined;
-    this.pending = new Float32Array(0);
+    const window = this.pendingSamples >= this.encoder.hopSamples ? this.takeWindow() : undefined;
+    this.pendingSamples = 0;
     return this.enqueue(window);
   }
 
   /** Cuts the whole hops off `pending` into a window with its left context; synchronous, so order is fixed here. */
   private takeWindow(): Float32Array {
     const hop = this.encoder.hopSamples;
-    const fresh = Math.floor(this.pending.length / hop) * hop;
+    const fresh = Math.floor(this.pendingSamples / hop) * hop;
     const window = new Float32Array(this.history.length + fresh);
     window.set(this.history);
     window.set(this.pending.subarray(0, fresh), this.history.length);
     this.history = window.slice(window.length - this.history.length);
-    this.pending = this.pending.slice(fresh);
+    this.pending.copyWithin(0, fresh, this.pendingSamples);
+    this.pendingSamples -= fresh;
     this.samplesEncoded += fresh;
     return window;
+  }
+
+  private append(pcm: Float32Array): void {
+    const needed = this.pendingSamples + pcm.length;
+    if (needed > this.pending.length) {
+      const grown = new Float32Array(Math.max(needed, this.pending.length * 2));
+      grown.set(this.pending.subarray(0, this.pendingSamples));
+      this.pending = grown;
+    }
+    this.pending.set(pcm, this.pendingSamples);
+    this.pendingSamples = needed;
   }
 
   private enqueue(window: Float32Array | undefined): Promise<T[]> {
@@ -160,12 +185,4 @@ export function withLeftContext(pcm: Float32Array, leftContextSamples: number): 
   const padded = new Float32Array(leftContextSamples + pcm.length);
   padded.set(pcm, leftContextSamples);
   return padded;
-}
-
-function append(a: Float32Array, b: Float32Array): Float32Array {
-  if (a.length === 0) return b.slice();
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
