@@ -2,7 +2,7 @@
 // underruns and every answer right; in the same run, what the media path costs against the raw codec, what the
 // ONNX models block the event loop for, and LLM tokens/s with 16 sequences against 1. Loopback only, bounded.
 //   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
-//                             [--vocoder-inline] [--encoder-inline] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
+//                             [--vocoder-inline] [--encoder-worker] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
 // Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     'skip-batching': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
     'vocoder-inline': { type: 'boolean' },
-    'encoder-inline': { type: 'boolean' },
+    'encoder-worker': { type: 'boolean' },
     'second-chunk-units': { type: 'string' },
     'skip-micro': { type: 'boolean' },
   },
@@ -85,12 +85,12 @@ const gateway = await startGateway({
   modelDir,
   maxSessions: Math.max(64, ...steps),
   vocoderInline: values['vocoder-inline'] === true,
-  encoderInline: values['encoder-inline'] === true,
+  encoderWorker: values['encoder-worker'] === true,
   ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
 });
 const prototypes = [
   values['vocoder-inline'] ? 'vocoding inline on the event loop' : '',
-  values['encoder-inline'] ? 'unit encoding inline on the event loop' : '',
+  values['encoder-worker'] ? 'unit encoding in a worker thread' : '',
   values['second-chunk-units'] ? `a second vocoder chunk of ${values['second-chunk-units']} units` : '',
 ]
   .filter((p) => p !== '')
@@ -213,7 +213,7 @@ const summaryJson = {
   capacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : null,
   latencyCapacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.latencyCapacity / physical.callers) * 100) / 100 : null,
   vocoderInWorker: values['vocoder-inline'] !== true,
-  encoderInWorker: values['encoder-inline'] !== true,
+  encoderInWorker: values['encoder-worker'] === true,
   secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
   firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
   stoppedBy: search.stoppedBy,

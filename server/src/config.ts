@@ -113,10 +113,10 @@ function intField(flag: string, env: string, dflt: number, min: number, max: num
   return { flag, env, default: dflt, parse: int(min, max), check: inRange(min, max), expect: `an integer in [${min}, ${max}]`, doc };
 }
 
-/** An ONNX model's runs in its own worker thread (default) or inline on the event loop. */
-function threadField(flag: string, env: string, doc: string): FieldSpec<'worker' | 'inline'> {
+/** An ONNX model's runs in its own worker thread or inline on the event loop. */
+function threadField(flag: string, env: string, dflt: 'worker' | 'inline', doc: string): FieldSpec<'worker' | 'inline'> {
   const isKind = (v: string): v is 'worker' | 'inline' => v === 'worker' || v === 'inline';
-  return { flag, env, default: 'worker', parse: (raw) => (isKind(raw) ? raw : undefined), check: isKind, expect: 'worker | inline', doc };
+  return { flag, env, default: dflt, parse: (raw) => (isKind(raw) ? raw : undefined), check: isKind, expect: 'worker | inline', doc };
 }
 
 const DAY_MS = 86_400_000;
@@ -179,8 +179,8 @@ export const CONFIG_SCHEMA: Schema = {
   slowConsumerGraceMs: intField('slow-consumer-grace-ms', 'VOXGATE_SLOW_CONSUMER_GRACE_MS', 5_000, 0, 600_000, 'time allowed above the send buffer cap'),
   shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
   retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
-  vocoderThread: threadField('vocoder-thread', 'VOXGATE_VOCODER_THREAD', 'where answers are vocoded'),
-  encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'where speech is encoded into units'),
+  vocoderThread: threadField('vocoder-thread', 'VOXGATE_VOCODER_THREAD', 'worker', 'where answers are vocoded'),
+  encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'inline', 'where speech is encoded into units'),
   lmLanes: intField('lm-lanes', 'VOXGATE_LM_LANES', DEFAULT_LM_LANES, 1, 16, 'LLM contexts decoding in parallel, a thread each'),
   logLevel: {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',

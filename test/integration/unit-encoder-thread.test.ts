@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
+import { createEngine } from '../../server/src/engine/create-engine.ts';
+import { runOneTurn } from '../../server/src/engine/one-turn.ts';
 import { DEFAULT_MODEL_DIR, loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { UnitEncoder, withLeftContext } from '../../server/src/runtimes/unit-encoder.ts';
 import { UnitEncoderThread } from '../../server/src/runtimes/unit-encoder-thread.ts';
@@ -122,5 +124,24 @@ describeIf(READY, 'the shipped units.onnx and espeak-ng')('UnitEncoderThread whe
     } finally {
       await inline.close();
     }
+  });
+});
+
+describeIf(READY, 'the shipped model and espeak-ng')('the engine with its unit encoder in a worker thread', () => {
+  it('hears a spoken question as the inline encoder makes it hear it, and answers the same', async () => {
+    const pcm = speak('what is two plus three', 'en-gb', 150);
+    const answers = [];
+    for (const encoderThread of ['inline', 'worker'] as const) {
+      const engine = await createEngine({ modelDir, maxSessions: 1, vad: 'off', encoderThread, vocoderThread: 'inline' });
+      try {
+        const r = await runOneTurn(engine, { mode: 'speech-to-text', pcm, chunkSamples: 320 });
+        answers.push({ transcript: r.transcript, answer: r.answer, inputUnits: r.timings.inputUnits });
+      } finally {
+        await engine.close();
+      }
+    }
+    expect(answers[0]!.transcript).toMatch(/plus/);
+    expect(answers[0]!.inputUnits).toBeGreaterThan(10);
+    expect(answers[1]).toEqual(answers[0]);
   });
 });

@@ -18,7 +18,7 @@ export interface CreateEngineOptions {
   sessionLimits?: Partial<SessionLimits>;
   /** Streamed answers vocoded in a worker thread (default) or inline on the event loop. */
   vocoderThread?: ThreadKind;
-  /** The unit encoder's windows run in a worker thread (default) or inline on the event loop. */
+  /** The unit encoder's windows run inline on the event loop (default) or in a worker thread. */
   encoderThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (default 1). */
   lmLanes?: number;

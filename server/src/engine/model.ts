@@ -24,7 +24,10 @@ export interface ModelLoadOptions {
   encoderRunEveryMs?: number;
   /** Where streamed answers are vocoded: a worker thread (default; keeps the event loop free) or inline. */
   vocoderThread?: ThreadKind;
-  /** Where the unit encoder's windows run while callers speak: a worker thread (default) or inline. */
+  /**
+   * Where the unit encoder's windows run while callers speak: inline (default) or a worker thread. An A/B at 4–16
+   * callers measured no capacity gain from the worker for windows of a few ms (docs/loadtest.md).
+   */
   encoderThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (GGUF LMs; default 1). */
   lmLanes?: number;
@@ -119,7 +122,7 @@ export class EngineModel implements SessionModel {
         openEmbeddedSpeech(m, lm),
       ]);
       // An embedding-input model's speech goes through its speech encoder, not the unit encoder: no thread for that.
-      const threadUnits = (opts.encoderThread ?? 'worker') === 'worker' && !speech;
+      const threadUnits = opts.encoderThread === 'worker' && !speech;
       const [streamVocoder, streamUnits] = await Promise.all([
         (opts.vocoderThread ?? 'worker') === 'worker' ? VocoderThread.open(m.paths.vocoder, vocoder) : vocoder,
         threadUnits ? UnitEncoderThread.open(m.paths.units, units, m.sampleRateHz) : units,
