@@ -60,6 +60,8 @@ export interface Config {
   vocoderThread: 'worker' | 'inline';
   /** Where the unit encoder's windows run while callers speak: a worker thread or inline. */
   encoderThread: 'worker' | 'inline';
+  /** Where Silero VAD scores callers' frames: a worker thread, batched across callers, or inline. */
+  vadThread: 'worker' | 'inline';
   /** LLM contexts decoding in parallel, one thread each. */
   lmLanes: number;
   logLevel: LogLevel;
@@ -181,6 +183,7 @@ export const CONFIG_SCHEMA: Schema = {
   retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
   vocoderThread: threadField('vocoder-thread', 'VOXGATE_VOCODER_THREAD', 'worker', 'where answers are vocoded'),
   encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'inline', 'where speech is encoded into units'),
+  vadThread: threadField('vad-thread', 'VOXGATE_VAD_THREAD', 'worker', 'where voice activity is scored'),
   lmLanes: intField('lm-lanes', 'VOXGATE_LM_LANES', DEFAULT_LM_LANES, 1, 16, 'LLM contexts decoding in parallel, a thread each'),
   logLevel: {
     flag: 'log-level', env: 'VOXGATE_LOG_LEVEL', default: 'info',

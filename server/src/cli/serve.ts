@@ -8,7 +8,7 @@ import { startServer } from '../http/server.ts';
 import { attachBrowserEndpoints } from '../http/webrtc-attach.ts';
 import { parseFlags, UsageError, type FlagSpec } from './args.ts';
 
-type EngineFactory = (opts: { modelDir: string; maxSessions: number; vocoderThread: 'worker' | 'inline'; encoderThread: 'worker' | 'inline'; lmLanes: number }) => Promise<Engine>;
+type EngineFactory = (opts: { modelDir: string; maxSessions: number; vocoderThread: 'worker' | 'inline'; encoderThread: 'worker' | 'inline'; vadThread: 'worker' | 'inline'; lmLanes: number }) => Promise<Engine>;
 
 const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', short: 'h' },
@@ -58,7 +58,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   const createEngine = await loadEngineFactory();
   const t0 = performance.now();
-  const engine = createEngine({ modelDir: config.modelDir, maxSessions: config.maxSessions, vocoderThread: config.vocoderThread, encoderThread: config.encoderThread, lmLanes: config.lmLanes });
+  const engine = createEngine({ modelDir: config.modelDir, maxSessions: config.maxSessions, vocoderThread: config.vocoderThread, encoderThread: config.encoderThread, vadThread: config.vadThread, lmLanes: config.lmLanes });
   engine.catch(() => {}); // reported below, after the server is up
 
   const fleet = config.redisUrl === undefined ? undefined : joinFleet(config, log);

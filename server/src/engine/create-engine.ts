@@ -20,6 +20,8 @@ export interface CreateEngineOptions {
   vocoderThread?: ThreadKind;
   /** The unit encoder's windows run inline on the event loop (default) or in a worker thread. */
   encoderThread?: ThreadKind;
+  /** Silero's frames batched in a worker thread (default) or scored inline on the event loop. */
+  vadThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (default 1). */
   lmLanes?: number;
 }
@@ -32,6 +34,7 @@ export async function createEngine(opts: CreateEngineOptions): Promise<Engine> {
     ...(opts.encoderRunEveryMs !== undefined ? { encoderRunEveryMs: opts.encoderRunEveryMs } : {}),
     ...(opts.vocoderThread !== undefined ? { vocoderThread: opts.vocoderThread } : {}),
     ...(opts.encoderThread !== undefined ? { encoderThread: opts.encoderThread } : {}),
+    ...(opts.vadThread !== undefined ? { vadThread: opts.vadThread } : {}),
     ...(opts.lmLanes !== undefined ? { lmLanes: opts.lmLanes } : {}),
   });
   return new VoxEngine(model, opts.maxSessions, opts.sessionLimits);

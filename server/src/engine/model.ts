@@ -8,7 +8,8 @@ import type { LanguageModel } from '../runtimes/language-model.ts';
 import { openEmbeddedSpeech, openLanguageModel, type EmbeddedSpeech } from '../runtimes/open-lm.ts';
 import { UnitEncoder } from '../runtimes/unit-encoder.ts';
 import { UnitEncoderThread } from '../runtimes/unit-encoder-thread.ts';
-import { loadVad, type VadKind, type VoiceActivityModel } from '../runtimes/vad.ts';
+import type { VadKind, VoiceActivityModel } from '../runtimes/vad.ts';
+import { openVad } from '../runtimes/vad-thread.ts';
 import { openVocoder, type UnitVocoder, type VocoderRuntime } from '../runtimes/vocoder.ts';
 import { VocoderThread } from '../runtimes/vocoder-thread.ts';
 import { VocoderStream } from '../runtimes/vocoder-stream.ts';
@@ -29,6 +30,8 @@ export interface ModelLoadOptions {
    * callers measured no capacity gain from the worker for windows of a few ms (docs/loadtest.md).
    */
   encoderThread?: ThreadKind;
+  /** Where Silero scores callers' frames: a worker thread, batched across callers (default), or inline. */
+  vadThread?: ThreadKind;
   /** LLM contexts decoding in parallel, one thread each (GGUF LMs; default 1). */
   lmLanes?: number;
 }
@@ -118,7 +121,7 @@ export class EngineModel implements SessionModel {
       const [units, vocoder, vad, speech] = await Promise.all([
         UnitEncoder.load(m.paths.units, m.units),
         openVocoder(m.paths.vocoder, { hopSamples: m.vocoder.hopSamples, unitCount: m.vocoder.unitCount }),
-        opts.vad === 'off' ? Promise.resolve(undefined) : loadVad(opts.vad ?? 'silero', m.sampleRateHz),
+        opts.vad === 'off' ? Promise.resolve(undefined) : openVad(opts.vad ?? 'silero', m.sampleRateHz, opts.vadThread ?? 'worker'),
         openEmbeddedSpeech(m, lm),
       ]);
       // An embedding-input model's speech goes through its speech encoder, not the unit encoder: no thread for that.

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { WireFeeds, WireOutputs } from './onnx-thread.ts';
 
 export type VadKind = 'silero' | 'energy';
 
@@ -35,7 +36,8 @@ export function sileroModelPath(): string | undefined {
 }
 
 const SILERO_STATE_DIMS = [2, 1, 64];
-const SILERO_STATE_SIZE = 2 * 64;
+/** One caller's LSTM state, h or c: two layers of 64. */
+export const SILERO_STATE_SIZE = 2 * 64;
 
 /** Silero VAD v4: inputs input [1, N], sr int64, h and c [2, 1, 64]; outputs output [1, 1], hn, cn. */
 export class SileroVad implements VoiceActivityModel {
@@ -62,6 +64,16 @@ export class SileroVad implements VoiceActivityModel {
       if (!session.outputNames.includes(name)) throw new Error(`${path}: expected Silero v4 output "${name}", found ${session.outputNames.join(', ')}`);
     }
     return new SileroVad(session, sampleRateHz);
+  }
+
+  /** One run of the graph on prepared feeds (a batch of callers' frames: vad-thread.ts, when its worker is gone). */
+  async runFeeds(feeds: WireFeeds): Promise<WireOutputs> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.data instanceof BigInt64Array ? 'int64' : 'float32', t.data, [...t.dims]);
+    const out = await this.session.run(tensors);
+    const wire: WireOutputs = {};
+    for (const [name, t] of Object.entries(out)) wire[name] = { data: t.data, dims: t.dims };
+    return wire;
   }
 
   openStream(): VoiceActivityStream {
@@ -139,7 +151,8 @@ export class EnergyVad implements VoiceActivityModel {
 }
 
 /**
- * Silero unless told otherwise, falling back to the energy detector when silero_vad.onnx is missing.
+ * Silero unless told otherwise, falling back to the energy detector when silero_vad.onnx is missing (inline here;
+ * vad-thread.ts's openVad batches callers' frames in a worker).
  * Measured on espeak-ng voices (en-us, en-gb, en-sc, en+f3, en-us+m3): Silero scores ≥ 0.9 on every
  * speech frame after the first and ≤ 0.2 in silence, one 32 ms frame behind the energy detector at onset,
  * at ≈ 0.3 ms per frame (≈ 1 % of a core per caller).
