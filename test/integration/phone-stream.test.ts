@@ -62,6 +62,7 @@ describe('phone media streams (fake engine)', () => {
     expect(phone.events('clear')).toHaveLength(0);
     const session = fake.engine.sessions.at(-1);
     expect(session?.audioSamples).toBeGreaterThan(14_000); // ~900 ms of 16 kHz audio reached the engine
+    expect(session?.options.narrowbandInput).toBe(true); // 8 kHz μ-law: voice activity scored at the line's rate
     phone.stop();
     expect((await phone.closed).code).toBe(1000);
     const closed = await fake.callClosed((c) => c.sessionId === session?.id);

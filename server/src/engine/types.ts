@@ -69,6 +69,8 @@ export interface SessionOptions {
   endOfSpeechSilenceMs?: number;
   /** When false the client commits turns itself (explicit endpointing). */
   vad?: boolean;
+  /** The caller's audio is narrowband (8 kHz phone audio, upsampled): voice activity is scored at 8 kHz. */
+  narrowbandInput?: boolean;
   /** Who plays the audio out. Absent (in-process use, nothing plays it): heard at real time from the first chunk. */
   playout?: Playout;
 }

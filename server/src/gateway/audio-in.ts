@@ -9,6 +9,14 @@ import type { MediaFormat } from '../transport/media-port.ts';
 /** The engine's input rate (EngineSession.pushAudio). */
 export const ENGINE_INPUT_RATE_HZ = 16000;
 
+/** Telephone band: audio at this rate or below carries nothing above 4 kHz (G.711, 8 kHz PCM). */
+const NARROWBAND_MAX_RATE_HZ = 8000;
+
+/** Whether a caller's audio is telephone-band: the engine then scores its voice activity at 8 kHz. */
+export function isNarrowband(format: MediaFormat): boolean {
+  return format.codec !== 'opus' && format.sampleRateHz <= NARROWBAND_MAX_RATE_HZ;
+}
+
 export interface InputAudio {
   decode(payload: Uint8Array): Float32Array;
   free(): void;

