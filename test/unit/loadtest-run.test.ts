@@ -11,6 +11,7 @@ import { summarize } from '../../server/src/loadtest/summary.ts';
 import { makeConnector, offerUrlFor } from '../../server/src/loadtest/transports.ts';
 import { loadUtterances, type Utterance } from '../../server/src/loadtest/utterances.ts';
 import { attachBrowserEndpoints } from '../../server/src/http/webrtc-attach.ts';
+import { freePort } from '../../server/src/loadtest/fleet/processes.ts';
 import { startFakeServer, type FakeServer } from '../helpers/fake-engine.ts';
 
 let dir: string;
@@ -32,9 +33,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function plan(server: FakeServer, over: Partial<LoadPlan> = {}): LoadPlan {
+function plan(server: FakeServer | undefined, over: Partial<LoadPlan> = {}): LoadPlan {
   return {
-    url: server.server.voiceUrl,
+    url: server?.server.voiceUrl ?? '',
     callers: 2,
     rampPerSecond: 20,
     durationS: 0,
@@ -103,6 +104,19 @@ describe('voxgate loadtest on the fake engine', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('waits between calls that cannot connect, instead of redialling as fast as they fail', async () => {
+    const port = await freePort(); // nothing listens there
+    const startedMs = performance.now();
+    const result = await runLoad(plan(undefined, { url: `ws://127.0.0.1:${port}/v1/voice`, durationS: 2, callers: 2 }), { connect: await makeConnector('ws') });
+    const s = summarize(result);
+    expect(s.failedCalls).toBe(s.calls);
+    expect(s.errorsByCode['TRANSPORT_FAILED']).toBe(s.calls);
+    // At most one call per caller per MIN_RETRY_MS (250 ms) over 2 s, and the run still ends at its duration.
+    expect(s.calls).toBeGreaterThanOrEqual(2);
+    expect(s.calls).toBeLessThanOrEqual(2 * (2000 / 250 + 1));
+    expect(performance.now() - startedMs).toBeLessThan(8000);
   });
 
   it('counts a turn the gateway never answers as a timeout', async () => {

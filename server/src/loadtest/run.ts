@@ -137,7 +137,9 @@ export async function runLoad(plan: LoadPlan, hooks: LoadHooks): Promise<LoadRes
       calls.push(result.call);
       turns.push(...result.turns);
       if (plan.durationS === 0 || now() >= deadlineMs) return;
-      if (result.call.outcome === 'refused') {
+      // Refused, or no connection at all (nothing listening, a wrong URL): wait before calling again, rather
+      // than redialling as fast as the failures come back.
+      if (result.call.outcome === 'refused' || (result.call.outcome === 'failed' && result.call.errorCode === 'TRANSPORT_FAILED' && result.turns.length === 0)) {
         const retryMs = Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, rng.between(500, 1500)));
         await sleep(Math.min(retryMs, deadlineMs - now()));
         if (now() >= deadlineMs) return;
