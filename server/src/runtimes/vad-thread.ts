@@ -9,15 +9,12 @@
 // inline on the main thread's session, state carried over.
 import { GatewayError } from '../errors.ts';
 import { OnnxThread, type WireFeeds } from './onnx-thread.ts';
-import { halveRate, loadVad, NARROWBAND_RATE_HZ, SILERO_STATE_SIZE, sileroModelPath, SileroVad, type VadKind, type VoiceActivityModel, type VoiceActivityStream, type VoiceActivityStreamOptions } from './vad.ts';
+import { halveRate, loadVad, NARROWBAND_RATE_HZ, SILERO_STATE_LAYERS as LAYERS, SILERO_STATE_SIZE, SILERO_STATE_WIDTH as STATE_WIDTH, sileroModelPath, SileroVad, type VadKind, type VoiceActivityModel, type VoiceActivityStream, type VoiceActivityStreamOptions } from './vad.ts';
 
 /** The longest a frame waits for others to share its run, ms. */
 const BATCH_WAIT_MS = 8;
 /** Frames in one run at most (sent at once when reached). */
 const MAX_BATCH = 32;
-/** Per layer, per caller: the LSTM state's width. */
-const STATE_WIDTH = 64;
-const LAYERS = SILERO_STATE_SIZE / STATE_WIDTH;
 
 interface Pending {
   /** As scored: at sampleRateHz, or halved for a narrowband caller. */

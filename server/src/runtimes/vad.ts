@@ -54,9 +54,11 @@ export function sileroModelPath(): string | undefined {
   }
 }
 
-const SILERO_STATE_DIMS = [2, 1, 64];
-/** One caller's LSTM state, h or c: two layers of 64. */
-export const SILERO_STATE_SIZE = 2 * 64;
+/** Silero v4's LSTM state, h or c: two layers of 64 per caller (dims [layers, batch, width]). */
+export const SILERO_STATE_LAYERS = 2;
+export const SILERO_STATE_WIDTH = 64;
+export const SILERO_STATE_SIZE = SILERO_STATE_LAYERS * SILERO_STATE_WIDTH;
+const SILERO_STATE_DIMS = [SILERO_STATE_LAYERS, 1, SILERO_STATE_WIDTH];
 
 /** Silero VAD v4: inputs input [1, N], sr int64, h and c [2, 1, 64]; outputs output [1, 1], hn, cn. */
 export class SileroVad implements VoiceActivityModel {
