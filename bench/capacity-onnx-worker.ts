@@ -11,6 +11,7 @@ import { percentile } from '../server/src/loadtest/stats.ts';
 import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import { VocoderThread } from '../server/src/runtimes/vocoder-thread.ts';
+import { startLagProbe } from './loop-lag.ts';
 
 export interface LoopLag {
   chunks: number;
@@ -25,13 +26,7 @@ type Vocode = (units: number[]) => Promise<number>;
 
 /** `callers` answers at once, each needing one chunk per chunkAudioMs of audio, for `seconds`; the loop's lateness meanwhile. */
 async function lagUnder(vocode: Vocode, units: number[], chunkAudioMs: number, callers: number, seconds: number): Promise<LoopLag> {
-  const lags: number[] = [];
-  let expected = performance.now() + TICK_MS;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    lags.push(Math.max(0, now - expected));
-    expected = now + TICK_MS;
-  }, TICK_MS);
+  const probe = startLagProbe(TICK_MS);
   const end = performance.now() + seconds * 1000;
   let chunks = 0;
   await Promise.all(
@@ -45,7 +40,7 @@ async function lagUnder(vocode: Vocode, units: number[], chunkAudioMs: number, c
       }
     }),
   );
-  clearInterval(ticker);
+  const lags = probe.stop();
   const r1 = (x: number) => Math.round(x * 10) / 10;
   return { chunks, lagP50Ms: r1(percentile(lags, 50)), lagP99Ms: r1(percentile(lags, 99)), lagMaxMs: r1(Math.max(...lags)) };
 }

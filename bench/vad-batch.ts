@@ -10,6 +10,7 @@ import { percentile } from '../server/src/loadtest/stats.ts';
 import { DEFAULT_UTTERANCES_DIR, loadUtterances } from '../server/src/loadtest/utterances.ts';
 import { SileroVad, type VoiceActivityModel } from '../server/src/runtimes/vad.ts';
 import { openVad, SileroVadThread } from '../server/src/runtimes/vad-thread.ts';
+import { startLagProbe } from './loop-lag.ts';
 
 const { values } = parseArgs({ options: { callers: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } } });
 const callers = Number(values.callers ?? 16);
@@ -28,13 +29,7 @@ const speech = (await loadUtterances(DEFAULT_UTTERANCES_DIR)).map((u) => u.pcm);
 
 async function drive(vad: VoiceActivityModel): Promise<Arm> {
   const frameMs = (vad.frameSamples * 1000) / vad.sampleRateHz;
-  const lags: number[] = [];
-  let expected = performance.now() + TICK_MS;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    lags.push(Math.max(0, now - expected));
-    expected = now + TICK_MS;
-  }, TICK_MS);
+  const probe = startLagProbe(TICK_MS);
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
@@ -55,7 +50,7 @@ async function drive(vad: VoiceActivityModel): Promise<Arm> {
       }
     }),
   );
-  clearInterval(ticker);
+  const lags = probe.stop();
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0);
   const audioSeconds = (frames * frameMs) / 1000;

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { compareLoopGaps, medianOf3 } from '../helpers/loop-gap.ts';
 import { describeIf } from '../helpers/requires.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { runOneTurn } from '../../server/src/engine/one-turn.ts';
@@ -14,23 +15,6 @@ import { hasEspeak, speak } from './engine-speech.ts';
 
 const modelDir = process.env['VOXGATE_MODEL_DIR'] ?? DEFAULT_MODEL_DIR;
 const READY = existsSync(join(modelDir, 'manifest.json')) && hasEspeak();
-
-/** Longest gap between 1 ms ticks while `run` runs (plus a few ms, so a tick after a block is counted), and its duration. */
-async function loopGap(run: () => Promise<unknown>): Promise<{ maxGapMs: number; callMs: number }> {
-  let last = performance.now();
-  let maxGapMs = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    maxGapMs = Math.max(maxGapMs, now - last);
-    last = now;
-  }, 1);
-  const t0 = performance.now();
-  await run();
-  const callMs = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 10));
-  clearInterval(tick);
-  return { maxGapMs, callMs };
-}
 
 describeIf(READY, 'the shipped units.onnx and espeak-ng')('UnitEncoderThread on the shipped units.onnx', () => {
   const m = READY ? loadManifest(modelDir) : undefined;
@@ -71,24 +55,13 @@ describeIf(READY, 'the shipped units.onnx and espeak-ng')('UnitEncoderThread on 
     const window = withLeftContext(speak('one two three four five six seven eight nine ten', 'en-us', 120), m!.units.leftContextSamples);
     await inline.encodeWindow(window);
     await threaded.encodeWindow(window);
-    // Three rounds, alternating, judged on the median: other test files share the CPUs.
-    const inlineShare: number[] = [];
-    const inlineGap: number[] = [];
-    const threadGap: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      const a = await loopGap(() => inline.encodeWindow(window));
-      const b = await loopGap(() => threaded.encodeWindow(window));
-      inlineShare.push(a.maxGapMs / a.callMs);
-      inlineGap.push(a.maxGapMs);
-      threadGap.push(b.maxGapMs);
-    }
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1]!;
+    const g = await compareLoopGaps(() => inline.encodeWindow(window), () => threaded.encodeWindow(window));
     console.info(
-      `unit-encoder-thread: event-loop max delay inline ${inlineGap.map((x) => x.toFixed(1)).join('/')} ms ` +
-        `(share of its run ${inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${threadGap.map((x) => x.toFixed(1)).join('/')} ms`,
+      `unit-encoder-thread: event-loop max delay inline ${g.inlineGapMs.map((x) => x.toFixed(1)).join('/')} ms ` +
+        `(share of its run ${g.inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${g.workerGapMs.map((x) => x.toFixed(1)).join('/')} ms`,
     );
-    expect(median(inlineShare)).toBeGreaterThan(0.5);
-    expect(median(threadGap)).toBeLessThan(median(inlineGap) / 2);
+    expect(medianOf3(g.inlineShare)).toBeGreaterThan(0.5);
+    expect(medianOf3(g.workerGapMs)).toBeLessThan(medianOf3(g.inlineGapMs) / 2);
   });
 });
 

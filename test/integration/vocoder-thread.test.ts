@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareLoopGaps, medianOf3 } from '../helpers/loop-gap.ts';
 import { describeIf } from '../helpers/requires.ts';
 import { openVocoder, type VocoderRuntime } from '../../server/src/runtimes/vocoder.ts';
 import { VocoderThread } from '../../server/src/runtimes/vocoder-thread.ts';
@@ -74,45 +75,16 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread on the shipped vocoder
 
   it('leaves the event loop free while it vocodes (inline blocks it for the whole call)', async () => {
     const long = units(300, 7);
-    // Longest gap between 1 ms ticks while one call runs (plus a few ms, so a tick after a block is counted),
-    // and that same call's duration: a busy machine stretches both alike, so their ratio holds.
-    const blocked = async (run: () => Promise<unknown>): Promise<{ maxGapMs: number; callMs: number }> => {
-      let last = performance.now();
-      let maxGapMs = 0;
-      const tick = setInterval(() => {
-        const now = performance.now();
-        maxGapMs = Math.max(maxGapMs, now - last);
-        last = now;
-      }, 1);
-      const t0 = performance.now();
-      await run();
-      const callMs = performance.now() - t0;
-      await new Promise((r) => setTimeout(r, 10));
-      clearInterval(tick);
-      return { maxGapMs, callMs };
-    };
     await inline.vocode(long);
     await threaded.vocode(long);
-    // Three rounds, alternating, judged on the median: other test files share the CPUs, and one descheduling
-    // of this process is a gap in either arm.
-    const inlineShare: number[] = [];
-    const inlineGap: number[] = [];
-    const threadGap: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      const a = await blocked(() => inline.vocode(long));
-      const b = await blocked(() => threaded.vocode(long));
-      inlineShare.push(a.maxGapMs / a.callMs);
-      inlineGap.push(a.maxGapMs);
-      threadGap.push(b.maxGapMs);
-    }
-    const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1]!;
+    const g = await compareLoopGaps(() => inline.vocode(long), () => threaded.vocode(long));
     console.info(
-      `vocoder-thread: event-loop max delay inline ${inlineGap.map((x) => x.toFixed(1)).join('/')} ms ` +
-        `(share of its call ${inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${threadGap.map((x) => x.toFixed(1)).join('/')} ms`,
+      `vocoder-thread: event-loop max delay inline ${g.inlineGapMs.map((x) => x.toFixed(1)).join('/')} ms ` +
+        `(share of its call ${g.inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${g.workerGapMs.map((x) => x.toFixed(1)).join('/')} ms`,
     );
     // The inline call holds the loop for about its whole duration; the worker's call does not.
-    expect(median(inlineShare)).toBeGreaterThan(0.5);
-    expect(median(threadGap)).toBeLessThan(median(inlineGap) / 2);
+    expect(medianOf3(g.inlineShare)).toBeGreaterThan(0.5);
+    expect(medianOf3(g.workerGapMs)).toBeLessThan(medianOf3(g.inlineGapMs) / 2);
   });
 });
 
