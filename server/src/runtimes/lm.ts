@@ -217,7 +217,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         const evaluationPriority = priorityForDeadline(urgency?.deadlineMs() ?? performance.now());
         // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
         // Plain, then checked against the grammar: node-llama-cpp rebuilds a token bias from scratch on every call
-        // (a few hundred entries: 0.1–0.3 ms of the event loop per token, and a third of the gateway's garbage).
+        // (a few hundred entries: a third of the bytes the gateway allocated under load, docs/loadtest.md).
         const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
         const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
         let token = results[input.length - 1]?.next?.token;
@@ -245,7 +245,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     }
   }
 
-  /** Evaluates the sequence's last token again (it was just evaluated) and samples greedily without `forbidden`. */
+  /** Evaluates the sequence's last token again (it was just evaluated) and samples greedily, `forbidden` excluded. */
   private async resampleConstrained(sequence: LmSequence, lastToken: Token, forbidden: ReadonlySet<number>, evaluationPriority: EvaluationPriority): Promise<Token | undefined> {
     const end = sequence.raw.nextTokenIndex;
     await sequence.raw.eraseContextTokenRanges([{ start: end - 1, end }]);
