@@ -62,7 +62,8 @@ if (!values['skip-micro']) {
   media48 = await measureMediaPath({ streams: 16, seconds: 8, outputRateHz: 48000 });
   say(`media path: ${media16.gatewayUsPerCallSecond} µs per call-second vs raw codec ${media16.rawCodecUsPerCallSecond} µs → ${media16.mediaOverRawCodec}× (48 kHz out: ${media48.mediaOverRawCodec}×)`);
 
-  const model = await EngineModel.load(modelDir, { sequences: 1 });
+  // Each model's own run time, inline: a worker's VAD frame would also time its wait (up to 8 ms) to share a run.
+  const model = await EngineModel.load(modelDir, { sequences: 1, vadThread: 'inline' });
   onnx = await measureOnnxCosts(model);
   await model.close();
   say(
