@@ -20,6 +20,8 @@ interface Pending {
   /** As scored: at sampleRateHz, or halved for a narrowband caller. */
   frame: Float32Array;
   state: StreamState;
+  /** Arrival order across rates: the rate whose oldest frame came first goes next. */
+  arrival: number;
   resolve: (p: number) => void;
   reject: (err: Error) => void;
 }
@@ -86,6 +88,7 @@ export class SileroVadThread implements VoiceActivityModel {
   private inFlight = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private arrivals = 0;
   /** Runs and frames scored so far (frames over runs: how much batching happened). */
   runs = 0;
   frames = 0;
@@ -121,7 +124,7 @@ export class SileroVadThread implements VoiceActivityModel {
         if (this.closed) return Promise.reject(new GatewayError('SHUTTING_DOWN', 'vad closed'));
         return new Promise<number>((resolve, reject) => {
           const queue = this.pending.get(rateHz) ?? [];
-          queue.push({ frame: narrow ? halveRate(frame) : frame, state, resolve, reject });
+          queue.push({ frame: narrow ? halveRate(frame) : frame, state, arrival: this.arrivals++, resolve, reject });
           this.pending.set(rateHz, queue);
           this.dispatch();
         });
@@ -149,10 +152,13 @@ export class SileroVadThread implements VoiceActivityModel {
    */
   private dispatch(waited = false): void {
     if (this.inFlight) return;
-    // The rate with the most frames waiting goes first; the other's frames go with the next run.
+    // A run takes one rate: the one whose oldest frame has waited longest, so neither rate's callers wait on the other's.
     let rateHz = 0;
     let queue: Pending[] = [];
-    for (const [r, q] of this.pending) if (q.length > queue.length) [rateHz, queue] = [r, q];
+    for (const [r, q] of this.pending) {
+      const oldest = q[0]?.arrival;
+      if (oldest !== undefined && (queue[0] === undefined || oldest < queue[0].arrival)) [rateHz, queue] = [r, q];
+    }
     if (queue.length === 0) return;
     if (!waited && queue.length < MAX_BATCH) {
       this.timer ??= setTimeout(() => {
