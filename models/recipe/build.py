@@ -214,6 +214,10 @@ def main() -> int:
     ap.add_argument("--device", default="auto", help="torch device for LM training: auto (cuda when there is one), cpu, cuda")
     ap.add_argument("--steps-scale", type=float, default=1.0,
                     help="multiply every LM stage's steps: for tuning a plan, not for its builds")
+    ap.add_argument("--encoder-scale", type=float, default=1.0,
+                    help="multiply the speech encoder's steps and time cap (a longer CTC training)")
+    ap.add_argument("--encoder-utterances", type=int,
+                    help="synthetic training utterances rendered for the encoder (default: encoder_data's 16,000)")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -251,6 +255,11 @@ def main() -> int:
         plan = tuned(plan, args.steps_scale, args.unit_noise)
     if args.seed is not None:
         plan = dataclasses.replace(plan, seed=args.seed)
+    if args.encoder_scale != 1.0:
+        enc = dict(plan.encoder, steps=round(plan.encoder["steps"] * args.encoder_scale))
+        if enc.get("max_seconds"):
+            enc["max_seconds"] = enc["max_seconds"] * args.encoder_scale
+        plan = dataclasses.replace(plan, encoder=enc)
     here = os.path.dirname(os.path.abspath(__file__))
     work = args.work or os.path.join(here, "work", plan_name)
     os.makedirs(work, exist_ok=True)
@@ -268,7 +277,7 @@ def main() -> int:
         log("encoder: reusing the finished one in --work")
         encoder, encoder_report = done
     else:
-        sets = encoder_data(work, args.smoke, plan.data, human_root, log)
+        sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances)
         encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
         del sets
     timings["encoderSeconds"] = time.time() - t0

@@ -1,6 +1,7 @@
 """The build's encoder stage: render its data, train with CTC (checkpointed), report phoneme error rates."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -12,9 +13,12 @@ from .encoder_model import MEL_HOP_SAMPLES, EncoderConfig, SpeechEncoder
 from .train_encoder import fit_normalisation, phoneme_error_rate, train_encoder
 
 
-def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log) -> dict:
+def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log,
+                 train_utterances: int | None = None) -> dict:
     """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears."""
     cfg = SMOKE if smoke else EncoderDataConfig()
+    if train_utterances:
+        cfg = dataclasses.replace(cfg, train_utterances=train_utterances)
     path = os.path.join(work, "encoder-data.pt")
     if os.path.exists(path):
         log(f"reusing {path}")

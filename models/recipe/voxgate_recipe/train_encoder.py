@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from .encoder_model import EncoderConfig, SpeechEncoder
 from .evaluate import edit_distance
+from .mel_augment import MelAugment
 from .phonemes import BLANK
 
 
@@ -31,13 +32,19 @@ def batches(rows: list[dict], frames_per_batch: int, rng: random.Random) -> list
     return out
 
 
+WARP_SHARE = 0.8  # utterances given a fresh vocal tract and microphone each time they are batched
+
+
 def collate(rows: list[dict], idx: list[int], ids: dict[str, int], spec_augment: bool,
-            rng: random.Random) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+            rng: random.Random, voice_augment: MelAugment | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     longest = max(rows[i]["mel"].shape[0] for i in idx)
     mel = torch.zeros(len(idx), longest, rows[idx[0]]["mel"].shape[1])
     in_lens, targets, tgt_lens = [], [], []
     for b, i in enumerate(idx):
         m = torch.from_numpy(rows[i]["mel"].astype(np.float32))
+        if voice_augment is not None and rng.random() < WARP_SHARE:
+            m = voice_augment(m, rng)
         if spec_augment:
             m = m.clone()
             for _ in range(2):  # frequency masks
@@ -68,8 +75,10 @@ def normalised(model: SpeechEncoder, mel: torch.Tensor) -> torch.Tensor:
 
 def train_encoder(model: SpeechEncoder, rows: list[dict], inventory: list[str], *, steps: int, lr: float,
                   frames_per_batch: int, seed: int, log=print, checkpoint=None, start_step: int = 0,
-                  optimizer_state: dict | None = None, max_seconds: float | None = None) -> dict:
+                  optimizer_state: dict | None = None, max_seconds: float | None = None,
+                  voice_augment: bool = True) -> dict:
     rng = random.Random(seed + start_step)
+    augment = MelAugment(model.cfg.mel_bands) if voice_augment else None
     ids = {p: i for i, p in enumerate(inventory)}
     assert inventory[0] == BLANK
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
@@ -82,7 +91,7 @@ def train_encoder(model: SpeechEncoder, rows: list[dict], inventory: list[str], 
         for idx in batches(rows, frames_per_batch, rng):
             if step >= steps:
                 break
-            mel, in_lens, targets, tgt_lens = collate(rows, idx, ids, True, rng)
+            mel, in_lens, targets, tgt_lens = collate(rows, idx, ids, True, rng, augment)
             # Progress is steps or time, whichever is further along: under a time cap on a slow machine the
             # schedule still decays fully instead of stopping at a high learning rate.
             done = step / steps
