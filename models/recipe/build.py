@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from voxgate_recipe import dataset, sequences, skills, vocab as V, warm_start  # noqa: E402
+from voxgate_recipe import dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
 from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
@@ -40,6 +40,7 @@ from voxgate_recipe.vocoder import VocoderConfig, export_vocoder_onnx, train_voc
 from voxgate_recipe.vocoder_model import NetConfig, UnitVocoder  # noqa: E402
 from voxgate_recipe.vocoder_phase import PhaseConfig, SpectralVocoder  # noqa: E402
 from voxgate_recipe.vocoder_phase_train import PhaseTrainConfig, train_phase_head  # noqa: E402
+from voxgate_recipe.synth import SynthVoice  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -204,6 +205,23 @@ def magnitude_step(args, unit_count: int, work: str, seed: int, training_example
     return vocoder
 
 
+REMAP_UTTERANCES = 300  # training questions both extractors hear, for the co-occurrence counts
+
+
+def remapped_heard_units(lm, old_data_file: str, data: dict, extractor, heard_offset: int, seed: int, log):
+    """The continued LM's heard units moved from an earlier build's extractor to this one's (heard_remap.py)."""
+    old = torch.load(old_data_file, weights_only=False)
+    old_extractor = dataset.make_extractor(old["extractor"], UnitConfig(**old["unit_config"]))
+    rng = random.Random(seed)
+    train = [i for i in data["items"] if not i["dev"]]
+    picked = rng.sample(train, min(REMAP_UTTERANCES, len(train)))
+    wavs = [dataset.render_job(i["question"], SynthVoice(**i["voice"]), i["chain"]) for i in picked]
+    counts = heard_remap.cooccurrence(old_extractor, extractor, wavs, old["unit_count"], data["unit_count"] - heard_offset)
+    log(f"heard units remapped from {old_data_file}: {int(counts.sum())} frames of {len(wavs)} utterances, "
+        f"{int((counts.sum(axis=1) == 0).sum())} new units never heard")
+    return heard_remap.remap_heard(lm, heard_offset, counts, seed)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="model folder to write (manifest.json and the three parts)")
@@ -239,6 +257,9 @@ def main() -> int:
     ap.add_argument("--continue-lm", metavar="CHECKPOINT",
                     help="start the LM stages from a finished build's LM (its work/lm.pt) for a further pass; "
                          "with --resume-after, the stages up to that one are skipped")
+    ap.add_argument("--heard-from", metavar="DATA_PT",
+                    help="with --continue-lm: the data.pt of the build whose units that LM hears; its heard-unit "
+                         "embeddings are rebuilt for this build's units by co-occurrence on the same audio (heard_remap.py)")
     ap.add_argument("--seed", type=int, help="the plan's seed (example draws and batch order); a further pass "
                                              "takes another, so it does not replay the first pass's batches")
     ap.add_argument("--onnx-lm-out", metavar="DIR",
@@ -322,6 +343,8 @@ def main() -> int:
     if args.continue_lm:
         log(f"LM: a further pass from {args.continue_lm}")
         warm_lm = load_checkpoint(args.continue_lm)
+        if args.heard_from:
+            warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm))
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:

@@ -98,7 +98,8 @@ def per(head: torch.nn.Linear, feats: list[torch.Tensor], targets: list[list[int
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--encoder-work", required=True, help="work folder with a finished encoder.pt")
-    ap.add_argument("--units", required=True, help="the unit extractor (units.onnx) whose centroids quantise the states")
+    ap.add_argument("--units", help="the unit extractor (units.onnx) whose centroids quantise the states (a new "
+                                    "encoder has none yet: --clusters fits its own)")
     ap.add_argument("--dev-set", required=True, help="a rendered dev set (index.json + WAVs), as bench/hearing.ts reads")
     ap.add_argument("--human-root", help="Debian's speech packages unpacked: the training speakers' clips join the probe's training")
     ap.add_argument("--train", type=int, default=2000, help="synthetic training utterances for the probe heads")
@@ -116,8 +117,8 @@ def main() -> int:
     if found is None:
         raise SystemExit(f"{args.encoder_work}: no finished encoder.pt")
     encoder, _report = found
-    centroids = centroids_of(args.units)
-    if centroids.shape[1] != encoder.cfg.dim:
+    centroids = centroids_of(args.units) if args.units else None
+    if centroids is not None and centroids.shape[1] != encoder.cfg.dim:
         raise SystemExit(f"centroids are {centroids.shape[1]}-dimensional, the encoder's states {encoder.cfg.dim}")
 
     jobs = plan_jobs(EncoderDataConfig(train_utterances=args.train, dev_per_condition=0, seed=args.seed), PLANS["long"].data,
@@ -145,7 +146,9 @@ def main() -> int:
         dev[u["condition"]].append((states(encoder, mel_of(pcm)), [ids.get(p, -1) for p in said_phones[u["said"]]]))
 
     # What each head reads: the states themselves, or the states replaced by their nearest centroid.
-    readers: dict[str, torch.Tensor | None] = {"encoder states": None, f"units ({centroids.shape[0]}, shipped)": centroids}
+    readers: dict[str, torch.Tensor | None] = {"encoder states": None}
+    if centroids is not None:
+        readers[f"units ({centroids.shape[0]}, shipped)"] = centroids
     gen = torch.Generator().manual_seed(args.seed)
     pooled = torch.cat(train_states)
     sample = pooled[torch.randperm(pooled.shape[0], generator=gen)[:200_000]]
