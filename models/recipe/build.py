@@ -236,6 +236,8 @@ def main() -> int:
                     help="multiply the speech encoder's steps and time cap (a longer CTC training)")
     ap.add_argument("--encoder-utterances", type=int,
                     help="synthetic training utterances rendered for the encoder (default: encoder_data's 16,000)")
+    ap.add_argument("--unit-clusters", type=int,
+                    help="heard units: k-means size over the encoder's states (default: the plan's 128)")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -276,6 +278,9 @@ def main() -> int:
         plan = tuned(plan, args.steps_scale, args.unit_noise)
     if args.seed is not None:
         plan = dataclasses.replace(plan, seed=args.seed)
+    if args.unit_clusters:
+        plan = dataclasses.replace(plan, data=dataclasses.replace(
+            plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))
     if args.encoder_scale != 1.0:
         enc = dict(plan.encoder, steps=round(plan.encoder["steps"] * args.encoder_scale))
         if enc.get("max_seconds"):
