@@ -1,22 +1,23 @@
+import { startLagProbe } from '../../bench/loop-lag.ts';
+
 // How long a call holds the event loop: the longest gap between 1 ms ticks while it runs, against the call's own
 // duration (a busy machine stretches both alike, so their ratio holds). Used by the worker-thread tests, which
 // hold a model's runs in a worker to leave the loop free where inline runs block it.
 
-/** Longest gap between 1 ms ticks while `run` runs (plus a few ms, so a tick after a block is counted), and its duration. */
+const TICK_MS = 1;
+
+/**
+ * Longest gap between 1 ms ticks while `run` runs (plus a few ms, so a tick after a block is counted), and its
+ * duration. A gap is a tick's lateness plus the tick itself, so this reads the benches' lag probe.
+ */
 export async function loopGap(run: () => Promise<unknown>): Promise<{ maxGapMs: number; callMs: number }> {
-  let last = performance.now();
-  let maxGapMs = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    maxGapMs = Math.max(maxGapMs, now - last);
-    last = now;
-  }, 1);
+  const probe = startLagProbe(TICK_MS);
   const t0 = performance.now();
   await run();
   const callMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 10));
-  clearInterval(tick);
-  return { maxGapMs, callMs };
+  const lags = probe.stop();
+  return { maxGapMs: Math.max(0, ...lags) + TICK_MS, callMs };
 }
 
 export interface GapComparison {
