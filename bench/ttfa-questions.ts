@@ -1,5 +1,5 @@
 // The benchmark's callers: questions inside the default model's skills, spoken by espeak-ng voices.
-import { execFileSync } from 'node:child_process';
+import { speak } from '../test/integration/engine-speech.ts';
 
 export interface BenchQuestion {
   text: string;
@@ -24,12 +24,5 @@ export const QUESTIONS: BenchQuestion[] = [
 
 /** Renders like the recipe: espeak-ng, resampled to 16 kHz mono by sox. */
 export function render(q: BenchQuestion): Float32Array {
-  const wav = execFileSync('espeak-ng', ['-v', q.voice, '-s', String(q.speed), '--stdout', q.text], { maxBuffer: 64 << 20 });
-  const raw = execFileSync('sox', ['-t', 'wav', '-', '-t', 'raw', '-r', '16000', '-e', 'signed-integer', '-b', '16', '-c', '1', '-'], {
-    input: wav,
-    maxBuffer: 64 << 20,
-  });
-  const out = new Float32Array(raw.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = raw.readInt16LE(i * 2) / 32768;
-  return out;
+  return speak(q.text, q.voice, q.speed);
 }

@@ -3,7 +3,8 @@ import { describeIf } from '../helpers/requires.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
 import { MODEL_DIR, MODEL_READY, record, stream } from './engine-model.ts';
-import { concat, silence, speak } from './engine-speech.ts';
+import { concat, silence } from '../helpers/pcm.ts';
+import { speak } from './engine-speech.ts';
 
 describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('engine on the real model: VAD turns, barge-in, memory', () => {
   let engine: Engine;

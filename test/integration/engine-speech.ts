@@ -22,17 +22,3 @@ export function speak(text: string, voice = 'en-us', speed = 160, pitch = 50): F
   for (let i = 0; i < out.length; i++) out[i] = raw.readInt16LE(i * 2) / 32768;
   return out;
 }
-
-export function silence(ms: number, sampleRateHz = 16000): Float32Array {
-  return new Float32Array(Math.round((ms * sampleRateHz) / 1000));
-}
-
-export function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -4,7 +4,8 @@ import { EnergyVad, SileroVad, loadVad, sileroModelPath, type VoiceActivityModel
 import { Resampler } from '../../server/src/codec/audio.ts';
 import { decodeG711, encodeG711 } from '../../server/src/codec/g711.ts';
 import { TurnDetector, type TurnEvent } from '../../server/src/pipeline/turn-detector.ts';
-import { concat, hasEspeak, silence, speak } from './engine-speech.ts';
+import { concat, silence } from '../helpers/pcm.ts';
+import { hasEspeak, speak } from './engine-speech.ts';
 
 async function turns(model: VoiceActivityModel, pcm: Float32Array, opts: VoiceActivityStreamOptions = {}): Promise<TurnEvent[]> {
   const stream = model.openStream(opts);

@@ -5,7 +5,8 @@ import { expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
 import { SileroVad, sileroModelPath } from '../../server/src/runtimes/vad.ts';
 import { openVad, SileroVadThread } from '../../server/src/runtimes/vad-thread.ts';
-import { concat, hasEspeak, silence, speak } from './engine-speech.ts';
+import { concat, silence } from '../helpers/pcm.ts';
+import { hasEspeak, speak } from './engine-speech.ts';
 
 const READY = sileroModelPath() !== undefined && hasEspeak();
 

@@ -3,6 +3,7 @@
 // on a real vocoder.onnx: the shipped one when present, and a smoke one built by the recipe.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
+import { concat } from '../helpers/pcm.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,16 +30,6 @@ const MAX_JOIN_SLOPE_RATIO = 1.5;
 
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch) console.warn(`vocoder-stream: ${PYTHON} lacks torch/onnx, so the smoke vocoder cannot be built; its tests are skipped`);
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Pushes units in uneven slices, as an LM's output arrives, then flushes. */
 async function streamAll(
@@ -180,7 +171,7 @@ function suite(name: string, load: () => Promise<Loaded>): void {
     it('streams audio equal to whole-utterance vocoding within tolerance, without clicks at hand-overs', async () => {
       for (const units of sequences) {
         const whole = await vocoder.vocode(units);
-        const streamed = concat(await streamAll(vocoder, units, chunking));
+        const streamed = concat(...(await streamAll(vocoder, units, chunking)));
         expect(streamed.length).toBe(whole.audio.length);
         const lsd = logSpectralDistanceDb(whole.audio, streamed);
         const snr = snrDb(whole.audio, streamed);
@@ -199,8 +190,8 @@ function suite(name: string, load: () => Promise<Loaded>): void {
 
     it('serves two streams at once from the one shared session', async () => {
       const [a, b] = [sequences[0] ?? [], sequences[1] ?? sequences[0] ?? []];
-      const alone = concat(await streamAll(vocoder, a, chunking));
-      const [together] = await Promise.all([streamAll(vocoder, a, chunking).then(concat), streamAll(vocoder, b, chunking)]);
+      const alone = concat(...(await streamAll(vocoder, a, chunking)));
+      const [together] = await Promise.all([streamAll(vocoder, a, chunking).then((parts) => concat(...parts)), streamAll(vocoder, b, chunking)]);
       expect(together).toEqual(alone);
     });
   });
@@ -267,11 +258,11 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
     parts.push(await stream.flush());
     // Chunks of 10, 20, then 40 units: the second ready soon after the first's short audio.
     expect(counts).toEqual([0, 1, 1, 0, 1]);
-    const streamed = concat(parts);
+    const streamed = concat(...parts);
     const whole = (await fake.vocode(units)).audio;
     expect(streamed.length).toBe(whole.length);
     streamed.forEach((s, i) => expect(s).toBeCloseTo(whole[i] ?? NaN, 6));
-    expect(concat(await streamAll(fake, units, chunking, [2, 13, 1]))).toEqual(streamed);
+    expect(concat(...(await streamAll(fake, units, chunking, [2, 13, 1])))).toEqual(streamed);
   });
 
   it('says what its coming chunks wait for and how large their calls are', async () => {
@@ -293,8 +284,8 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
   it('starts afresh after flush', async () => {
     const units = pseudoUnits(30, 4);
     const stream = new VocoderStream(fake, { ...CHUNKING, lookaheadUnits: 1 });
-    const first = concat([...(await stream.push(units)), await stream.flush()]);
-    const second = concat([...(await stream.push(units)), await stream.flush()]);
+    const first = concat(...(await stream.push(units)), await stream.flush());
+    const second = concat(...(await stream.push(units)), await stream.flush());
     expect(second).toEqual(first);
     expect(await stream.flush()).toHaveLength(0);
   });

@@ -5,19 +5,10 @@ import { OpusPacketDecoder } from '../../server/src/codec/opus-decode.ts';
 import { OpusFrameEncoder } from '../../server/src/codec/opus-encode.ts';
 import { GatewayError } from '../../server/src/errors.ts';
 import { isNarrowband } from '../../server/src/gateway/audio-in.ts';
+import { concat } from '../helpers/pcm.ts';
 
 function tone(hz: number, rateHz: number, samples: number, amplitude = 0.5, phase = 0): Float32Array {
   return Float32Array.from({ length: samples }, (_, i) => amplitude * Math.sin((2 * Math.PI * hz * i) / rateHz + phase));
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Best normalised correlation of `got` against `want` over lags 0..maxLag (codec delay is not known exactly). */
@@ -50,7 +41,7 @@ describe('opus', () => {
     const packets = chunker.push(input).map((f) => encoder.encode(f));
     expect(packets).toHaveLength(50);
     expect(Math.max(...packets.map((p) => p.length))).toBeLessThan(200); // ~24 kb/s
-    const decoded = concat(packets.map((p) => decoder.decode(p)));
+    const decoded = concat(...packets.map((p) => decoder.decode(p)));
     expect(decoded.length).toBe(16000);
     const reference = tone(440, 16000, 16000);
     const { r, lag } = bestCorrelation(reference.subarray(1600), decoded.subarray(1600), 400);
@@ -93,7 +84,7 @@ describe('resampler', () => {
     [22050, 48000],
   ])('%i → %i Hz keeps a 1 kHz tone within 1%% after the filter delay', (fromHz, toHz) => {
     const r = new Resampler(fromHz, toHz);
-    const out = concat([r.push(tone(1000, fromHz, fromHz / 2)), r.flush()]);
+    const out = concat(r.push(tone(1000, fromHz, fromHz / 2)), r.flush());
     const expected = Math.round(toHz / 2);
     const delay = Math.ceil(r.delaySamples);
     expect(out.length).toBeGreaterThanOrEqual(expected);
@@ -115,7 +106,7 @@ describe('resampler', () => {
     for (let at = 0, step = 1; at < input.length; at += step, step = (step * 7) % 333 + 1) {
       parts.push(streaming.push(input.subarray(at, Math.min(input.length, at + step))));
     }
-    const joined = concat(parts);
+    const joined = concat(...parts);
     expect(joined.length).toBe(whole.length);
     for (let i = 0; i < whole.length; i++) expect(joined[i]).toBeCloseTo(whole[i] as number, 6);
   });
@@ -143,7 +134,7 @@ describe('frame chunker', () => {
     expect(last).toHaveLength(1);
     expect(last[0]?.[39]).toBe(1000);
     expect(last[0]?.[40]).toBe(0);
-    expect(concat([...frames, ...last]).subarray(0, 1000)).toEqual(input);
+    expect(concat(...frames, ...last).subarray(0, 1000)).toEqual(input);
     expect(chunker.flush()).toEqual([]);
   });
 
