@@ -6,6 +6,7 @@ import { VoiceClient, type VoiceClientOptions } from '../client.ts';
 import { nodeCodecs } from '../node/opus.ts';
 import { FRAME_MS, NORMAL_CLOSE, decodeBinaryFrame, encodeAudioFrame } from '../protocol/index.ts';
 import type { SocketEvents, SocketFactory, SocketLike, SocketRequest } from '../socket.ts';
+import { gatheringComplete } from './webrtc-ice.ts';
 import { RtpOpusClock, RtpSequenceFilter } from './webrtc-rtp.ts';
 import { postOffer, reportRefusal } from './webrtc-signaling.ts';
 import { DATA_CHANNEL_LABEL, parseConnectionClose } from './webrtc-wire.ts';
@@ -151,19 +152,4 @@ class NodeWebRtcSocket implements SocketLike {
     this.track.stop();
     void this.pc.close().catch(() => {});
   }
-}
-
-function gatheringComplete(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, timeoutMs);
-    const sub = pc.iceGatheringStateChange.subscribe((state) => {
-      if (state === 'complete') done();
-    });
-    function done(): void {
-      clearTimeout(timer);
-      sub.unSubscribe();
-      resolve();
-    }
-  });
 }

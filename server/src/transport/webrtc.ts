@@ -2,6 +2,7 @@
 // (webrtc-connection.ts). Signalling is one HTTP exchange (WHIP / OpenAI Realtime style): the answer carries
 // all our ICE candidates, so there is no trickle and no second request.
 import { RTCPeerConnection, useOPUS } from 'werift';
+import { gatheringComplete } from '../../../client-sdk/src/transports/webrtc-ice.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../gateway/log.ts';
 import { HARD_LIMIT_FACTOR } from './ws.ts';
@@ -72,20 +73,4 @@ function checkOffer(sdp: string): void {
   if (!sdp.startsWith('v=0')) throw new GatewayError('BAD_REQUEST', 'the body is not an SDP offer (it must start with v=0)');
   if (!/^m=audio /m.test(sdp)) throw new GatewayError('BAD_REQUEST', 'the offer has no audio section: the caller speaks over an audio track');
   if (!/^a=rtpmap:\d+ opus\/48000/im.test(sdp)) throw new GatewayError('BAD_REQUEST', 'the offer has no Opus audio codec (opus/48000/2)');
-}
-
-/** Waits for our host candidates (loopback and local interfaces take milliseconds; STUN may take longer). */
-function gatheringComplete(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, timeoutMs);
-    const sub = pc.iceGatheringStateChange.subscribe((state) => {
-      if (state === 'complete') done();
-    });
-    function done(): void {
-      clearTimeout(timer);
-      sub.unSubscribe();
-      resolve();
-    }
-  });
 }
