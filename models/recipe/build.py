@@ -94,6 +94,8 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     if plan.stage3d:
         drill = sequences.text_drill(facts, plan.stage3d_drill_copies, rng)
         s3d = drill + rng.sample(s3, min(len(s3), len(drill) // 4))
+        if plan.stage3d_grounded_share > 0:
+            s3d += sequences.grounded_turns(train_items, units, rng, round(len(drill) * plan.stage3d_grounded_share))
     examples = dict(zip(STAGES, [s1, s2, s3, s3, s3, s3d]))
     settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c, plan.stage3d]))
     skip = STAGES.index(resume_after) if resume_after else -1
@@ -238,6 +240,9 @@ def main() -> int:
                     help="synthetic training utterances rendered for the encoder (default: encoder_data's 16,000)")
     ap.add_argument("--unit-clusters", type=int,
                     help="heard units: k-means size over the encoder's states (default: the plan's 128)")
+    ap.add_argument("--grounded-share", type=float,
+                    help="stage 3d: add speech turns that hear another question with the transcript given, this "
+                         "share of the drill (sequences.grounded_turns): answers that follow the transcript")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -278,6 +283,10 @@ def main() -> int:
         plan = tuned(plan, args.steps_scale, args.unit_noise)
     if args.seed is not None:
         plan = dataclasses.replace(plan, seed=args.seed)
+    if args.grounded_share is not None:
+        if not plan.stage3d:
+            ap.error(f"--grounded-share adds to stage 3d, which the {plan_name} plan does not have")
+        plan = dataclasses.replace(plan, stage3d_grounded_share=args.grounded_share)
     if args.unit_clusters:
         plan = dataclasses.replace(plan, data=dataclasses.replace(
             plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))

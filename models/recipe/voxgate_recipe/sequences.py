@@ -84,6 +84,31 @@ def stage3(items: list[dict], units: list[list[int]], rng: random.Random, multi_
     return out
 
 
+def grounded_turns(items: list[dict], units: list[list[int]], rng: random.Random,
+                   count: int) -> list[tuple[list[int], list[int]]]:
+    """Speech turns that hear another question's units, with the transcript given and not trained on: the
+    answer can only come from the transcript. Heard units of an unseen voice can still lead to the right
+    transcript and then a wrong answer drawn from the units ("what is two plus three" heard right, answered
+    "fifteen"); a caller reads that transcript, so the answer must follow it."""
+    speech_modes = [m for m in MODES if m.startswith("speech")]
+    weights = [w for m, w in zip(MODES, MODE_WEIGHTS) if m.startswith("speech")]
+    if len({i["question"] for i in items}) < 2:
+        raise ValueError("grounded turns need at least two different questions")
+    out = []
+    for _ in range(count):
+        item = rng.choice(items)
+        other = rng.choice(items)
+        while other["question"] == item["question"]:
+            other = rng.choice(items)
+        mode = rng.choices(speech_modes, weights)[0]
+        p = prompt_ids(mode, item["question"], units[other["q_units"]])
+        a = answer_ids(mode, item["question"], item["answer"], units[item["a_units"]])
+        given = 1 + len(V.encode_text(" " + item["question"] + ";")) + len(V.encode_text(" "))
+        assert a[given] == V.TA_ID, "the loss must start at the answer marker"
+        out.append((p + a, [0] * (len(p) + given) + [1] * (len(a) - given)))
+    return out
+
+
 def text_drill(triples: list[tuple[str, str, str]], copies: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
     """Typed turns (text-to-text) of every closed-skill fact, `copies` times each: cheap, short examples
     that teach the facts themselves (sums, next/before, counting) apart from hearing them."""
