@@ -6,6 +6,7 @@ import type { EngineModel } from '../server/src/engine/model.ts';
 import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { percentile } from '../server/src/loadtest/stats.ts';
 import { runEveryMsFor, withLeftContext } from '../server/src/runtimes/unit-encoder.ts';
+import { pseudoAnswerUnits } from './answer-units.ts';
 
 export interface OnnxCosts {
   /** One unit-encoder window (left context + runEveryMs of new audio), and per second of caller speech. */
@@ -53,10 +54,8 @@ export async function measureOnnxCosts(model: EngineModel): Promise<OnnxCosts> {
     vad = await median(() => stream.score(frame));
   }
 
-  // Answer units as the LM would give them: the units of real speech, repeats merged.
-  const all = await model.units.encodeUtterance(speech);
-  const units = all.filter((u, i) => i === 0 || u !== all[i - 1]);
   const v = model.manifest.vocoder;
+  const units = pseudoAnswerUnits(v.leftContextUnits + v.chunkUnits + v.firstChunkUnits, v.unitCount);
   const first = await median(() => model.vocoder.vocode(units.slice(0, v.firstChunkUnits)));
   const later = units.slice(0, v.leftContextUnits + v.chunkUnits);
   const chunk = await median(() => model.vocoder.vocode(later));

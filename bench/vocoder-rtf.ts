@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { percentile } from '../server/src/loadtest/stats.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import { openVocoder, type VocoderRuntime } from '../server/src/runtimes/vocoder.ts';
+import { pseudoAnswerUnits } from './answer-units.ts';
 
 const { values } = parseArgs({
   options: { file: { type: 'string', multiple: true }, units: { type: 'string' }, runs: { type: 'string' } },
@@ -31,14 +32,7 @@ function localPath(spec: string): string {
   return out;
 }
 
-// Pseudo-random units, no two alike in a row (merged units, as the LM speaks them).
-let state = 12345;
-const units: number[] = [];
-while (units.length < unitCount) {
-  state = (state * 1103515245 + 12345) % 2147483648;
-  const unit = Math.floor((state / 2147483648) * 128);
-  if (unit !== units[units.length - 1]) units.push(unit);
-}
+const units = pseudoAnswerUnits(unitCount, 128);
 
 interface Sample {
   cpuMs: number;
