@@ -5,12 +5,11 @@
 // A 5 ms interval timer measures how late the event loop runs callbacks.
 //   npx tsx bench/capacity-onnx-worker.ts [--model DIR] [--callers 4] [--seconds 8]   (last line: one JSON object)
 import { parseArgs } from 'node:util';
-import { readWav } from '../client-sdk/src/node/wav.ts';
 import { EngineModel } from '../server/src/engine/model.ts';
 import { percentile } from '../server/src/loadtest/stats.ts';
-import { DEFAULT_UTTERANCES_DIR } from '../server/src/loadtest/utterances.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import { VocoderThread } from '../server/src/runtimes/vocoder-thread.ts';
+import { pseudoAnswerUnits } from './answer-units.ts';
 import { startLagProbe } from './loop-lag.ts';
 
 export interface LoopLag {
@@ -49,12 +48,9 @@ export async function measureWorkerVocoding(opts: { modelDir?: string; callers?:
   const modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
   const model = await EngineModel.load(modelDir, { sequences: 1, vad: 'off', vocoderThread: 'inline' });
   try {
-    const speech = (await readWav(`${DEFAULT_UTTERANCES_DIR}/21-abilities-what-can-you-do.wav`, model.sampleRateHz)).pcm;
-    const raw = await model.units.encodeUtterance(speech);
-    const merged = raw.filter((u, i) => i === 0 || u !== raw[i - 1]);
     const v = model.manifest.vocoder;
-    const units = merged.slice(0, v.leftContextUnits + v.chunkUnits);
-    const chunkAudioMs = ((await model.vocoder.vocode(merged.slice(0, v.chunkUnits))).audio.length * 1000) / model.vocoderSampleRateHz;
+    const units = pseudoAnswerUnits(v.leftContextUnits + v.chunkUnits, v.unitCount);
+    const chunkAudioMs = ((await model.vocoder.vocode(units.slice(0, v.chunkUnits))).audio.length * 1000) / model.vocoderSampleRateHz;
     const callers = opts.callers ?? 4;
     const seconds = opts.seconds ?? 8;
     const inline = await lagUnder(async (u) => (await model.vocoder.vocode(u)).audio.length, units, chunkAudioMs, callers, seconds);
