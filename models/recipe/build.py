@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from voxgate_recipe import dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
+from voxgate_recipe import copy_drill, dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
 from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
@@ -96,6 +96,9 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
         s3d = drill + rng.sample(s3, min(len(s3), len(drill) // 4))
         if plan.stage3d_grounded_share > 0:
             s3d += sequences.grounded_turns(train_items, units, rng, round(len(drill) * plan.stage3d_grounded_share))
+        if plan.stage3d_copy_share > 0:
+            s3d += copy_drill.copy_turns(train_items, units, round(len(drill) * plan.stage3d_copy_share),
+                                         copy_drill.held_out_words(data), rng)
     examples = dict(zip(STAGES, [s1, s2, s3, s3, s3, s3d]))
     settings = dict(zip(STAGES, [plan.stage1, plan.stage2, plan.stage3, plan.stage3b, plan.stage3c, plan.stage3d]))
     skip = STAGES.index(resume_after) if resume_after else -1
@@ -243,6 +246,9 @@ def main() -> int:
     ap.add_argument("--grounded-share", type=float,
                     help="stage 3d: add speech turns that hear another question with the transcript given, this "
                          "share of the drill (sequences.grounded_turns): answers that follow the transcript")
+    ap.add_argument("--copy-share", type=float,
+                    help="stage 3d: add repeat and spell turns on fresh dictionary words, this share of the drill "
+                         "(copy_drill.py): copying text the data never holds")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -287,6 +293,10 @@ def main() -> int:
         if not plan.stage3d:
             ap.error(f"--grounded-share adds to stage 3d, which the {plan_name} plan does not have")
         plan = dataclasses.replace(plan, stage3d_grounded_share=args.grounded_share)
+    if args.copy_share is not None:
+        if not plan.stage3d:
+            ap.error(f"--copy-share adds to stage 3d, which the {plan_name} plan does not have")
+        plan = dataclasses.replace(plan, stage3d_copy_share=args.copy_share)
     if args.unit_clusters:
         plan = dataclasses.replace(plan, data=dataclasses.replace(
             plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))

@@ -101,12 +101,20 @@ def grounded_turns(items: list[dict], units: list[list[int]], rng: random.Random
         while other["question"] == item["question"]:
             other = rng.choice(items)
         mode = rng.choices(speech_modes, weights)[0]
-        p = prompt_ids(mode, item["question"], units[other["q_units"]])
-        a = answer_ids(mode, item["question"], item["answer"], units[item["a_units"]])
-        given = 1 + len(V.encode_text(" " + item["question"] + ";")) + len(V.encode_text(" "))
-        assert a[given] == V.TA_ID, "the loss must start at the answer marker"
-        out.append((p + a, [0] * (len(p) + given) + [1] * (len(a) - given)))
+        out.append(given_transcript_turn(mode, item["question"], item["answer"], units[other["q_units"]],
+                                         units[item["a_units"]]))
     return out
+
+
+def given_transcript_turn(mode: str, question: str, answer: str, heard_units: list[int],
+                          answer_units: list[int]) -> tuple[list[int], list[int]]:
+    """A speech turn that hears `heard_units` and is given `question` as its transcript, untrained: the loss
+    starts at the answer marker, so what is learnt is the answer that follows the transcript."""
+    p = prompt_ids(mode, question, heard_units)
+    a = answer_ids(mode, question, answer, answer_units)
+    given = 1 + len(V.encode_text(" " + question + ";")) + len(V.encode_text(" "))
+    assert a[given] == V.TA_ID, "the loss must start at the answer marker"
+    return p + a, [0] * (len(p) + given) + [1] * (len(a) - given)
 
 
 def text_drill(triples: list[tuple[str, str, str]], copies: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
