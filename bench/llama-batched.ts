@@ -2,7 +2,8 @@
 // Builds llama.cpp's own `llama-batched-bench` from the source node-llama-cpp ships (its git bundle; cmake and a C++
 // compiler needed; -j1 by default to leave a core to others), runs it with one thread and without flash attention as
 // voxgate's context is set up, with the per-sequence KV cache node-llama-cpp uses and with llama.cpp's unified one, and
-// sets its decode tokens/s beside bench/batching.ts's through the binding.
+// sets its decode tokens/s beside the binding's: its native calls driven directly (bench/binding-native-steps.ts) and
+// the engine's path (bench/batching.ts).
 //   npx tsx bench/llama-batched.ts [--model DIR] [--build-dir test-output/llama.cpp] [--jobs 1] [--parallel 1,2,4,8,16]
 //                                  [--prompt-tokens 64] [--generated-tokens 128] [--rounds 3] [--skip-binding]
 // Last stdout line: one JSON object. The build takes ~15 min at -j1 on two cores; later runs reuse it.
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR, loadManifest } from '../server/src/runtimes/manifest.ts';
 import { measureBatching } from './batching.ts';
+import { measureNativeSteps } from './binding-native-steps.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const BUNDLE = join(REPO, 'node_modules/node-llama-cpp/llama/gitRelease.bundle');
@@ -102,6 +104,13 @@ say(`llama.cpp alone, 1 thread, ${promptTokens}-token prompts, ${generatedTokens
 for (const [name, f] of [['per-sequence KV (as node-llama-cpp)', perSequenceKv], ['unified KV', unifiedKv]] as const) {
   say(`  ${name}: ${Object.entries(f).map(([pl, x]) => `${pl} seq ${x.decodeTokensPerS} tok/s (${x.overOne}×)`).join(', ')}`);
 }
+const nativeSteps = values['skip-binding'] ? null : await measureNativeSteps(gguf, { sequences: top, steps: generatedTokens, rounds });
+if (nativeSteps) {
+  say(
+    `node-llama-cpp's native calls alone (bench/binding-native-steps.ts): 1 seq ${nativeSteps.oneTokensPerS} tok/s, ` +
+      `${top} seqs ${nativeSteps.manyTokensPerS} (${nativeSteps.manyOverOne}×)`,
+  );
+}
 const binding = values['skip-binding'] ? null : await measureBatching({ modelDir, sequences: top, tokens: 96, rounds: 2 });
 if (binding) {
   say(
@@ -118,6 +127,7 @@ process.stdout.write(
     generatedTokens,
     llamaCppPerSequenceKv: perSequenceKv,
     llamaCppUnifiedKv: unifiedKv,
+    nativeSteps,
     binding,
     /** Through the binding at `top` sequences over llama.cpp alone (same KV layout): what the binding keeps of it. */
     bindingOverLlamaCppAtTop: binding ? r2(Math.max(binding.loopsNTokensPerS, binding.lockstepNTokensPerS) / llamaTop) : null,

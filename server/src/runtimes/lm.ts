@@ -15,6 +15,7 @@ import {
   TokenBias,
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
+import { GreedySteps } from './lm-greedy-step.ts';
 import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
 import { deadlineFirst, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
@@ -56,11 +57,17 @@ class LmLane {
 
 /** One conversation's slot in the context: its tokens stay cached between turns. */
 export class LmSequence implements LmSlot {
+  /** Its greedy steps without the library's per-call setup; null where this node-llama-cpp lacks their internals. */
+  readonly steps: GreedySteps | null;
+
   constructor(
     readonly raw: LlamaContextSequence,
     /** The lane whose context holds it. */
     readonly lane: LmLane,
-  ) {}
+    model: LlamaModel,
+  ) {
+    this.steps = GreedySteps.of(model, raw);
+  }
 
   /** Tokens evaluated into the sequence so far. */
   get tokenCount(): number {
@@ -83,6 +90,7 @@ export class LmSequence implements LmSlot {
 
   /** Gives the slot back to the runtime's pool. */
   async release(): Promise<void> {
+    this.steps?.dispose();
     if (!this.raw.disposed) await this.raw.dispose();
   }
 }
@@ -173,7 +181,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       const total = this.lanes.reduce((n, l) => n + l.context.totalSequences, 0);
       throw new GatewayError('SERVER_FULL', `all ${total} LM sequences are in use`, { retryable: true });
     }
-    return new LmSequence(lane.context.getSequence(), lane);
+    return new LmSequence(lane.context.getSequence(), lane, this.model);
   }
 
   /**
@@ -218,10 +226,8 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         // One step: the input, and greedy sampling after its last token (temperature 0: argmax, as evaluate() does).
         // Plain, then checked against the grammar: node-llama-cpp rebuilds a token bias from scratch on every call
         // (a few hundred entries: a third of the bytes the gateway allocated under load, docs/loadtest.md).
-        const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
-        const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
-        let token = results[input.length - 1]?.next?.token;
-        if (token === undefined || token === null || signal?.aborted) return;
+        let token = await this.greedyStep(sequence, input, evaluationPriority);
+        if (token === undefined || signal?.aborted) return;
         const banned = forbidden?.();
         if (banned !== undefined && banned.has(token)) {
           // Rare (a near tie flipped under batching, or the model derailing): the step's last input token is taken
@@ -243,6 +249,14 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       lane.generating--;
       unregister?.();
     }
+  }
+
+  /** Evaluates `input` and samples greedily after its last token: the sequence's own steps where it has them. */
+  private async greedyStep(sequence: LmSequence, input: Token[], evaluationPriority: EvaluationPriority): Promise<Token | undefined> {
+    if (sequence.steps !== null) return sequence.steps.step(input, evaluationPriority);
+    const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, GREEDY_NEXT] : t));
+    const results = await sequence.raw.controlledEvaluate(items, { evaluationPriority });
+    return results[input.length - 1]?.next?.token ?? undefined;
   }
 
   /** Evaluates the sequence's last token again (it was just evaluated) and samples greedily, `forbidden` excluded. */

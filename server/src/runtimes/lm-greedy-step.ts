@@ -1,0 +1,98 @@
+// One greedy step through node-llama-cpp without its per-call setup. `controlledEvaluate()` makes, configures and
+// disposes of a native sampler on every call and takes two locks around it: for a lone caller about a third of a
+// token's time (bench/llama-batched.ts, bench/binding-native-steps.ts). A step here is queued on the context's own
+// batch dispatcher as controlledEvaluate queues it (same deadline priority, same batches), and samples with a greedy
+// sampler the sequence keeps for its life. It reaches node-llama-cpp 3.21's internals (the version is pinned in
+// package-lock.json): `GreedySteps.of()` checks each one is there and returns null where not, so the runtime falls
+// back to controlledEvaluate; test/integration/lm-greedy-step.test.ts holds the two to the same tokens.
+import type { EvaluationPriority, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+
+interface NativeSampler {
+  applyConfig(config: object): void;
+  dispose(): void;
+}
+
+/** The library's objects behind its public ones, as far as a step needs them. */
+interface ModelInternals {
+  _llama: { _bindings: { AddonSampler: new (model: unknown) => NativeSampler } };
+  _model: unknown;
+}
+interface SequenceInternals {
+  _context: { _ctx: { sampleToken(batchLogitIndex: number, sampler: NativeSampler): Promise<number> } };
+  _tokenMeter: unknown;
+  _contextShift: { size: unknown; strategy: unknown };
+  _resolveSamplerConfig(options: { temperature: number }): object;
+  _takeIntervalCheckpointIfNeededAfterBatch: unknown;
+  _decodeTokens(
+    tokens: Token[],
+    logits: boolean[],
+    evaluationPriority: EvaluationPriority,
+    tokenMeter: unknown,
+    contextShift: { size: unknown; strategy: unknown },
+    onLogits: (batchLogitIndex: number) => Promise<number>,
+    afterBatch: unknown,
+  ): Promise<(number | undefined)[]>;
+}
+
+function internalsOf(sequence: LlamaContextSequence): SequenceInternals {
+  return sequence as unknown as SequenceInternals;
+}
+
+export class GreedySteps {
+  private sampler: NativeSampler | null = null;
+
+  private constructor(
+    private readonly model: ModelInternals,
+    private readonly sequence: SequenceInternals,
+  ) {}
+
+  /** The stepper for `sequence`, or null where this node-llama-cpp lacks an internal it needs. */
+  static of(model: LlamaModel, sequence: LlamaContextSequence): GreedySteps | null {
+    const m = model as unknown as Partial<ModelInternals>;
+    const s = internalsOf(sequence) as Partial<SequenceInternals>;
+    const ok =
+      typeof m._llama?._bindings?.AddonSampler === 'function' &&
+      typeof s._decodeTokens === 'function' &&
+      typeof s._resolveSamplerConfig === 'function' &&
+      typeof s._context?._ctx?.sampleToken === 'function' &&
+      s._contextShift !== undefined;
+    return ok ? new GreedySteps(m as ModelInternals, s as SequenceInternals) : null;
+  }
+
+  /**
+   * Evaluates `tokens` into the sequence and samples greedily after the last one: the token, or undefined where the
+   * library gave none. One step at a time per sequence (the sampler's buffer is the sequence's own).
+   */
+  async step(tokens: readonly Token[], evaluationPriority: EvaluationPriority): Promise<Token | undefined> {
+    const sampler = this.greedySampler();
+    const seq = this.sequence;
+    const logits = tokens.map((_, i) => i === tokens.length - 1);
+    const results = await seq._decodeTokens(
+      tokens.slice(),
+      logits,
+      evaluationPriority,
+      seq._tokenMeter,
+      { size: seq._contextShift.size, strategy: seq._contextShift.strategy },
+      (batchLogitIndex) => seq._context._ctx.sampleToken(batchLogitIndex, sampler),
+      seq._takeIntervalCheckpointIfNeededAfterBatch,
+    );
+    const token = results[tokens.length - 1];
+    // The native sampler answers -1 where it found no token, as controlledEvaluate reads it.
+    return token === undefined || token === -1 ? undefined : (token as Token);
+  }
+
+  dispose(): void {
+    this.sampler?.dispose();
+    this.sampler = null;
+  }
+
+  private greedySampler(): NativeSampler {
+    if (this.sampler === null) {
+      const sampler = new this.model._llama._bindings.AddonSampler(this.model._model);
+      // Configured as the library configures one for temperature 0 (argmax).
+      sampler.applyConfig(this.sequence._resolveSamplerConfig({ temperature: 0 }));
+      this.sampler = sampler;
+    }
+    return this.sampler;
+  }
+}
