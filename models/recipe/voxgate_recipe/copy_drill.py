@@ -53,11 +53,10 @@ def held_out_words(data: dict) -> set[str]:
 
 
 def fresh_words(excluded: set[str]) -> list[str]:
-    out = set()
-    for w in open(corpus.WORDS_FILE, encoding="utf-8"):
-        w = w.strip()
-        if w.isascii() and w.isalpha() and w.islower() and MIN_LETTERS <= len(w) <= MAX_LETTERS and w not in excluded:
-            out.add(w)
+    with open(corpus.WORDS_FILE, encoding="utf-8") as f:
+        words = {line.strip() for line in f}
+    out = {w for w in words
+           if w.isascii() and w.isalpha() and w.islower() and MIN_LETTERS <= len(w) <= MAX_LETTERS and w not in excluded}
     return sorted(out)
 
 
