@@ -61,7 +61,8 @@ export class GreedySteps {
 
   /**
    * Evaluates `tokens` into the sequence and samples greedily after the last one: the token, or undefined where the
-   * library gave none. One step at a time per sequence (the sampler's buffer is the sequence's own).
+   * library gave none. One operation at a time per sequence, as session/conversation.ts's serial queue runs them:
+   * the library's per-sequence lock is not taken, and the sampler's buffer is the sequence's own.
    */
   async step(tokens: readonly Token[], evaluationPriority: EvaluationPriority): Promise<Token | undefined> {
     const sampler = this.greedySampler();
