@@ -6,6 +6,7 @@
 // what the JS layer adds. The native calls are node-llama-cpp 3.21's internals (a probe, never the gateway's path).
 import { performance } from 'node:perf_hooks';
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type Token } from 'node-llama-cpp';
+import { greedySampler, type NativeSampler } from '../server/src/runtimes/lm-greedy-step.ts';
 
 interface NativeContext {
   initBatch(size: number): void;
@@ -15,16 +16,10 @@ interface NativeContext {
   removeTokenCellsFromSequence(sequenceId: number, start: number, end: number): boolean;
 }
 
-interface NativeSampler {
-  applyConfig(config: object): void;
-  dispose(): void;
-}
-
 /** The library's own objects behind its public ones. */
 interface Internals {
-  model: { _llama: { _bindings: { AddonSampler: new (model: unknown) => NativeSampler } }; _model: unknown };
   context: { _ctx: NativeContext };
-  sequence: { _sequenceId: number; _resolveSamplerConfig(options: { temperature: number }): object };
+  sequence: { _sequenceId: number };
 }
 
 export interface NativeStepFigures {
@@ -42,7 +37,6 @@ export async function measureNativeSteps(gguf: string, opts: { sequences?: numbe
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: gguf });
   const context = await model.createContext({ sequences: n, contextSize: n * 1024, threads: 1, flashAttention: false });
-  const m = model as unknown as Internals['model'];
   const c = context as unknown as Internals['context'];
   const native = c._ctx;
   const inner = (s: LlamaContextSequence) => s as unknown as Internals['sequence'];
@@ -52,12 +46,8 @@ export async function measureNativeSteps(gguf: string, opts: { sequences?: numbe
     const prompt = model.tokenize('[Human]:what can you do<2s><eoh>[Assistant]:', true);
     const last = prompt[prompt.length - 1]!;
     const sequences = Array.from({ length: n }, () => context.getSequence());
-    // Greedy samplers configured as the library configures one for temperature 0, kept for every step.
-    for (const s of sequences) {
-      const sampler = new m._llama._bindings.AddonSampler(m._model);
-      samplers.push(sampler);
-      sampler.applyConfig(inner(s)._resolveSamplerConfig({ temperature: 0 }));
-    }
+    // Greedy samplers as the gateway's runtime makes them, kept for every step.
+    for (const s of sequences) samplers.push(greedySampler(model, s));
     for (const s of sequences) await s.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
     const run = async (k: number): Promise<number> => {
       const start = sequences.slice(0, k).map((s) => s.nextTokenIndex);

@@ -7,7 +7,8 @@
 // back to controlledEvaluate; test/integration/lm-greedy-step.test.ts holds the two to the same tokens.
 import type { EvaluationPriority, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 
-interface NativeSampler {
+/** node-llama-cpp's native sampler: one candidates buffer, so one sampling at a time. */
+export interface NativeSampler {
   applyConfig(config: object): void;
   dispose(): void;
 }
@@ -38,12 +39,20 @@ function internalsOf(sequence: LlamaContextSequence): SequenceInternals {
   return sequence as unknown as SequenceInternals;
 }
 
+/** A native greedy sampler for `sequence`, configured as the library configures one for temperature 0 (argmax). */
+export function greedySampler(model: LlamaModel, sequence: LlamaContextSequence): NativeSampler {
+  const m = model as unknown as ModelInternals;
+  const sampler = new m._llama._bindings.AddonSampler(m._model);
+  sampler.applyConfig(internalsOf(sequence)._resolveSamplerConfig({ temperature: 0 }));
+  return sampler;
+}
+
 export class GreedySteps {
   private sampler: NativeSampler | null = null;
 
   private constructor(
-    private readonly model: ModelInternals,
-    private readonly sequence: SequenceInternals,
+    private readonly model: LlamaModel,
+    private readonly raw: LlamaContextSequence,
   ) {}
 
   /** The stepper for `sequence`, or null where this node-llama-cpp lacks an internal it needs. */
@@ -56,7 +65,7 @@ export class GreedySteps {
       typeof s._resolveSamplerConfig === 'function' &&
       typeof s._context?._ctx?.sampleToken === 'function' &&
       s._contextShift !== undefined;
-    return ok ? new GreedySteps(m as ModelInternals, s as SequenceInternals) : null;
+    return ok ? new GreedySteps(model, sequence) : null;
   }
 
   /**
@@ -65,8 +74,9 @@ export class GreedySteps {
    * the library's per-sequence lock is not taken, and the sampler's buffer is the sequence's own.
    */
   async step(tokens: readonly Token[], evaluationPriority: EvaluationPriority): Promise<Token | undefined> {
-    const sampler = this.greedySampler();
-    const seq = this.sequence;
+    this.sampler ??= greedySampler(this.model, this.raw);
+    const sampler = this.sampler;
+    const seq = internalsOf(this.raw);
     const logits = tokens.map((_, i) => i === tokens.length - 1);
     const results = await seq._decodeTokens(
       tokens.slice(),
@@ -87,13 +97,4 @@ export class GreedySteps {
     this.sampler = null;
   }
 
-  private greedySampler(): NativeSampler {
-    if (this.sampler === null) {
-      const sampler = new this.model._llama._bindings.AddonSampler(this.model._model);
-      // Configured as the library configures one for temperature 0 (argmax).
-      sampler.applyConfig(this.sequence._resolveSamplerConfig({ temperature: 0 }));
-      this.sampler = sampler;
-    }
-    return this.sampler;
-  }
 }
