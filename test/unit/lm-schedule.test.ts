@@ -90,3 +90,32 @@ describe('UrgencyBoard', () => {
     expect(board.prefillBudget()).toBe(Number.POSITIVE_INFINITY);
   });
 });
+
+describe('deadlineFirst with sequence ids', () => {
+  it('chooses by deadline and hands the chosen items over in ascending sequence order', () => {
+    const a = item(1, true, 900);
+    const b = item(1, true, 100);
+    const c = item(1, true, 400);
+    const prompt = item(300, false, 50);
+    const ids = new Map<BatchItem, number>([
+      [a, 2],
+      [b, 7],
+      [c, 0],
+      [prompt, 5],
+    ]);
+    const ordered = deadlineFirst(48, () => Number.POSITIVE_INFINITY, (it) => ids.get(it));
+    const out = ordered({ items: [a, b, c, prompt], size: 512 });
+    expect(out.map((p) => ids.get(p.item))).toEqual([0, 2, 5, 7]);
+    // The amounts are the deadline's choice, as without ids.
+    expect(out.find((p) => p.item === prompt)?.processAmount).toBe(48);
+  });
+
+  it('keeps the deadline order where a sequence cannot be told, those items last', () => {
+    const a = item(1, true, 900);
+    const b = item(1, true, 100);
+    const c = item(1, true, 400);
+    const ordered = deadlineFirst(48, () => Number.POSITIVE_INFINITY, (it) => (it === a ? 1 : undefined));
+    const out = ordered({ items: [a, b, c], size: 512 });
+    expect(out.map((p) => p.item)).toEqual([a, b, c]);
+  });
+});

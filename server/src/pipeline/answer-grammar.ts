@@ -1,8 +1,8 @@
 // The chain-of-modality grammar at the token level: which tokens greedy decoding must not pick next, given where
-// the parser stands. Near ties flip between batched and single-sequence decoding (llama.cpp sums in another order
-// when sequences share a batch), and a flipped tie can be a unit inside the answer text or a letter among the
-// units: output the parser would refuse. Ruling those tokens out picks the best token the parser accepts, and
-// leaves every step whose best token was already acceptable exactly as plain greedy decoding would take it.
+// the parser stands. A model can derail into output the parser would refuse (a unit inside the answer text, a letter
+// among the units); under load that also came from a race that handed one caller another's logits, closed in
+// runtimes/lm-sample-gate.ts. Ruling those tokens out picks the best token the parser accepts, and leaves every
+// step whose best token was already acceptable exactly as plain greedy decoding would take it.
 import type { LmMarkers } from '../runtimes/manifest.ts';
 import type { MarkerKind, OutputPart, ParserPosition } from './com-parser.ts';
 

@@ -12,7 +12,9 @@
 // - every prefill token in a batch delays every decode step in it, so a caller whose audio is playing bounds the
 //   prefill each batch may carry (`StepUrgency.prefillTokensPerBatch`, the least over callers): past that bound
 //   prompts and speech wait a batch, and a playing answer is never starved by others' prefill into a gap.
+// The items chosen go to llama.cpp by sequence id (lm-batch-order.ts), so one batch is one pass over the weights.
 import type { BatchItem, EvaluationPriority, PrioritizedBatchItem } from 'node-llama-cpp';
+import { inSequenceOrder, type SequenceOf } from './lm-batch-order.ts';
 
 /** Tokens one prefill piece holds: ~10 ms of prefill on one core, a decode step's order of magnitude. */
 export const PREFILL_PIECE_TOKENS = 48;
@@ -43,11 +45,13 @@ function generates(item: BatchItem): boolean {
 
 /**
  * The strategy. `prefillBudget()`: the prefill tokens this batch may carry (asked once per batch); a one-token
- * generation step is a decode, never counted against it.
+ * generation step is a decode, never counted against it. `sequenceOf`: each item's sequence, for the order the
+ * chosen items go in.
  */
 export function deadlineFirst(
   pieceTokens: number = PREFILL_PIECE_TOKENS,
   prefillBudget: () => number = () => Number.POSITIVE_INFINITY,
+  sequenceOf: SequenceOf = () => undefined,
 ): (opts: { items: readonly BatchItem[]; size: number }) => PrioritizedBatchItem[] {
   return ({ items, size }) => {
     const ordered = [...items].sort((a, b) => b.evaluationPriority - a.evaluationPriority);
@@ -73,7 +77,7 @@ export function deadlineFirst(
     // item goes instead (the callers bounding prefill have no step queued at this instant).
     const first = ordered[0];
     if (out.length === 0 && first !== undefined && size > 0) out.push({ item: first, processAmount: Math.min(first.tokens.length, MIN_PROGRESS_TOKENS, size) });
-    return out;
+    return inSequenceOrder(out, sequenceOf);
   };
 }
 

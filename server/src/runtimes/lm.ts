@@ -16,6 +16,8 @@ import {
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
 import { GreedySteps } from './lm-greedy-step.ts';
+import { gateSampling } from './lm-sample-gate.ts';
+import { sequenceLookup } from './lm-batch-order.ts';
 import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
 import { deadlineFirst, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
@@ -48,11 +50,15 @@ export interface LmOpenOptions extends TokenizerOptions {
 /** One context and the callers generating in it: batches, their prefill bounds and load are per context. */
 class LmLane {
   generating = 0;
+  /** Its batches' samplings go through lm-sample-gate.ts (false where this node-llama-cpp lacks the handle). */
+  readonly samplingGated: boolean;
   constructor(
     readonly context: LlamaContext,
     /** The generating callers, whose playing audio bounds the prefill each of this lane's batches may carry. */
     readonly urgencies: UrgencyBoard,
-  ) {}
+  ) {
+    this.samplingGated = gateSampling(context);
+  }
 }
 
 /** One conversation's slot in the context: its tokens stay cached between turns. */
@@ -123,6 +129,11 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
     return this.lanes.length;
   }
 
+  /** Every lane's samplings are gated, so a caller's greedy output under load is its output alone (lm-sample-gate.ts). */
+  get samplingGated(): boolean {
+    return this.lanes.every((l) => l.samplingGated);
+  }
+
   static async open(path: string, opts: LmOpenOptions): Promise<LmRuntime> {
     // Warnings off: llama.cpp warns that `</s>` is an end-of-generation token besides our EOS, which is expected.
     const owned = opts.llama ? null : await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
@@ -136,6 +147,9 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
       try {
         for (let i = 0; i < laneCount; i++) {
           const urgencies = new UrgencyBoard();
+          // The strategy is made before its context exists; it looks items up in the context once there is one.
+          let made: LlamaContext | undefined;
+          const sequenceOf = sequenceLookup(() => made);
           const context = await model.createContext({
             // Spread as evenly as the count allows: the first lanes take one more when it does not divide.
             sequences: Math.ceil((opts.sequences - i) / laneCount),
@@ -144,10 +158,11 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
             // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
             flashAttention: false,
             // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
-            batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget()) },
+            batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget(), sequenceOf) },
             experimentalKvCacheKeyType: kvType,
             experimentalKvCacheValueType: kvType,
           });
+          made = context;
           lanes.push(new LmLane(context, urgencies));
         }
       } catch (err) {
@@ -230,7 +245,7 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
         if (token === undefined || signal?.aborted) return;
         const banned = forbidden?.();
         if (banned !== undefined && banned.has(token)) {
-          // Rare (a near tie flipped under batching, or the model derailing): the step's last input token is taken
+          // Rare (the model derailing into a token the parser would refuse): the step's last input token is taken
           // back and evaluated again, its sampling under the grammar's bias.
           token = await this.resampleConstrained(sequence, input[input.length - 1]!, banned, evaluationPriority);
           if (token === undefined || signal?.aborted) return;
