@@ -20,11 +20,33 @@ export async function loopGap(run: () => Promise<unknown>): Promise<{ maxGapMs: 
   return { maxGapMs: Math.max(0, ...lags) + TICK_MS, callMs };
 }
 
+/**
+ * Event-loop turns completed while `run` is pending (a setImmediate chain). A call that holds the thread for its
+ * whole run lets none or one through; a call waiting on a worker lets hundreds through, however busy the machine
+ * (a turn is microseconds, so descheduling this process shortens the count, it does not zero it).
+ */
+export async function loopTurnsDuring(run: () => Promise<unknown>): Promise<number> {
+  let pending = true;
+  let turns = 0;
+  const turn = (): void => {
+    if (!pending) return;
+    turns++;
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  await run();
+  pending = false;
+  return turns;
+}
+
 export interface GapComparison {
   /** Per round: the inline call's longest gap over its duration. */
   inlineShare: number[];
   inlineGapMs: number[];
   workerGapMs: number[];
+  /** Per round: event-loop turns while each call was pending (loopTurnsDuring). */
+  inlineTurns: number[];
+  workerTurns: number[];
 }
 
 /**
@@ -32,13 +54,15 @@ export interface GapComparison {
  * process is a gap in either arm, so callers judge on the median (`medianOf3`).
  */
 export async function compareLoopGaps(inline: () => Promise<unknown>, worker: () => Promise<unknown>): Promise<GapComparison> {
-  const out: GapComparison = { inlineShare: [], inlineGapMs: [], workerGapMs: [] };
+  const out: GapComparison = { inlineShare: [], inlineGapMs: [], workerGapMs: [], inlineTurns: [], workerTurns: [] };
   for (let round = 0; round < 3; round++) {
     const a = await loopGap(inline);
     const b = await loopGap(worker);
     out.inlineShare.push(a.maxGapMs / a.callMs);
     out.inlineGapMs.push(a.maxGapMs);
     out.workerGapMs.push(b.maxGapMs);
+    out.inlineTurns.push(await loopTurnsDuring(inline));
+    out.workerTurns.push(await loopTurnsDuring(worker));
   }
   return out;
 }

@@ -80,11 +80,14 @@ describeIf(PRESENT, 'the shipped vocoder')('VocoderThread on the shipped vocoder
     const g = await compareLoopGaps(() => inline.vocode(long), () => threaded.vocode(long));
     console.info(
       `vocoder-thread: event-loop max delay inline ${g.inlineGapMs.map((x) => x.toFixed(1)).join('/')} ms ` +
-        `(share of its call ${g.inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${g.workerGapMs.map((x) => x.toFixed(1)).join('/')} ms`,
+        `(share of its call ${g.inlineShare.map((x) => x.toFixed(2)).join('/')}), worker ${g.workerGapMs.map((x) => x.toFixed(1)).join('/')} ms; ` +
+        `loop turns during the call inline ${g.inlineTurns.join('/')}, worker ${g.workerTurns.join('/')}`,
     );
     // The inline call holds the loop for about its whole duration; the worker's call does not.
     expect(medianOf3(g.inlineShare)).toBeGreaterThan(0.5);
-    expect(medianOf3(g.workerGapMs)).toBeLessThan(medianOf3(g.inlineGapMs) / 2);
+    // The worker's call lets the loop turn while it waits; the longest gap alone is at the mercy of other test files
+    // sharing the two cores (one descheduling of this process is a gap in either arm).
+    expect(medianOf3(g.workerTurns)).toBeGreaterThan(10 * Math.max(1, medianOf3(g.inlineTurns)));
   });
 });
 
