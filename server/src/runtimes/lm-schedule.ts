@@ -22,6 +22,19 @@ export const PREFILL_PIECE_TOKENS = 48;
 /** Tokens a batch carries when the prefill bound would leave it empty: about 1.5 ms of prefill. */
 const MIN_PROGRESS_TOKENS = 8;
 
+/**
+ * When node-llama-cpp dispatches a batch once a step is queued: after the promise jobs now pending, not at the next
+ * turn of the event loop (its default). A batch's samplings come back together (lm-sample-gate.ts), so every
+ * caller in it queues its next step within the same run of promise jobs; dispatching after them puts all those
+ * steps in one batch without waiting for the event loop, which under load is busy with every caller's audio.
+ * `bench:capacity`, three runs each alternating (docs/loadtest.md): 12 callers held on latency in every run, against
+ * two of three at the next event-loop turn.
+ */
+export function dispatchAfterMicrotasks(dispatch: () => void): void {
+  // A nextTick queued from a promise job runs once V8 has drained every promise job, the ones they queue included.
+  process.nextTick(dispatch);
+}
+
 /** The evaluation priority that carries a deadline (a later deadline is a lower priority). */
 export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
   // node-llama-cpp types priorities as 1-5 but passes the number through to the strategy below untouched.

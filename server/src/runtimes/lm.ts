@@ -20,7 +20,7 @@ import { gateSampling } from './lm-sample-gate.ts';
 import { sequenceLookup } from './lm-batch-order.ts';
 import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
-import { deadlineFirst, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
+import { deadlineFirst, dispatchAfterMicrotasks, NO_DEADLINE_PRIORITY, PREFILL_PIECE_TOKENS, priorityForDeadline, UrgencyBoard, type StepUrgency } from './lm-schedule.ts';
 import { Tokenizer, type TokenizerOptions } from './tokenizer.ts';
 
 /** Sample the next token greedily after this input token. */
@@ -158,7 +158,10 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
             // llama.cpp's CPU flash attention rounds through f16: off, so greedy output equals torch's.
             flashAttention: false,
             // Every batch: generation steps by playout deadline, long prompts in pieces between them (lm-schedule.ts).
-            batching: { itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget(), sequenceOf) },
+            batching: {
+              itemPrioritizationStrategy: deadlineFirst(PREFILL_PIECE_TOKENS, () => urgencies.prefillBudget(), sequenceOf),
+              dispatchSchedule: dispatchAfterMicrotasks,
+            },
             experimentalKvCacheKeyType: kvType,
             experimentalKvCacheValueType: kvType,
           });
