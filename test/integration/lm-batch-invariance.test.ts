@@ -2,14 +2,14 @@
 // decoding in the same batches give, token for token, what each gives decoding by itself. Without the sampling gate
 // (server/src/runtimes/lm-sample-gate.ts) this failed in most runs: concurrent samplings of one batch raced in
 // llama.cpp's in-place reordering of the batch's logits, and a sequence took another's.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
-import { EngineModel } from '../../server/src/engine/model.ts';
-import type { LmRuntime, LmSequence } from '../../server/src/runtimes/lm.ts';
+import type { LmSequence } from '../../server/src/runtimes/lm.ts';
 import { sequenceLookup } from '../../server/src/runtimes/lm-batch-order.ts';
 import type { BatchItem, LlamaContext } from 'node-llama-cpp';
 import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { MODEL_DIR, MODEL_FILES } from './engine-model.ts';
+import { lmUnderTest } from './lm-under-test.ts';
 
 const manifest = MODEL_FILES ? loadManifest(MODEL_DIR) : undefined;
 const GGUF = manifest?.lm.runtime === 'gguf';
@@ -26,34 +26,21 @@ const TEXTS = [
 const MAX_TOKENS = 80;
 
 describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('greedy decoding in shared batches', () => {
-  let model: EngineModel;
-  let lm: LmRuntime;
-  beforeAll(async () => {
-    model = await EngineModel.load(MODEL_DIR, { vad: 'off', vocoderThread: 'inline', sequences: TEXTS.length, lmLanes: 1 });
-    lm = model.lm as LmRuntime;
-  });
-  afterAll(async () => {
-    await model?.close();
-  });
-
-  function prompt(text: string): number[] {
-    const p = model.prompt('text-to-speech');
-    return [...p.before, ...model.textTokens(text), ...p.after];
-  }
+  const under = lmUnderTest(TEXTS.length);
 
   async function generate(seq: LmSequence, tokens: readonly number[]): Promise<number[]> {
     const out: number[] = [];
-    for await (const t of lm.greedy(seq, tokens, MAX_TOKENS)) out.push(t);
+    for await (const t of under.lm.greedy(seq, tokens, MAX_TOKENS)) out.push(t);
     return out;
   }
 
   /** Each text on its own sequence: prefilled one after another, then all decoding at once (or one at a time). */
   async function run(together: boolean): Promise<number[][]> {
-    const seqs = TEXTS.map(() => lm.acquireSequence());
+    const seqs = TEXTS.map(() => under.lm.acquireSequence());
     try {
       // All but the prompt's last token first, so the decode steps (not the prompts) share the batches.
-      for (const [i, seq] of seqs.entries()) await lm.prefill(seq, prompt(TEXTS[i]!).slice(0, -1));
-      const last = (i: number) => prompt(TEXTS[i]!).slice(-1);
+      for (const [i, seq] of seqs.entries()) await under.lm.prefill(seq, under.prompt(TEXTS[i]!).slice(0, -1));
+      const last = (i: number) => under.prompt(TEXTS[i]!).slice(-1);
       if (together) return await Promise.all(seqs.map((seq, i) => generate(seq, last(i))));
       const outs: number[][] = [];
       for (const [i, seq] of seqs.entries()) outs.push(await generate(seq, last(i)));
@@ -64,7 +51,7 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
   }
 
   it('gives each sequence the tokens it gets alone', async () => {
-    expect(lm.samplingGated).toBe(true);
+    expect(under.lm.samplingGated).toBe(true);
     const alone = await run(false);
     for (const out of alone) expect(out.length).toBeGreaterThan(10);
     for (let round = 0; round < 3; round++) {
@@ -75,13 +62,13 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
 
   it('also when the prompts are prefilled in the same batches as the decode steps', async () => {
     const alone = await run(false);
-    const seqs = TEXTS.map(() => lm.acquireSequence());
+    const seqs = TEXTS.map(() => under.lm.acquireSequence());
     try {
       // Staggered starts: some callers' prompts arrive while others already decode.
       const outs = await Promise.all(
         seqs.map(async (seq, i) => {
           await new Promise((resolve) => setTimeout(resolve, i * 4));
-          return generate(seq, prompt(TEXTS[i]!));
+          return generate(seq, under.prompt(TEXTS[i]!));
         }),
       );
       outs.forEach((out, i) => expect(out, TEXTS[i]).toEqual(alone[i]));
@@ -92,7 +79,7 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
 
   it("hands llama.cpp each batch in ascending sequence order, every sequence generating in it", async () => {
     // The lane's context and its strategy, reached as the runtime reaches them (node-llama-cpp 3.21's internals).
-    const lane = (lm as unknown as { lanes: { context: LlamaContext; generating: number }[] }).lanes[0]!;
+    const lane = (under.lm as unknown as { lanes: { context: LlamaContext; generating: number }[] }).lanes[0]!;
     const context = lane.context;
     const options = (context as unknown as { _batchingOptions: { itemPrioritizationStrategy: (o: { items: readonly BatchItem[]; size: number }) => { item: BatchItem }[] } })._batchingOptions;
     const strategy = options.itemPrioritizationStrategy;

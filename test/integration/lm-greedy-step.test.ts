@@ -1,36 +1,22 @@
 // The LM runtime's greedy steps without node-llama-cpp's per-call setup (server/src/runtimes/lm-greedy-step.ts), on
 // the real model (the shipped lm.gguf): the installed node-llama-cpp has the internals they need, so the runtime
 // really takes them, and they give controlledEvaluate()'s tokens, step for step.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ControlledEvaluateInputItem, Token } from 'node-llama-cpp';
 import { describeIf } from '../helpers/requires.ts';
-import { EngineModel } from '../../server/src/engine/model.ts';
-import type { LmRuntime } from '../../server/src/runtimes/lm.ts';
 import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { MODEL_DIR, MODEL_FILES } from './engine-model.ts';
+import { lmUnderTest } from './lm-under-test.ts';
 
 const manifest = MODEL_FILES ? loadManifest(MODEL_DIR) : undefined;
 const GGUF = manifest?.lm.runtime === 'gguf';
 const STEPS = 120;
 
 describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('greedy steps through node-llama-cpp internals', () => {
-  let model: EngineModel;
-  let lm: LmRuntime;
-  beforeAll(async () => {
-    model = await EngineModel.load(MODEL_DIR, { vad: 'off', vocoderThread: 'inline', sequences: 2, lmLanes: 1 });
-    lm = model.lm as LmRuntime;
-  });
-  afterAll(async () => {
-    await model?.close();
-  });
-
-  function prompt(text: string): number[] {
-    const p = model.prompt('text-to-speech');
-    return [...p.before, ...model.textTokens(text), ...p.after];
-  }
+  const under = lmUnderTest(2);
 
   it('are there with the installed node-llama-cpp, so the runtime takes them', async () => {
-    const seq = lm.acquireSequence();
+    const seq = under.lm.acquireSequence();
     try {
       expect(seq.steps).not.toBeNull();
     } finally {
@@ -40,14 +26,14 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
 
   it("give controlledEvaluate()'s greedy tokens, step for step", async () => {
     for (const text of ['what can you do', 'spell house', 'count from three to nine']) {
-      const direct = lm.acquireSequence();
-      const library = lm.acquireSequence();
+      const direct = under.lm.acquireSequence();
+      const library = under.lm.acquireSequence();
       try {
         const fromSteps: number[] = [];
-        for await (const t of lm.greedy(direct, prompt(text), STEPS)) fromSteps.push(t);
+        for await (const t of under.lm.greedy(direct, under.prompt(text), STEPS)) fromSteps.push(t);
         // The same steps through the library's public call: the input, then one token at a time.
         const fromLibrary: number[] = [];
-        let input = prompt(text) as Token[];
+        let input = under.prompt(text) as Token[];
         while (fromLibrary.length < fromSteps.length) {
           const items = input.map((t, i): ControlledEvaluateInputItem => (i === input.length - 1 ? [t, { generateNext: { token: true, options: { temperature: 0 } } }] : t));
           const results = await library.raw.controlledEvaluate(items);
