@@ -107,4 +107,48 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
     // leaves out a generating sequence only where one is finishing (released one by one, 5 % of batches held them all).
     expect(full / batches.length).toBeGreaterThan(0.9);
   });
+
+  it('puts callers that fell out of step back in one batch while a prompt is prefilled in pieces', async () => {
+    // In a gateway callers start at different moments and a caller still speaking is prefilled a piece per batch,
+    // so node-llama-cpp always has something queued when a batch ends and chooses the next batch at once. Unless the
+    // step waits for the callers just sampled to queue again (lm-greedy-step.ts), two callers that started apart
+    // alternate for good, each batch holding one of them (under 16 callers in bench:capacity, 1.1 decode steps per
+    // batch). A caller whose answer just ended still counts as generating for a batch, hence not exactly 1.
+    const lane = (under.lm as unknown as { lanes: { context: LlamaContext; generating: number }[] }).lanes[0]!;
+    const options = (lane.context as unknown as { _batchingOptions: { itemPrioritizationStrategy: (o: { items: readonly BatchItem[]; size: number }) => { item: BatchItem }[] } })._batchingOptions;
+    const strategy = options.itemPrioritizationStrategy;
+    const decodeSteps: { steps: number; generating: number }[] = [];
+    options.itemPrioritizationStrategy = (o) => {
+      const out = strategy(o);
+      const steps = out.filter((p) => p.item.tokens.length === 1 && p.item.logits[0] === true).length;
+      decodeSteps.push({ steps, generating: lane.generating });
+      return out;
+    };
+    const generators = TEXTS.slice(0, 4);
+    const seqs = generators.map(() => under.lm.acquireSequence());
+    const speaking = under.lm.acquireSequence();
+    try {
+      for (const [i, seq] of seqs.entries()) await under.lm.prefill(seq, under.prompt(generators[i]!).slice(0, -1));
+      // A caller still speaking: a long prompt without a deadline, a piece per batch behind the decode steps.
+      const filler = Array.from({ length: 12 }, () => under.prompt(TEXTS[4]!)).flat().slice(0, 600);
+      const prefilling = under.lm.prefill(speaking, filler);
+      const outs = await Promise.all(
+        seqs.map(async (seq, i) => {
+          await new Promise((resolve) => setTimeout(resolve, i * 3));
+          return generate(seq, under.prompt(generators[i]!).slice(-1));
+        }),
+      );
+      await prefilling;
+      for (const out of outs) expect(out.length).toBeGreaterThan(10);
+    } finally {
+      options.itemPrioritizationStrategy = strategy;
+      for (const seq of [...seqs, speaking]) await seq.release();
+    }
+    const shared = decodeSteps.filter((b) => b.generating >= 2);
+    expect(shared.length).toBeGreaterThan(20);
+    const perBatch = shared.reduce((a, b) => a + b.steps, 0) / shared.length;
+    const meanGenerating = shared.reduce((a, b) => a + b.generating, 0) / shared.length;
+    // Every caller whose step is ready goes in (all of them, here; 0.67 of them without the wait).
+    expect(perBatch / meanGenerating).toBeGreaterThan(0.9);
+  });
 });

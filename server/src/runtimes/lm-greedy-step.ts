@@ -6,6 +6,7 @@
 // package-lock.json): `GreedySteps.of()` checks each one is there and returns null where not, so the runtime falls
 // back to controlledEvaluate; test/integration/lm-greedy-step.test.ts holds the two to the same tokens.
 import type { EvaluationPriority, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import { afterPromiseJobs } from './lm-schedule.ts';
 
 /** node-llama-cpp's native sampler: one candidates buffer, so one sampling at a time. */
 export interface NativeSampler {
@@ -23,7 +24,7 @@ interface SequenceInternals {
   _tokenMeter: unknown;
   _contextShift: { size: unknown; strategy: unknown };
   _resolveSamplerConfig(options: { temperature: number }): object;
-  _takeIntervalCheckpointIfNeededAfterBatch: unknown;
+  _takeIntervalCheckpointIfNeededAfterBatch: (sequenceStateLength: number) => unknown;
   _decodeTokens(
     tokens: Token[],
     logits: boolean[],
@@ -31,7 +32,7 @@ interface SequenceInternals {
     tokenMeter: unknown,
     contextShift: { size: unknown; strategy: unknown },
     onLogits: (batchLogitIndex: number) => Promise<number>,
-    afterBatch: unknown,
+    afterBatch: (sequenceStateLength: number) => unknown,
   ): Promise<(number | undefined)[]>;
 }
 
@@ -45,6 +46,18 @@ export function greedySampler(model: LlamaModel, sequence: LlamaContextSequence)
   const sampler = new m._llama._bindings.AddonSampler(m._model);
   sampler.applyConfig(internalsOf(sequence)._resolveSamplerConfig({ temperature: 0 }));
   return sampler;
+}
+
+/**
+ * What a step hands the library to await once its batch is sampled: the library's own checkpoint, then the promise
+ * jobs now pending. node-llama-cpp chooses its next batch as soon as a batch's post-actions are done; the callers
+ * of the batch just sampled queue their next steps in promise jobs that run later, so a batch chosen at once held
+ * only what was queued already (another caller's step, a prompt piece) and those callers went in the batch after:
+ * once two callers fell out of step they stayed so, each batch holding one of them. Waiting for those jobs puts
+ * every caller whose step is ready in the next batch.
+ */
+function afterStepsRequeued(checkpoint: unknown): Promise<void> {
+  return checkpoint instanceof Promise ? checkpoint.then(afterPromiseJobs) : afterPromiseJobs();
 }
 
 export class GreedySteps {
@@ -85,7 +98,7 @@ export class GreedySteps {
       seq._tokenMeter,
       { size: seq._contextShift.size, strategy: seq._contextShift.strategy },
       (batchLogitIndex) => seq._context._ctx.sampleToken(batchLogitIndex, sampler),
-      seq._takeIntervalCheckpointIfNeededAfterBatch,
+      (sequenceStateLength) => afterStepsRequeued(seq._takeIntervalCheckpointIfNeededAfterBatch(sequenceStateLength)),
     );
     const token = results[tokens.length - 1];
     // The native sampler answers -1 where it found no token, as controlledEvaluate reads it.

@@ -35,6 +35,11 @@ export function dispatchAfterMicrotasks(dispatch: () => void): void {
   process.nextTick(dispatch);
 }
 
+/** Resolves once every promise job pending now, and those they queue, has run (see dispatchAfterMicrotasks). */
+export function afterPromiseJobs(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
+}
+
 /** The evaluation priority that carries a deadline (a later deadline is a lower priority). */
 export function priorityForDeadline(deadlineMs: number): EvaluationPriority {
   // node-llama-cpp types priorities as 1-5 but passes the number through to the strategy below untouched.
