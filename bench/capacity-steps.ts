@@ -25,6 +25,9 @@ export interface StepResult {
   prefillTailP95Ms: number;
   /** End of input → first answer text, p95. */
   firstAnswerP95Ms: number;
+  /** Each turn's mean ms per generated token (turn.done's decodeMsPerToken): the LLM's pace at this load, p50 and p95. */
+  decodeMsPerTokenP50: number;
+  decodeMsPerTokenP95: number;
 }
 
 export function judgeStep(callers: number, result: LoadResult, summary: LoadSummary, targetTtfaMs: number): StepResult {
@@ -49,6 +52,8 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
     outsideEngineP95Ms: p95(outside),
     prefillTailP95Ms: p95(server.map((t) => t.prefillTailMs)),
     firstAnswerP95Ms: p95(server.map((t) => t.firstAnswerMs)),
+    decodeMsPerTokenP50: round1(percentile(server.flatMap((t) => (t.decodeMsPerToken === undefined ? [] : [t.decodeMsPerToken])), 50)),
+    decodeMsPerTokenP95: p95(server.map((t) => t.decodeMsPerToken)),
   };
 }
 

@@ -173,7 +173,7 @@ try {
     (r) =>
       say(
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : r.holdsLatency ? 'holds on latency' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
-          `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
+          `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}, LLM ms per token p50/p95 ${r.decodeMsPerTokenP50}/${r.decodeMsPerTokenP95}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
           `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms), ` +
           `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
@@ -233,6 +233,8 @@ const summaryJson = {
     outsideEngineP95Ms: s.outsideEngineP95Ms,
     prefillTailP95Ms: s.prefillTailP95Ms,
     firstAnswerP95Ms: s.firstAnswerP95Ms,
+    decodeMsPerTokenP50: s.decodeMsPerTokenP50,
+    decodeMsPerTokenP95: s.decodeMsPerTokenP95,
     turns: s.summary.turns,
     correct: s.summary.correct,
     judged: s.summary.judged,

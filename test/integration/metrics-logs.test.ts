@@ -126,6 +126,10 @@ describeIf(MODEL_FILES, `the model in ${MODEL_DIR}`)('Prometheus /metrics on the
     const { text } = await scrape(server.server.httpUrl);
     expect(sample(text, 'voxgate_time_to_first_audio_seconds_count{transport="voxgate"}')).toBe(1);
     expect(sample(text, 'voxgate_time_to_first_audio_seconds_sum{transport="voxgate"}')).toBeGreaterThan(0);
+    // The answer's pace per generated token, in seconds: above zero, and far below what milliseconds would read.
+    expect(sample(text, 'voxgate_llm_token_seconds_count')).toBe(1);
+    expect(sample(text, 'voxgate_llm_token_seconds_sum')).toBeGreaterThan(0);
+    expect(sample(text, 'voxgate_llm_token_seconds_sum')).toBeLessThan(0.05);
     expect(sample(text, 'voxgate_turns_total{transport="voxgate",outcome="done"}')).toBe(1);
     await expect.poll(async () => sample((await scrape(server!.server.httpUrl)).text, 'voxgate_llm_sequences_in_use')).toBe(0);
     expect(sample(text, 'voxgate_vocoder_queue_depth')).toBe(0);

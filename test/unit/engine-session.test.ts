@@ -150,6 +150,9 @@ describe('engine session: speech turns', () => {
     expect(tail.length).toBeLessThan(20);
     expect(h.seq.prefills.length).toBeGreaterThan(3);
     expect(done.timings.prefillTailMs).toBeGreaterThanOrEqual(0);
+    // Mean time between generated tokens: between zero and the time from the first token to the turn's end.
+    expect(done.timings.decodeMsPerToken).toBeGreaterThanOrEqual(0);
+    expect(done.timings.decodeMsPerToken).toBeLessThanOrEqual(done.timings.totalMs - (done.timings.prefillTailMs ?? 0));
     await h.session.close();
   });
 

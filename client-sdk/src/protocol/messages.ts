@@ -92,6 +92,8 @@ export interface TurnTimings {
   /** End of input → first audio chunk vocoded (TTFA's floor: audio waits from here until its playout cannot run dry). */
   firstAudioReadyMs?: number;
   prefillTailMs?: number;
+  /** Mean ms between the answer's generated tokens after its first: the LLM's pace for this turn at the server's load. */
+  decodeMsPerToken?: number;
   totalMs: number;
   inputUnits: number;
   outputTextTokens: number;

@@ -23,6 +23,11 @@ export interface TurnTimings {
    * generated token, since the tail is evaluated in the same call that yields it.
    */
   prefillTailMs?: number;
+  /**
+   * Mean ms from one generated token to the next over the answer (its first token, which carries the prefill, left
+   * out): the LLM's pace for this caller at the load it met. Absent below two tokens.
+   */
+  decodeMsPerToken?: number;
   /** End of input → turn done. */
   totalMs: number;
   inputUnits: number;

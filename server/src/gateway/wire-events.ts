@@ -37,5 +37,6 @@ export function wireTimings(t: TurnTimings): WireTimings {
   if (t.ttfaMs !== undefined) out.ttfaMs = t.ttfaMs;
   if (t.firstAudioReadyMs !== undefined) out.firstAudioReadyMs = t.firstAudioReadyMs;
   if (t.prefillTailMs !== undefined) out.prefillTailMs = t.prefillTailMs;
+  if (t.decodeMsPerToken !== undefined) out.decodeMsPerToken = t.decodeMsPerToken;
   return out;
 }

@@ -14,6 +14,9 @@ const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 
 /** Seconds: a release is one decode step or so (milliseconds), a vocoder chunk at worst. */
 const RELEASE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** Seconds: one generated token, from a lone caller's (under a millisecond) to a loaded node's tail. */
+const TOKEN_BUCKETS_S = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05];
+
 /** The stage timings a turn measures (TurnTimings), by their metric label. */
 const STAGES: [string, keyof TurnTimings][] = [
   ['first_transcript', 'firstTranscriptMs'],
@@ -45,6 +48,7 @@ export class PrometheusMetrics implements CallObserver {
   private readonly droppedFrames: Counter;
   private readonly slowConsumerCloses: Counter;
   private readonly releases: Histogram;
+  private readonly tokenPace: Histogram;
 
   constructor(gateway: () => Gateway | undefined, engine: EngineGauges, fleet?: FleetGauges) {
     const registers = [this.registry];
@@ -81,6 +85,12 @@ export class PrometheusMetrics implements CallObserver {
       buckets: RELEASE_BUCKETS_S,
       registers,
     });
+    this.tokenPace = new Histogram({
+      name: 'voxgate_llm_token_seconds',
+      help: "Each answer's mean time per generated token after its first: the LLM's pace at this node's load",
+      buckets: TOKEN_BUCKETS_S,
+      registers,
+    });
     this.slowConsumerCloses = new Counter({ name: 'voxgate_slow_consumer_closes_total', help: 'Calls closed because the caller stopped reading', registers });
     if (fleet !== undefined) registerFleetMetrics(fleet, registers);
   }
@@ -104,6 +114,7 @@ export class PrometheusMetrics implements CallObserver {
     this.turns.inc({ transport, outcome });
     if (timings === undefined) return;
     if (timings.ttfaMs !== undefined) this.ttfa.observe({ transport }, timings.ttfaMs / 1000);
+    if (timings.decodeMsPerToken !== undefined) this.tokenPace.observe(timings.decodeMsPerToken / 1000);
     for (const [stage, key] of STAGES) {
       const ms = timings[key];
       if (typeof ms === 'number') this.stages.observe({ transport, stage }, ms / 1000);

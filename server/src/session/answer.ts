@@ -58,6 +58,8 @@ export class Answer {
   /** Generated-token index of each [ua] unit, to cut the answer where the caller stopped hearing it. */
   private readonly unitTokenAt: number[] = [];
   private generated = 0;
+  /** When the first generated token came, engine clock ms (the latest: lastTokenAtMs): the turn's decode pace. */
+  private firstTokenAtMs: number | undefined;
   private textTokens = 0;
   private timings: Partial<TurnTimings> = {};
   private keepOnCancel: number | undefined;
@@ -285,6 +287,7 @@ export class Answer {
       this.tokenIntervals++;
     }
     this.lastTokenAtMs = now;
+    this.firstTokenAtMs ??= now;
   }
 
   /** Predicted arrival and length of the coming chunks, from the learned token pace and vocoder cost. */
@@ -323,9 +326,17 @@ export class Answer {
     return this.opts.now() - this.opts.endOfInputMs;
   }
 
+  /** Mean ms between the generated tokens after the first; undefined below two. */
+  private decodeMsPerToken(): number | undefined {
+    if (this.firstTokenAtMs === undefined || this.lastTokenAtMs === undefined || this.generated < 2) return undefined;
+    return (this.lastTokenAtMs - this.firstTokenAtMs) / (this.generated - 1);
+  }
+
   private finalTimings(): TurnTimings {
+    const pace = this.decodeMsPerToken();
     return {
       ...this.timings,
+      ...(pace === undefined ? {} : { decodeMsPerToken: pace }),
       endOfInputMs: this.opts.endOfInputMs,
       totalMs: this.sinceEnd(),
       inputUnits: this.opts.inputUnits,
