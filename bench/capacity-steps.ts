@@ -40,7 +40,8 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
   if (summary.underruns > 0) why.push(`${summary.underruns} underruns (${summary.underrunMs} ms of silence heard)`);
   const server = result.turns.flatMap((t) => (t.server === null ? [] : [t.server]));
   const outside = result.turns.flatMap((t) => (t.ttfaMs === null || t.server?.ttfaMs === undefined ? [] : [t.ttfaMs - t.server.ttfaMs]));
-  const p95 = (xs: (number | undefined)[]) => round1(percentile(xs.filter((x): x is number => x !== undefined), 95));
+  const at = (p: number) => (xs: (number | undefined)[]) => round1(percentile(xs.filter((x): x is number => x !== undefined), p));
+  const p95 = at(95);
   return {
     callers,
     pass: why.length === 0,
@@ -52,7 +53,7 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
     outsideEngineP95Ms: p95(outside),
     prefillTailP95Ms: p95(server.map((t) => t.prefillTailMs)),
     firstAnswerP95Ms: p95(server.map((t) => t.firstAnswerMs)),
-    decodeMsPerTokenP50: round1(percentile(server.flatMap((t) => (t.decodeMsPerToken === undefined ? [] : [t.decodeMsPerToken])), 50)),
+    decodeMsPerTokenP50: at(50)(server.map((t) => t.decodeMsPerToken)),
     decodeMsPerTokenP95: p95(server.map((t) => t.decodeMsPerToken)),
   };
 }

@@ -14,7 +14,7 @@ const LATENCY_BUCKETS_S = [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 
 /** Seconds: a release is one decode step or so (milliseconds), a vocoder chunk at worst. */
 const RELEASE_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** Seconds: one generated token, from a lone caller's (under a millisecond) to a loaded node's tail. */
+/** Seconds: one generated token, from a lone caller's (a millisecond or two) to a loaded node's tail. */
 const TOKEN_BUCKETS_S = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05];
 
 /** The stage timings a turn measures (TurnTimings), by their metric label. */
