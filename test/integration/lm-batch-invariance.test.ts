@@ -103,8 +103,8 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
       expect(ids.every((id) => id !== undefined)).toBe(true);
       expect(ids).toEqual([...ids].sort((a, b) => a! - b!));
     }
-    // A batch's samplings come back together and the next batch is dispatched after the steps they queue, so a batch
-    // leaves out a generating sequence only where one is finishing (released one by one, 5 % of batches held them all).
+    // The next batch is chosen once the callers just sampled have queued again (lm-greedy-step.ts), so a batch leaves
+    // out a generating sequence only where one is finishing (before any such wait, 5 % of batches held them all).
     expect(full / batches.length).toBeGreaterThan(0.9);
   });
 

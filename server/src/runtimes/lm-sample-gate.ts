@@ -6,7 +6,7 @@
 // caller sampled another caller's logits: under load, answers that a caller alone never gets, in every mode (eight
 // sequences decoding together diverged from their solo output in 19 of 24 runs, several within five tokens).
 // The gate lets the first sampling after each decode run alone (it does the reordering); the others start once it
-// is done, and all of them come back together. It replaces two methods on the context's native handle
+// is done. It replaces two methods on the context's native handle
 // (`LlamaContext._ctx`, node-llama-cpp 3.21, pinned in package-lock.json), through which every decode and sampling
 // of the library and of lm-greedy-step.ts passes; the handle stays the native object (the library passes it on).
 // test/integration/lm-batch-invariance.test.ts holds batched greedy output to a sequence's solo output.
@@ -26,14 +26,13 @@ export function gateSampling(context: LlamaContext): boolean {
   const sampleNative = native.sampleToken.bind(native);
   // The first sampling since the last decode, once it has ended; null until one has started.
   let firstDone: Promise<unknown> | null = null;
-  // This decode's samplings: the library starts them all in one synchronous run, so a microtask closes the group.
-  let group: { samplings: Promise<unknown>[]; closed: Promise<void> } | null = null;
   const decodeBatch = (...args: unknown[]): Promise<unknown> => {
     firstDone = null;
-    group = null;
     return decodeNative(...args);
   };
-  const sampleInTurn = (args: unknown[]): Promise<unknown> => {
+  // Which batch each sampling's caller goes in next is not the gate's concern: the greedy step's post-batch wait
+  // (lm-greedy-step.ts) lets every caller of a batch queue again before the next one is chosen.
+  const sampleToken = (...args: unknown[]): Promise<unknown> => {
     if (firstDone !== null) return firstDone.then(() => sampleNative(...args));
     const first = sampleNative(...args);
     firstDone = first.then(
@@ -41,17 +40,6 @@ export function gateSampling(context: LlamaContext): boolean {
       () => undefined,
     );
     return first;
-  };
-  const sampleToken = (...args: unknown[]): Promise<unknown> => {
-    group ??= { samplings: [], closed: new Promise<void>((resolve) => queueMicrotask(resolve)) };
-    const g = group;
-    const mine = sampleInTurn(args);
-    g.samplings.push(mine);
-    // Released together: had early ones come back first, their callers' next steps would be queued while the
-    // library is still deciding its next batch, which then leaves out the later ones (eight sequences generating
-    // filled 0.7 of each batch; released together, every batch holds every generating sequence; lm-schedule.ts's
-    // dispatchAfterMicrotasks sends that batch once they have all queued).
-    return g.closed.then(() => Promise.allSettled(g.samplings)).then(() => mine);
   };
   // Own properties over the prototype's read-only methods (plain assignment is refused); `this` stays native.
   Object.defineProperty(native, 'decodeBatch', { value: decodeBatch, configurable: true, writable: true });

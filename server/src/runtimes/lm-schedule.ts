@@ -24,9 +24,9 @@ const MIN_PROGRESS_TOKENS = 8;
 
 /**
  * When node-llama-cpp dispatches a batch once a step is queued: after the promise jobs now pending, not at the next
- * turn of the event loop (its default). A batch's samplings come back together (lm-sample-gate.ts), so every
- * caller in it queues its next step within the same run of promise jobs; dispatching after them puts all those
- * steps in one batch without waiting for the event loop, which under load is busy with every caller's audio.
+ * turn of the event loop (its default). Callers whose tokens arrive together queue their next steps within the same
+ * run of promise jobs; dispatching after them puts all those steps in one batch without waiting for the event loop,
+ * which under load is busy with every caller's audio.
  * `bench:capacity`, three runs each alternating (docs/loadtest.md): 12 callers held on latency in every run, against
  * two of three at the next event-loop turn.
  */
