@@ -10,6 +10,7 @@ import torch
 from torch.nn import functional as F
 
 from .encoder_model import EncoderConfig, SpeechEncoder
+from .finite_step import finite_step
 from .evaluate import edit_distance
 from .mel_augment import MelAugment
 from .phonemes import BLANK
@@ -102,14 +103,11 @@ def train_encoder(model: SpeechEncoder, rows: list[dict], inventory: list[str], 
                 g["lr"] = lr * max(scale, 0.02)
             logp = model.logits(normalised(model, mel)).log_softmax(-1).transpose(0, 1)  # [T, B, C]
             loss = F.ctc_loss(logp, targets, in_lens, tgt_lens, blank=0, zero_infinity=True)
-            opt.zero_grad()
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            took = finite_step(loss, model.parameters(), opt)
             step += 1
-            if not (torch.isfinite(loss) and torch.isfinite(norm)):
+            if not took:
                 skipped += 1  # one odd batch must not poison the weights
                 continue
-            opt.step()
             losses.append(loss.item())
             if step % 50 == 0:
                 log(f"encoder step {step}/{steps}: ctc {np.mean(losses[-50:]):.3f}, "

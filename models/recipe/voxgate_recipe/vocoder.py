@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .finite_step import finite_step
 from .units import merge_repeats
 from .vocoder_model import HOP_SAMPLES, LOG_MAGNITUDE_FLOOR, SAMPLE_RATE_HZ, NetConfig, UnitVocoder
 from .vocoder_griffinlim import Stft
@@ -166,10 +167,7 @@ def train_vocoder(
     for step in range(cfg.steps):
         parts = _losses(model, _batch(utts, cfg, rng))
         loss = parts["log_l1"] + cfg.duration_loss_weight * parts["duration"] + cfg.convergence_loss_weight * parts["convergence"]
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        finite_step(loss, params, opt)
         sched.step()
         if step % 100 == 0 or step == cfg.steps - 1:
             shown = " ".join(f"{k} {v.item():.3f}" for k, v in parts.items())

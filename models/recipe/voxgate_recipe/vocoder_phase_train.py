@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from .finite_step import finite_step
 from .units import merge_repeats
 from .vocoder_model import HOP_SAMPLES
 from .vocoder_phase import SpectralVocoder
@@ -152,10 +153,7 @@ def train_phase_head(model: SpectralVocoder, examples: Sequence[Example], cfg: P
             group["lr"] = cfg.learning_rate * lr_scale
         parts = losses(model, *_batch(utts, cfg, sub, rng), cfg)
         loss = parts["stft_sc"] + parts["stft_log_l1"] + cfg.consistency_weight * parts["consistency"]
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        finite_step(loss, params, opt)
         if step % 100 == 0:
             shown = " ".join(f"{k} {v.item():.3f}" for k, v in parts.items())
             log(f"phase step {step}: {shown} ({time.time() - started:.0f} s)")
