@@ -7,6 +7,7 @@ import { VoiceClientError } from '../../client-sdk/src/errors.ts';
 import { connectWebRtc } from '../../client-sdk/src/transports/webrtc-node.ts';
 import { parseConnectionClose } from '../../client-sdk/src/transports/webrtc-wire.ts';
 import { attachBrowserEndpoints, type BrowserEndpoints } from '../../server/src/http/webrtc-attach.ts';
+import { defaultWebRtcConfig } from '../../server/src/transport/webrtc-config.ts';
 import { FakeEngine, startTestServer, type TestServer } from '../helpers/fake-engine.ts';
 
 const TOKEN = 'a-token-of-sixteen-chars';
@@ -112,7 +113,7 @@ describe('webrtc endpoint failures (data channel, ICE)', () => {
   let endpoints: BrowserEndpoints;
   beforeAll(async () => {
     server = await startTestServer(new FakeEngine(), { handshakeTimeoutMs: 1500 });
-    endpoints = attachBrowserEndpoints(server.server, { demo: false });
+    endpoints = attachBrowserEndpoints(server.server, { demo: false, webrtc: { ...defaultWebRtcConfig(), connectTimeoutMs: 2000 } });
   });
   afterAll(() => server.close());
 
@@ -171,13 +172,16 @@ describe('webrtc endpoint failures (data channel, ICE)', () => {
     await peer.pc.close();
   });
 
-  it('ends a call whose peer never connects (handshake timeout); the server keeps serving', async () => {
+  it('ends a call whose peer never connects as TRANSPORT_FAILED at the connect timeout; the server keeps serving', async () => {
     const peer = await rawPeer();
     await peer.pc.close(); // the offer's candidates now lead nowhere: ICE cannot complete
+    const postedAtMs = performance.now();
     const r = await post(endpoints.webrtcUrl, peer.offer);
     expect(r.status).toBe(201);
-    const closed = await server.callClosed((c) => c.errorCode === 'HANDSHAKE_REQUIRED');
-    expect(closed.sessionId).toBeUndefined();
+    const closed = await server.callClosed((c) => c.errorCode === 'TRANSPORT_FAILED');
+    // The connect timeout (2 s here) ended it, not the shorter handshake timeout (1.5 s), and not as a hang-up.
+    expect(performance.now() - postedAtMs).toBeGreaterThanOrEqual(1900);
+    expect(closed).toMatchObject({ sessionId: undefined, hungUp: false, closeCode: 1006 });
     const client = await connectWebRtc({ url: endpoints.webrtcUrl, mode: 'text-to-text' });
     expect(client.session.sessionId).toBeTruthy();
     await client.end();
@@ -202,6 +206,52 @@ describe('webrtc endpoint failures (data channel, ICE)', () => {
     expect((await fetch(`${endpoints.webrtcUrl}/${callId}`, { method: 'DELETE' })).status).toBe(200);
     expect(await peer.closeCode).toBe(1000);
     expect((await fetch(`${endpoints.webrtcUrl}/${callId}`, { method: 'DELETE' })).status).toBe(404);
+    await peer.pc.close();
+  });
+});
+
+describe('webrtc handshake timing', () => {
+  it('times the handshake from the data channel opening: a peer slower to connect than the timeout still starts', async () => {
+    const server = await startTestServer(new FakeEngine(), { handshakeTimeoutMs: 150 });
+    const endpoints = attachBrowserEndpoints(server.server, { demo: false });
+    try {
+      const peer = await rawPeer();
+      const r = await post(endpoints.webrtcUrl, peer.offer);
+      expect(r.status).toBe(201);
+      // ICE, DTLS and the channel take longer than the whole handshake timeout (a loaded machine, a far caller).
+      await new Promise((res) => setTimeout(res, 600));
+      await peer.pc.setRemoteDescription({ type: 'answer', sdp: r.body });
+      await waitFor(() => (peer.channel.readyState === 'open' ? true : undefined));
+      peer.channel.send(JSON.stringify({ type: 'session.start', version: 1, mode: 'text-to-text', input: { codec: 'pcm16', sampleRateHz: 16000 }, output: { codec: 'pcm16' } }));
+      await waitFor(() => peer.messages.find((m) => m['type'] === 'session.started'));
+      expect(peer.messages.filter((m) => m['type'] === 'error')).toEqual([]);
+      peer.channel.send(JSON.stringify({ type: 'session.end' }));
+      expect(await peer.closeCode).toBe(1000);
+      await peer.pc.close();
+
+      // Once the channel is open the timeout runs: a connected peer that never starts is told, on its channel.
+      const silent = await rawPeer();
+      const answer = await post(endpoints.webrtcUrl, silent.offer);
+      await silent.pc.setRemoteDescription({ type: 'answer', sdp: answer.body });
+      expect(await silent.closeCode).toBe(4003);
+      expect(silent.messages.filter((m) => m['type'] === 'error').map((m) => m['code'])).toEqual(['HANDSHAKE_REQUIRED']);
+      await silent.pc.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tells a peer still connecting why the server ended its call, once its channel opens', async () => {
+    const server = await startTestServer(new FakeEngine(), { shutdownGraceMs: 100 });
+    const endpoints = attachBrowserEndpoints(server.server, { demo: false });
+    const peer = await rawPeer();
+    const r = await post(endpoints.webrtcUrl, peer.offer);
+    expect(r.status).toBe(201);
+    const closing = server.server.close();
+    await peer.pc.setRemoteDescription({ type: 'answer', sdp: r.body });
+    expect(await peer.closeCode).toBe(1001);
+    expect(peer.messages.filter((m) => m['type'] === 'error').map((m) => m['code'])).toEqual(['SHUTTING_DOWN']);
+    await closing;
     await peer.pc.close();
   });
 });

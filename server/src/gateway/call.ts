@@ -72,6 +72,8 @@ export class Call {
   private input: InputAudio | undefined;
   private output: CallOutput | undefined;
   private readonly createdAtMs: number;
+  /** When the caller could first send session.start: undefined while its port is still connecting. */
+  private connectedAtMs: number | undefined;
   private startedAtMs = 0;
   private lastActivityMs: number;
   private readonly limiter: FrameRateLimiter;
@@ -91,10 +93,13 @@ export class Call {
     this.id = deps.port.id;
     this.log = deps.log.child({ callId: this.id, transport: deps.port.dialect });
     this.createdAtMs = this.lastActivityMs = deps.now();
+    // A port that connects later (WebRTC's ICE, DTLS and data channel) bounds that itself; the handshake waits for it.
+    if (deps.port.onConnected === undefined) this.connectedAtMs = this.createdAtMs;
+    else deps.port.onConnected(() => (this.connectedAtMs = this.lastActivityMs = deps.now()));
     this.limiter = new FrameRateLimiter(deps.config.maxFramesPerSecond);
     this.guard = new SendBufferGuard(deps.config.maxBufferedBytes, deps.config.slowConsumerGraceMs);
     deps.port.onInput((input, wireBytes) => this.guarded(() => this.onInput(input, wireBytes)));
-    deps.port.onClose((code) => this.onHangUp(code));
+    deps.port.onClose((code, failure) => this.onHangUp(code, failure));
   }
 
   get isOpen(): boolean {
@@ -108,7 +113,7 @@ export class Call {
   /** Periodic checks from the gateway's sweep: timeouts and a send buffer that stopped draining. */
   tick(nowMs: number): void {
     const { handshakeTimeoutMs, sessionTimeoutMs, idleTimeoutMs } = this.deps.config;
-    if (this.state === 'handshake' && nowMs - this.createdAtMs > handshakeTimeoutMs) {
+    if (this.state === 'handshake' && this.connectedAtMs !== undefined && nowMs - this.connectedAtMs > handshakeTimeoutMs) {
       return this.fail('HANDSHAKE_REQUIRED', `no session.start within ${handshakeTimeoutMs} ms`);
     }
     if (this.state === 'active' && nowMs - this.startedAtMs > sessionTimeoutMs) {
@@ -391,11 +396,12 @@ export class Call {
     this.log.info('session ended', { sessionId: this.sessionId });
   }
 
-  private onHangUp(code: number): void {
+  private onHangUp(code: number, failure: 'TRANSPORT_FAILED' | undefined): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.dispose({ errorCode: undefined, closeCode: code, hungUp: true });
-    this.log.info('caller hung up', { sessionId: this.sessionId, code });
+    this.dispose({ errorCode: failure, closeCode: code, hungUp: failure === undefined });
+    if (failure === undefined) this.log.info('caller hung up', { sessionId: this.sessionId, code });
+    else this.log.info('call closed', { sessionId: this.sessionId, code: failure, closeCode: code });
   }
 
   /** Frees everything the call holds; the engine session is closed in the background (this.closed). */

@@ -56,8 +56,16 @@ export interface MediaPort {
   readonly playout?: Playout;
   /** Each input with its size on the wire (the Call applies the message limits). */
   onInput(listener: (input: PortInput, wireBytes: number) => void): void;
-  /** Called once, however the connection ends. */
-  onClose(listener: (code: number) => void): void;
+  /**
+   * Called once, however the connection ends; `failure` when the transport itself failed under the caller (a peer
+   * that never connected, ICE lost), rather than the caller hanging up.
+   */
+  onClose(listener: (code: number, failure?: 'TRANSPORT_FAILED') => void): void;
+  /**
+   * Present on ports whose caller cannot send control at once (WebRTC: not before its data channel opens): calls
+   * the listener when it can. The handshake timeout runs from then; the port bounds the wait itself.
+   */
+  onConnected?(listener: () => void): void;
   send(msg: ServerMessage): void;
   /** One output frame in the session's output format, of frameMs, belonging to turnId's answer. */
   sendAudio(payload: Uint8Array, turnId: string, frameMs: number): void;

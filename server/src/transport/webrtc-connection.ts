@@ -53,13 +53,15 @@ export class WebRtcConnection implements MediaPort {
   private channel: RTCDataChannel | undefined;
   private readonly pendingText: string[] = [];
   private readonly inputListeners: ((input: PortInput, wireBytes: number) => void)[] = [];
-  private readonly closeListeners: ((code: number) => void)[] = [];
+  private readonly closeListeners: ((code: number, failure?: 'TRANSPORT_FAILED') => void)[] = [];
+  private readonly connectedListeners: (() => void)[] = [];
   private readonly clock = new RtpOpusClock({ frameMs: FRAME_MS });
   private readonly sequence = new RtpSequenceFilter();
   private sessionLive = false;
   private closing = false;
   private closed = false;
   private closeCode = ABNORMAL_CLOSE;
+  private closeReason = '';
   private readonly timers = new Set<NodeJS.Timeout>();
   private disconnectedTimer: NodeJS.Timeout | undefined;
   private readonly counters: WebRtcConnectionStats = {
@@ -119,10 +121,12 @@ export class WebRtcConnection implements MediaPort {
     if (this.closing || this.closed) return;
     this.closing = true;
     this.closeCode = code;
+    this.closeReason = reason;
     const dc = this.channel;
-    if (dc?.readyState !== 'open') return this.teardown(code);
-    // The peer reads this, closes its side, and our channel's close ends the call; the grace bounds a silent peer.
-    this.guard('close', () => dc.send(encodeConnectionClose(code, reason)));
+    if (dc?.readyState === 'open') this.sayClose(dc);
+    else if (this.pc.connectionState === 'failed' || this.pc.connectionState === 'closed') return this.teardown(code);
+    // The peer reads why, closes its side, and our channel's close ends the call; the grace bounds a silent peer,
+    // and a peer still connecting hears why (the pending error, then the close) if its channel opens within it.
     this.after(CLOSE_GRACE_MS, () => this.teardown(code));
   }
 
@@ -130,8 +134,13 @@ export class WebRtcConnection implements MediaPort {
     this.inputListeners.push(listener);
   }
 
-  onClose(listener: (code: number) => void): void {
+  onClose(listener: (code: number, failure?: 'TRANSPORT_FAILED') => void): void {
     this.closeListeners.push(listener);
+  }
+
+  onConnected(listener: () => void): void {
+    if (this.channel?.readyState === 'open' && !this.closing) return listener();
+    this.connectedListeners.push(listener);
   }
 
   // ---- werift side ----
@@ -145,6 +154,8 @@ export class WebRtcConnection implements MediaPort {
     const opened = () => {
       this.counters.dataChannelOpenMs ??= Math.round(this.now() - this.createdAtMs);
       for (const text of this.pendingText.splice(0)) dc.send(text);
+      if (this.closing) return this.sayClose(dc);
+      for (const l of this.connectedListeners.splice(0)) l();
     };
     if (dc.readyState === 'open') opened();
     dc.stateChanged.subscribe((state) =>
@@ -199,6 +210,10 @@ export class WebRtcConnection implements MediaPort {
     }
   }
 
+  private sayClose(dc: RTCDataChannel): void {
+    this.guard('close', () => dc.send(encodeConnectionClose(this.closeCode, this.closeReason)));
+  }
+
   private sendRtp(payload: Uint8Array): void {
     if (this.pc.connectionState !== 'connected') return;
     const stamp = this.clock.next(this.now());
@@ -213,10 +228,10 @@ export class WebRtcConnection implements MediaPort {
   private fail(reason: string): void {
     if (this.closed) return;
     this.opts.log.warn('webrtc transport failed', { callId: this.id, code: 'TRANSPORT_FAILED', reason, remoteAddress: this.remoteAddress });
-    this.teardown(this.closing ? this.closeCode : ABNORMAL_CLOSE);
+    this.teardown(this.closing ? this.closeCode : ABNORMAL_CLOSE, 'TRANSPORT_FAILED');
   }
 
-  private teardown(code: number): void {
+  private teardown(code: number, failure?: 'TRANSPORT_FAILED'): void {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
@@ -226,7 +241,8 @@ export class WebRtcConnection implements MediaPort {
     this.audioOut.stop();
     this.guard('channel close', () => this.channel?.close());
     this.pc.close().catch((err: unknown) => this.opts.log.debug('webrtc: close failed', { callId: this.id, err: String(err) }));
-    for (const l of this.closeListeners.splice(0)) l(code);
+    this.connectedListeners.length = 0;
+    for (const l of this.closeListeners.splice(0)) l(code, failure);
   }
 
   private deliver(input: PortInput, wireBytes: number): void {
