@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from voxgate_recipe import copy_drill, dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
+from voxgate_recipe import copy_drill, ctc_head, dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
+from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
@@ -213,16 +214,31 @@ def magnitude_step(args, unit_count: int, work: str, seed: int, training_example
 REMAP_UTTERANCES = 300  # training questions both extractors hear, for the co-occurrence counts
 
 
-def remapped_heard_units(lm, old_data_file: str, data: dict, extractor, heard_offset: int, seed: int, log):
+def old_heard_extractor(source: str, extractor) -> tuple[object, int]:
+    """The extractor whose units the continued LM hears, and their count: an earlier build's data.pt, or a shipped
+    units.onnx whose centroids quantised this build's encoder's states (its k-means units)."""
+    if source.endswith(".onnx"):
+        if not isinstance(extractor, EncoderUnitExtractor):
+            raise SystemExit(f"--heard-from {source}: its centroids need this build's speech encoder")
+        old = EncoderUnitExtractor(extractor.encoder, 1)
+        old.model.centroids = heard_remap.centroids_of(source)
+        if old.model.centroids.shape[1] != extractor.encoder.cfg.dim:
+            raise SystemExit(f"--heard-from {source}: centroids of {old.model.centroids.shape[1]} dims, states of {extractor.encoder.cfg.dim}")
+        old.clusters = int(old.model.centroids.shape[0])
+        return old, old.clusters
+    data = torch.load(source, weights_only=False)
+    return dataset.make_extractor(data["extractor"], UnitConfig(**data["unit_config"])), data["unit_count"]
+
+
+def remapped_heard_units(lm, heard_from: str, data: dict, extractor, heard_offset: int, seed: int, log):
     """The continued LM's heard units moved from an earlier build's extractor to this one's (heard_remap.py)."""
-    old = torch.load(old_data_file, weights_only=False)
-    old_extractor = dataset.make_extractor(old["extractor"], UnitConfig(**old["unit_config"]))
+    old_extractor, old_count = old_heard_extractor(heard_from, extractor)
     rng = random.Random(seed)
     train = [i for i in data["items"] if not i["dev"]]
     picked = rng.sample(train, min(REMAP_UTTERANCES, len(train)))
     wavs = [dataset.render_job(i["question"], SynthVoice(**i["voice"]), i["chain"]) for i in picked]
-    counts = heard_remap.cooccurrence(old_extractor, extractor, wavs, old["unit_count"], data["unit_count"] - heard_offset)
-    log(f"heard units remapped from {old_data_file}: {int(counts.sum())} frames of {len(wavs)} utterances, "
+    counts = heard_remap.cooccurrence(old_extractor, extractor, wavs, old_count, data["unit_count"] - heard_offset)
+    log(f"heard units remapped from {heard_from}: {int(counts.sum())} frames of {len(wavs)} utterances, "
         f"{int((counts.sum(axis=1) == 0).sum())} new units never heard")
     return heard_remap.remap_heard(lm, heard_offset, counts, seed)
 
@@ -243,6 +259,9 @@ def main() -> int:
                     help="synthetic training utterances rendered for the encoder (default: encoder_data's 16,000)")
     ap.add_argument("--unit-clusters", type=int,
                     help="heard units: k-means size over the encoder's states (default: the plan's 128)")
+    ap.add_argument("--phoneme-units", action="store_true",
+                    help="heard units: the speech encoder's CTC phoneme decisions (blank included), not k-means of "
+                         "its states; an encoder without a trained head (encoder_from_onnx) gets one fitted first")
     ap.add_argument("--grounded-share", type=float,
                     help="stage 3d: add speech turns that hear another question with the transcript given, this "
                          "share of the drill (sequences.grounded_turns): answers that follow the transcript")
@@ -268,11 +287,12 @@ def main() -> int:
                     help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
                          "(warm_start.py; use with --plan warm)")
     ap.add_argument("--continue-lm", metavar="CHECKPOINT",
-                    help="start the LM stages from a finished build's LM (its work/lm.pt) for a further pass; "
+                    help="start the LM stages from a finished build's LM (its work/lm.pt, or a folder's lm.gguf) for a further pass; "
                          "with --resume-after, the stages up to that one are skipped")
     ap.add_argument("--heard-from", metavar="DATA_PT",
-                    help="with --continue-lm: the data.pt of the build whose units that LM hears; its heard-unit "
-                         "embeddings are rebuilt for this build's units by co-occurrence on the same audio (heard_remap.py)")
+                    help="with --continue-lm: the data.pt of the build whose units that LM hears (or the units.onnx "
+                         "of a folder built on the same encoder); its heard-unit embeddings are rebuilt for this "
+                         "build's units by co-occurrence on the same audio (heard_remap.py)")
     ap.add_argument("--seed", type=int, help="the plan's seed (example draws and batch order); a further pass "
                                              "takes another, so it does not replay the first pass's batches")
     ap.add_argument("--onnx-lm-out", metavar="DIR",
@@ -300,6 +320,9 @@ def main() -> int:
     if args.unit_clusters:
         plan = dataclasses.replace(plan, data=dataclasses.replace(
             plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))
+    if args.phoneme_units:
+        plan = dataclasses.replace(plan, data=dataclasses.replace(
+            plan.data, units=dataclasses.replace(plan.data.units, phonemes=True)))
     if args.encoder_scale != 1.0:
         enc = dict(plan.encoder, steps=round(plan.encoder["steps"] * args.encoder_scale))
         if enc.get("max_seconds"):
@@ -325,6 +348,8 @@ def main() -> int:
         sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances)
         encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
         del sets
+    if plan.data.units.phonemes:
+        encoder = ctc_head.ensure_head(work, encoder, plan.data, human_root, log)
     timings["encoderSeconds"] = time.time() - t0
     if args.only == "encoder":
         return 0
@@ -366,7 +391,7 @@ def main() -> int:
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
     if args.continue_lm:
         log(f"LM: a further pass from {args.continue_lm}")
-        warm_lm = load_checkpoint(args.continue_lm)
+        warm_lm = read_gguf(args.continue_lm)[0] if args.continue_lm.endswith(".gguf") else load_checkpoint(args.continue_lm)
         if args.heard_from:
             warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm))

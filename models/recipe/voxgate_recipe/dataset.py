@@ -150,12 +150,14 @@ def build(cfg: DataConfig, work_dir: str, log=print, encoder=None) -> dict:
     t0 = time.time()
     fit_items = [i for i in items if not i.dev]
     rng.shuffle(fit_items)
-    fit_wavs = [render_job(i.question, i.voice, i.chain) for i in fit_items[: cfg.kmeans_fit_utterances]]
-    fit_wavs += [synthesize(i.answer, ANSWER_SYNTH) for i in fit_items[: cfg.kmeans_fit_utterances // 3]]
+    phoneme_units = encoder is not None and cfg.units.phonemes
+    fit_count = 0 if phoneme_units else cfg.kmeans_fit_utterances  # phoneme units have nothing to fit
+    fit_wavs = [render_job(i.question, i.voice, i.chain) for i in fit_items[:fit_count]]
+    fit_wavs += [synthesize(i.answer, ANSWER_SYNTH) for i in fit_items[: fit_count // 3]]
     extractor: UnitExtractor | EncoderUnitExtractor
     if encoder is not None:
         extractor = EncoderUnitExtractor(encoder, cfg.units.clusters, cfg.units.kmeans_iterations,
-                                         cfg.units.kmeans_frames, cfg.units.seed)
+                                         cfg.units.kmeans_frames, cfg.units.seed, phonemes=cfg.units.phonemes)
     else:
         extractor = UnitExtractor(cfg.units)
     extractor.fit(fit_wavs, log)
@@ -193,7 +195,7 @@ def build(cfg: DataConfig, work_dir: str, log=print, encoder=None) -> dict:
         "items": [dict(skill=i.skill, question=i.question, answer=i.answer, voice=i.voice.__dict__, dev=i.dev, chain=i.chain,
                        q_units=question_ids[n], a_units=answer_ids[n]) for n, i in enumerate(items)],
         "units": units,
-        "unit_count": cfg.units.clusters,
+        "unit_count": extractor.clusters if isinstance(extractor, EncoderUnitExtractor) else cfg.units.clusters,
         "extractor": extractor.state(),
         "unit_config": cfg.units.__dict__,
     }

@@ -131,9 +131,10 @@ class SpeechEncoder(nn.Module):
 
 
 class UnitExtractorModel(nn.Module):
-    """What units.onnx holds: pcm window → one unit per new 20 ms hop (nearest centroid of the hidden state)."""
+    """What units.onnx holds: pcm window → one unit per new 20 ms hop: the nearest centroid of the hidden state,
+    or with no centroids the CTC head's best phoneme class (blank included)."""
 
-    def __init__(self, encoder: SpeechEncoder, centroids: torch.Tensor) -> None:
+    def __init__(self, encoder: SpeechEncoder, centroids: torch.Tensor | None) -> None:
         super().__init__()
         self.encoder = encoder
         self.register_buffer("centroids", centroids)
@@ -145,5 +146,7 @@ class UnitExtractorModel(nn.Module):
         pcm = pcm[:, : self.left + new_hops * ENCODER_HOP_SAMPLES]
         h = self.encoder.hidden(self.encoder.mel(pcm).unsqueeze(0))[0]
         h = h[h.shape[0] - new_hops :]
+        if self.centroids is None:
+            return torch.argmax(self.encoder.ctc(h), dim=1).unsqueeze(0)
         scores = torch.matmul(h, self.centroids.t()) * -2.0 + (self.centroids ** 2).sum(dim=1)
         return torch.argmin(scores, dim=1).unsqueeze(0)

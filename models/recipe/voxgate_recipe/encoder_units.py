@@ -1,4 +1,6 @@
-"""The unit extractor built on the speech encoder: k-means of its hidden states, one unit per 20 ms.
+"""The unit extractor built on the speech encoder: one unit per 20 ms, the k-means cluster of its hidden state, or
+(phonemes=True) its CTC head's best phoneme class, blank included: what the encoder decided it heard, so the LM
+reads no more than a phoneme recogniser's output, and about half as many merged units (encoder_probe.py).
 
 Same duties as units.UnitExtractor (fit, frame_units, export_onnx, state), so the data build,
 vocoder and eval take either. Units are computed exactly as units.onnx computes them for the
@@ -17,10 +19,14 @@ class EncoderUnitExtractor:
     hop_samples = ENCODER_HOP_SAMPLES
 
     def __init__(self, encoder: SpeechEncoder, clusters: int, kmeans_iterations: int = 25,
-                 kmeans_frames: int = 200_000, seed: int = 0) -> None:
+                 kmeans_frames: int = 200_000, seed: int = 0, phonemes: bool = False) -> None:
         self.encoder = encoder.eval()
+        self.phonemes = phonemes
+        if phonemes:
+            clusters = encoder.cfg.phonemes
         self.clusters, self.iterations, self.max_frames, self.seed = clusters, kmeans_iterations, kmeans_frames, seed
-        self.model = UnitExtractorModel(self.encoder, torch.zeros(clusters, encoder.cfg.dim)).eval()
+        centroids = None if phonemes else torch.zeros(clusters, encoder.cfg.dim)
+        self.model = UnitExtractorModel(self.encoder, centroids).eval()
         self.left_context_samples = self.model.left
 
     def _padded(self, wav: np.ndarray) -> torch.Tensor:
@@ -36,6 +42,8 @@ class EncoderUnitExtractor:
         return h[h.shape[0] - hops :]
 
     def fit(self, wavs: list[np.ndarray], log=print) -> None:
+        if self.phonemes:
+            return log(f"phoneme units: the encoder's {self.clusters} CTC classes, nothing to fit")
         gen = torch.Generator().manual_seed(self.seed)
         x = torch.cat([self.hidden(w) for w in wavs])
         if x.shape[0] > self.max_frames:
@@ -59,13 +67,13 @@ class EncoderUnitExtractor:
                           dynamic_axes={"pcm": {1: "samples"}, "units": {1: "frames"}}, opset_version=17)
 
     def state(self) -> dict:
-        return {"config": self.encoder.cfg.to_dict(), "clusters": self.clusters,
+        return {"config": self.encoder.cfg.to_dict(), "clusters": self.clusters, "phonemes": self.phonemes,
                 "model": {k: v.clone() for k, v in self.model.state_dict().items()}}
 
     @classmethod
     def from_state(cls, state: dict) -> "EncoderUnitExtractor":
         enc = SpeechEncoder(EncoderConfig(**state["config"]))
-        ex = cls(enc, state["clusters"])
+        ex = cls(enc, state["clusters"], phonemes=state.get("phonemes", False))
         ex.model.load_state_dict(state["model"])
         ex.encoder.eval()
         return ex

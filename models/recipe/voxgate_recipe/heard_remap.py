@@ -10,10 +10,20 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import onnx
 import torch
+from onnx import numpy_helper
 
 from . import vocab as V
 from .lm_model import LlamaLm, LmConfig
+
+
+def centroids_of(units_onnx: str) -> torch.Tensor:
+    """The k-means centroids an encoder unit extractor's units.onnx carries."""
+    for init in onnx.load(units_onnx).graph.initializer:
+        if init.name == "centroids":
+            return torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
+    raise SystemExit(f"{units_onnx}: no 'centroids' initializer (not an encoder + k-means unit extractor)")
 
 
 def cooccurrence(old_extractor, new_extractor, wavs: list[np.ndarray], old_count: int, new_count: int) -> np.ndarray:

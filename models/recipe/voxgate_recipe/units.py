@@ -30,6 +30,8 @@ class UnitConfig:
     kmeans_iterations: int = 25
     kmeans_frames: int = 200_000
     seed: int = 0
+    # With a speech encoder: units are its CTC head's phoneme classes (clusters unused), not k-means of its states.
+    phonemes: bool = False
 
 
 def mel_filterbank(bands: int, n_fft: int, sample_rate_hz: int) -> np.ndarray:
