@@ -7,6 +7,14 @@ human voices). Where the model's transcripts fail, this tells the encoder apart 
 whose continuous states already give a high PER needs a better encoder, one that loses most in quantization
 needs more or better units. A linear probe is a lower bound on what the states hold.
 
+Other unit definitions from the same encoder, each read by a head on a one-hot of the unit id (a per-unit lookup,
+what an LM's embedding table is): `--posterior-clusters` fits k-means over the CTC head's per-frame log-posteriors,
+`--argmax-units` takes the CTC head's best phoneme per frame (blank included) as the unit, and `--one-hot-states`
+reads the states' k-means units that way too (the default heads read their centroids). The CTC head is the
+encoder's own where encoder.pt has a trained one; one rebuilt from a shipped folder has none, and the probe's own
+head on the states (trained on the same speech) stands in. Every unit reader also reports its units per second
+of dev speech after merging repeats (what the LM reads).
+
     cd models/recipe && /usr/bin/python3 -m voxgate_recipe.encoder_probe --encoder-work WORK \\
         --units ../voxgate-tiny-en/units.onnx --dev-set ../../bench/out/dev-set \\
         --human-root ../../bench/out/human/root --out probe.json
@@ -20,79 +28,48 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import time
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
 
-import numpy as np
-import onnx
 import torch
 import torch.nn.functional as F
-from onnx import numpy_helper
 
 from . import phonemes
 from .audio import trim_silence
+from .ctc_head import per, states, train_head
 from .encoder_data import EncoderDataConfig, _init, mel_of, plan_jobs, render_sets
 from .encoder_model import SpeechEncoder
 from .encoder_stage import finished_encoder
-from .evaluate import edit_distance
+from .heard_remap import centroids_of
 from .human_speech import decode
 from .plan import PLANS
-from .train_encoder import greedy, normalised
-from .units import kmeans
+from .units import kmeans, merge_repeats
 
 
-def centroids_of(units_onnx: str) -> torch.Tensor:
-    for init in onnx.load(units_onnx).graph.initializer:
-        if init.name == "centroids":
-            return torch.from_numpy(numpy_helper.to_array(init).astype(np.float32))
-    raise SystemExit(f"{units_onnx}: no 'centroids' initializer (not an encoder + k-means unit extractor)")
+def nearest(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    return torch.cdist(x, centroids).argmin(dim=1)
 
 
-def states(encoder: SpeechEncoder, mel: np.ndarray) -> torch.Tensor:
-    """[frames / 2, dim]: the hidden states of one utterance's log-mel (as the recipe renders it)."""
-    with torch.no_grad():
-        x = normalised(encoder, torch.from_numpy(mel.astype(np.float32)).unsqueeze(0))
-        return encoder.hidden(x)[0]
+@dataclass
+class Reader:
+    """What a probe head reads of an utterance's hidden states."""
+    units: Callable[[torch.Tensor], torch.Tensor] | None = None  # states → a unit id per frame; None: the states
+    count: int = 0  # how many unit ids there are
+    vectors: torch.Tensor | None = None  # the head reads vectors[id] (centroids); None: a one-hot of the id
+
+    def features(self, h: torch.Tensor) -> torch.Tensor:
+        if self.units is None:
+            return h
+        ids = self.units(h)
+        return ids if self.vectors is None else self.vectors[ids]
 
 
-def quantised(h: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
-    nearest = torch.cdist(h, centroids).argmin(dim=1)
-    return centroids[nearest]
-
-
-def train_head(feats: list[torch.Tensor], targets: list[list[int]], classes: int, epochs: int, seed: int) -> torch.nn.Linear:
-    torch.manual_seed(seed)
-    head = torch.nn.Linear(feats[0].shape[1], classes)
-    opt = torch.optim.Adam(head.parameters(), lr=3e-3)
-    order = list(range(len(feats)))
-    rng = random.Random(seed)
-    batch = 32
-    for _ in range(epochs):
-        rng.shuffle(order)
-        for k in range(0, len(order), batch):
-            idx = order[k : k + batch]
-            longest = max(feats[i].shape[0] for i in idx)
-            x = torch.zeros(len(idx), longest, feats[0].shape[1])
-            for b, i in enumerate(idx):
-                x[b, : feats[i].shape[0]] = feats[i]
-            logp = F.log_softmax(head(x), dim=-1).transpose(0, 1)  # [T, B, C]
-            loss = F.ctc_loss(logp, torch.tensor([t for i in idx for t in targets[i]]),
-                              torch.tensor([feats[i].shape[0] for i in idx]), torch.tensor([len(targets[i]) for i in idx]),
-                              blank=0, zero_infinity=True)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return head.eval()
-
-
-def per(head: torch.nn.Linear, feats: list[torch.Tensor], targets: list[list[int]]) -> float:
-    errors = total = 0
-    with torch.no_grad():
-        for h, ref in zip(feats, targets):
-            errors += edit_distance(ref, greedy(head(h)))
-            total += len(ref)
-    return errors / max(1, total)
+def own_ctc_head(work: str, encoder: SpeechEncoder) -> torch.nn.Linear | None:
+    """The encoder's CTC head, if its checkpoint was trained with one (a rebuilt one says no inventory)."""
+    saved = torch.load(os.path.join(work, "encoder.pt"), weights_only=False)
+    return encoder.ctc if saved.get("inventory") else None
 
 
 def main() -> int:
@@ -107,6 +84,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--clusters", default="", help="also k-means of these sizes (e.g. 128,256,512) fitted on the probe's "
                     "training states: what more units would keep")
+    ap.add_argument("--posterior-clusters", default="", help="also k-means of these sizes (e.g. 256,512) over the CTC "
+                    "head's per-frame log-posteriors, read as a one-hot")
+    ap.add_argument("--argmax-units", action="store_true", help="also the CTC head's best class per frame (blank "
+                    "included) as the unit, read as a one-hot")
+    ap.add_argument("--one-hot-states", action="store_true", help="also read the states' k-means units as a one-hot, "
+                    "as the posterior and argmax units are (a fair comparison with them)")
     ap.add_argument("--rows-cache", help="keep the rendered training speech here and reuse it (a cache of the same --train, --seed and --human-root)")
     ap.add_argument("--out", help="write the figures here as JSON")
     args = ap.parse_args()
@@ -141,38 +124,74 @@ def main() -> int:
     index = json.load(open(os.path.join(args.dev_set, "index.json")))["utterances"]
     said_phones = dict(zip(sorted({u["said"] for u in index}), phonemes.phonemize(sorted({u["said"] for u in index}))))
     dev: dict[str, list[tuple[torch.Tensor, list[int]]]] = defaultdict(list)
+    dev_seconds: dict[str, float] = defaultdict(float)
     for u in index:
         pcm = trim_silence(decode(os.path.join(args.dev_set, u["file"])))
         dev[u["condition"]].append((states(encoder, mel_of(pcm)), [ids.get(p, -1) for p in said_phones[u["said"]]]))
+        dev_seconds[u["condition"]] += pcm.size / 16000
 
-    # What each head reads: the states themselves, or the states replaced by their nearest centroid.
-    readers: dict[str, torch.Tensor | None] = {"encoder states": None}
+    figures: dict[str, dict] = {}
+    rates: dict[str, dict] = {}  # unit readers: merged units per second of dev speech
+
+    def score(name: str, reader: Reader) -> torch.nn.Module:
+        feats = [reader.features(h) for h in train_states]
+        one_hot = reader.count if reader.vectors is None else 0  # the states reader has no units: 0 either way
+        head = train_head(feats, train_targets, len(inventory), args.epochs, args.seed, one_hot)
+        figures[name] = {"training": round(per(head, feats, train_targets), 4)}
+        for condition, rows in dev.items():
+            figures[name][condition] = round(per(head, [reader.features(h) for h, _ in rows], [t for _, t in rows]), 4)
+            if reader.units is not None:
+                merged = sum(len(merge_repeats(reader.units(h).numpy())[0]) for h, _ in rows)
+                rates.setdefault(name, {})[condition] = round(merged / dev_seconds[condition], 1)
+        print(f"{name}: done, {time.time() - started:.0f} s")
+        return head
+
+    # What each head reads: the states themselves, or the states replaced by a unit (its centroid, or a one-hot).
+    states_head = score("encoder states", Reader())
+    readers: dict[str, Reader] = {}
     if centroids is not None:
-        readers[f"units ({centroids.shape[0]}, shipped)"] = centroids
+        readers[f"units ({centroids.shape[0]}, shipped)"] = Reader(lambda h: nearest(h, centroids), centroids.shape[0], centroids)
     gen = torch.Generator().manual_seed(args.seed)
     pooled = torch.cat(train_states)
     sample = pooled[torch.randperm(pooled.shape[0], generator=gen)[:200_000]]
     for k in [int(c) for c in args.clusters.split(",") if c.strip()]:
-        readers[f"k-means {k}, fitted here"] = kmeans(sample, k, 25, gen, log=lambda _m: None)
+        cents = kmeans(sample, k, 25, gen, log=lambda _m: None)
+        readers[f"k-means {k}, fitted here"] = Reader(lambda h, c=cents: nearest(h, c), k, cents)
+    if args.one_hot_states:
+        for name, r in list(readers.items()):
+            readers[f"{name}, one-hot"] = Reader(r.units, r.count)
+    # Units cut in the CTC head's space (or its argmax) might spend their ids on phonemes rather than on the voice and
+    # channel variation the states also carry: these readers measure whether they keep more.
+    own = own_ctc_head(args.encoder_work, encoder)
+    ctc: torch.nn.Module = own if own is not None else states_head
+    ctc_source = "the encoder's own" if own is not None else "refitted: the probe's linear CTC head on the states (none shipped)"
 
-    figures: dict[str, dict] = {}
-    for name, cents in readers.items():
-        read = (lambda h: h) if cents is None else (lambda h, c=cents: quantised(h, c))
-        feats = [read(h) for h in train_states]
-        head = train_head(feats, train_targets, len(inventory), args.epochs, args.seed)
-        figures[name] = {"training": round(per(head, feats, train_targets), 4)}
-        for condition, rows in dev.items():
-            figures[name][condition] = round(per(head, [read(h) for h, _ in rows], [t for _, t in rows]), 4)
-        print(f"{name}: done, {time.time() - started:.0f} s")
+    def log_posteriors(h: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return F.log_softmax(ctc(h), dim=-1)
 
-    print(f"| condition | utterances | {' | '.join(f'PER, {n}' for n in readers)} |")
-    print(f"| --- | --- |{' --- |' * len(readers)}")
+    posterior_sample = log_posteriors(sample)
+    for k in [int(c) for c in args.posterior_clusters.split(",") if c.strip()]:
+        cents = kmeans(posterior_sample, k, 25, gen, log=lambda _m: None)
+        readers[f"k-means {k} of CTC log-posteriors"] = Reader(lambda h, c=cents: nearest(log_posteriors(h), c), k)
+    if args.argmax_units:
+        readers["CTC argmax"] = Reader(lambda h: log_posteriors(h).argmax(dim=-1), posterior_sample.shape[1])
+    for name, reader in readers.items():
+        score(name, reader)
+    names = ["encoder states", *readers]
+
+    print(f"| condition | utterances | {' | '.join(f'PER, {n}' for n in names)} |")
+    print(f"| --- | --- |{' --- |' * len(names)}")
     for condition in ["training", *dev]:
         n = len(train_rows) if condition == "training" else len(dev[condition])
-        print(f"| {condition} | {n} | {' | '.join(f'{100 * figures[r][condition]:.1f} %' for r in readers)} |")
+        print(f"| {condition} | {n} | {' | '.join(f'{100 * figures[r][condition]:.1f} %' for r in names)} |")
+    print(f"| condition | {' | '.join(f'units/s, {n}' for n in rates)} |")
+    print(f"| --- |{' --- |' * len(rates)}")
+    for condition in dev:
+        print(f"| {condition} | {' | '.join(f'{rates[r][condition]:.1f}' for r in rates)} |")
     report = {"encoderWork": args.encoder_work, "units": args.units, "devSet": args.dev_set, "trainUtterances": len(train_rows),
               "classes": len(inventory), "epochs": args.epochs, "seed": args.seed, "seconds": round(time.time() - started),
-              "phonemeErrorRate": figures}
+              "ctcHead": ctc_source, "phonemeErrorRate": figures, "mergedUnitsPerSecond": rates}
     if args.out:
         with open(args.out, "w") as f:
             json.dump(report, f, indent=1)

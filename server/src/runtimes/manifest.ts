@@ -9,7 +9,7 @@ export type Mode = (typeof MODES)[number];
 export interface UnitsSpec {
   /** ONNX file: input `pcm` float32 [1, N] → output `units` int64 [1, floor((N - leftContextSamples) / hopSamples)]. */
   file: string;
-  /** Number of distinct units (k-means clusters). */
+  /** Number of distinct units (k-means clusters, or a CTC head's phoneme classes). */
   count: number;
   frameMs: number;
   hopSamples: number;
