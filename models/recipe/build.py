@@ -257,6 +257,11 @@ def main() -> int:
                     help="multiply the speech encoder's steps and time cap (a longer CTC training)")
     ap.add_argument("--encoder-utterances", type=int,
                     help="synthetic training utterances rendered for the encoder (default: encoder_data's 16,000)")
+    ap.add_argument("--encoder-continue", metavar="ENCODER_PT",
+                    help="train this encoder further (an encoder.pt with a CTC head: a finished build's, or one "
+                         "--phoneme-units fitted) for the plan's encoder steps on fresh renders; its classes stay")
+    ap.add_argument("--human-copies", type=int,
+                    help="real speech in the encoder's data: each training clip in this many channels (default 4)")
     ap.add_argument("--unit-clusters", type=int,
                     help="heard units: k-means size over the encoder's states (default: the plan's 128)")
     ap.add_argument("--phoneme-units", action="store_true",
@@ -345,8 +350,10 @@ def main() -> int:
         log("encoder: reusing the finished one in --work")
         encoder, encoder_report = done
     else:
-        sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances)
-        encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume)
+        sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances,
+                            fresh=bool(args.encoder_continue), human_copies=args.human_copies)
+        encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume,
+                                                start_from=args.encoder_continue)
         del sets
     if plan.data.units.phonemes:
         encoder = ctc_head.ensure_head(work, encoder, plan.data, human_root, log)

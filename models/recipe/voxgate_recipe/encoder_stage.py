@@ -14,11 +14,18 @@ from .train_encoder import fit_normalisation, phoneme_error_rate, train_encoder
 
 
 def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log,
-                 train_utterances: int | None = None) -> dict:
-    """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears."""
+                 train_utterances: int | None = None, fresh: bool = False, human_copies: int | None = None) -> dict:
+    """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears.
+
+    `fresh`: draw other texts, voices and channels than a first training's (a continued training sees new
+    renders, not the ones it already fitted); the dev sets stay held out either way."""
     cfg = SMOKE if smoke else EncoderDataConfig()
     if train_utterances:
         cfg = dataclasses.replace(cfg, train_utterances=train_utterances)
+    if fresh:
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + 1)
+    if human_copies:
+        cfg = dataclasses.replace(cfg, human_copies=human_copies)
     path = os.path.join(work, "encoder-data.pt")
     if os.path.exists(path):
         log(f"reusing {path}")
@@ -50,13 +57,28 @@ def finished_encoder(work: str) -> tuple[SpeechEncoder, dict] | None:
     return model.eval(), report
 
 
-def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = True) -> tuple[SpeechEncoder, dict]:
-    """Trains (or finishes training) the encoder; work/encoder.pt holds the last checkpoint."""
+def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = True,
+                  start_from: str | None = None) -> tuple[SpeechEncoder, dict]:
+    """Trains (or finishes training) the encoder; work/encoder.pt holds the last checkpoint.
+
+    `start_from`: an encoder.pt with a trained CTC head (a finished build's, or one `ctc_head` fitted) whose
+    weights, normalisation and classes this training continues from, every weight learning, for the settings'
+    steps on a fresh schedule; the report then also gives its phoneme error rates before."""
     train_rows = sets["train"] + sets.get("train-human", [])
-    # From the synthetic texts alone, so adding real speech later keeps the classes (and a checkpoint) valid;
-    # a rare phoneme only real speech has is left out of its targets.
-    inventory = phonemes.inventory([r["phones"] for r in sets["train"]])
-    cfg = EncoderConfig(phonemes=len(inventory), **settings.get("model", {}))
+    start_model = None
+    if start_from:
+        base = torch.load(start_from, weights_only=False)
+        if not base.get("inventory"):
+            raise SystemExit(f"--encoder-continue {start_from}: no CTC head (fit one first: build.py --phoneme-units)")
+        inventory = base["inventory"]
+        cfg = EncoderConfig(**base["config"])
+        start_model = SpeechEncoder(cfg)
+        start_model.load_state_dict(base["model"])
+    else:
+        # From the synthetic texts alone, so adding real speech later keeps the classes (and a checkpoint) valid;
+        # a rare phoneme only real speech has is left out of its targets.
+        inventory = phonemes.inventory([r["phones"] for r in sets["train"]])
+        cfg = EncoderConfig(phonemes=len(inventory), **settings.get("model", {}))
     model = SpeechEncoder(cfg)
     ckpt = os.path.join(work, "encoder.pt")
     start, opt_state = 0, None
@@ -66,7 +88,9 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
             model.load_state_dict(saved["model"])
             start, opt_state = saved["step"], saved["optimizer"] or None
             log(f"encoder: resuming at step {start}")
-    if start == 0:
+    if start == 0 and start_model is not None:
+        model.load_state_dict(start_model.state_dict())  # its normalisation included: the units' input stays put
+    elif start == 0:
         fit_normalisation(model, train_rows, TRAIN_PAD_SAMPLES // MEL_HOP_SAMPLES)
     log(f"encoder: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(inventory)} classes, "
         f"left context {cfg.left_context_samples()} samples")
@@ -75,11 +99,18 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
         torch.save({"model": model.state_dict(), "step": step, "optimizer": opt, "config": cfg.to_dict(),
                     "inventory": inventory, "report": report}, ckpt)
 
-    report = train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=settings["lr"],
+    # From trained weights the plan's peak rate would first undo part of what they hold: half of it.
+    lr = settings["lr"] * (0.5 if start_model is not None else 1.0)
+    report = train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=lr,
                            frames_per_batch=settings["frames_per_batch"], seed=7, log=log, checkpoint=save,
                            start_step=start, optimizer_state=opt_state, max_seconds=settings.get("max_seconds"))
     report["phonemeErrorRate"] = {name: round(phoneme_error_rate(model, rows, inventory), 4)
                                   for name, rows in sets.items() if name.startswith("dev")}
+    if start_model is not None:
+        report["continuedFrom"] = start_from
+        report["phonemeErrorRateBefore"] = {name: round(phoneme_error_rate(start_model.eval(), rows, inventory), 4)
+                                            for name, rows in sets.items() if name.startswith("dev")}
+        log(f"encoder phoneme error rate before this training: {report['phonemeErrorRateBefore']}")
     report["config"] = cfg.to_dict()
     report["parameters"] = sum(p.numel() for p in model.parameters())
     report["hours"] = {name: round(sum(r["seconds"] for r in rows) / 3600, 3) for name, rows in sets.items()}
