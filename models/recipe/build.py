@@ -24,6 +24,8 @@ import torch  # noqa: E402
 from voxgate_recipe import copy_drill, ctc_head, dataset, heard_remap, sequences, skills, vocab as V, warm_start  # noqa: E402
 from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
+from voxgate_recipe.heard_channel import HeardChannel  # noqa: E402
+from voxgate_recipe.heard_text import HeardText  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
@@ -59,11 +61,13 @@ def checkpoint_after(work: str, stage: str) -> str:
 
 def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = None,
              device: str = "cpu", init: LlamaLm | None = None,
-             continued: bool = False) -> tuple[LlamaLm, list[dict]]:
+             continued: bool = False, heard: HeardText | None = None) -> tuple[LlamaLm, list[dict]]:
     """Trains the stages in order, saving a checkpoint after each; resume_after skips up to that stage.
 
     init: the LM to start from (warm_start.py) instead of a freshly drawn one.
     continued: init is a finished build's LM (--continue-lm): it stands for the checkpoint after resume_after.
+    heard: draws the examples heard from text alone (plan.heard_text_share), from a generator of its own so the
+    rendered data's draws stay those of a build without them.
 
     The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
     """
@@ -86,6 +90,13 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     # in so transcription and speaking are not forgotten. Passes b and c weigh the text parts more.
     s3 = sequences.stage3(train_items, units, rng, plan.multi_turn_share, plan.max_train_tokens)
     s3 += rng.sample(s2, min(len(s2), len(s3) // 4))
+    if heard is not None and plan.heard_text_share > 0:
+        heard_rng = random.Random(plan.seed + 7919)
+        s2_heard = heard.transcriptions(round(len(train_items) * plan.heard_text_share), heard_rng)
+        s3_heard = heard.turns(round(len(s3) * plan.heard_text_share), heard_rng)
+        log(f"heard from text: {len(s2_heard)} transcriptions (stage 2), {len(s3_heard)} turns (stage 3)")
+        s2 += s2_heard
+        s3 += s3_heard
     # Typed drills of every closed-skill fact (one random phrasing each): text skills must hold (≥ 95 % typed).
     facts = list(skills.arithmetic(rng)) + list(skills.next_item(rng)) + list(skills.count(rng))
     s3 += sequences.text_drill(facts, plan.text_drill_copies, rng)
@@ -131,6 +142,21 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
                              **stage_settings))
         save_checkpoint(model, checkpoint_after(work, stage))
     return model.cpu(), reports
+
+
+def heard_text(plan: Plan, data: dict, work: str, log) -> HeardText:
+    """The encoder's channel fitted on (up to 4,000 of) the training questions, and the texts to hear through it."""
+    inventory = torch.load(os.path.join(work, "encoder.pt"), weights_only=False)["inventory"]
+    items = [i for i in data["items"] if not i["dev"]]
+    random.Random(plan.seed).shuffle(items)
+    items = items[:4000]
+    offset = data.get("heard_offset", 0)
+    channel = HeardChannel.fit([i["question"] for i in items],
+                               [[u - offset for u in data["units"][i["q_units"]]] for i in items], inventory)
+    heard = HeardText(channel, data, offset)
+    log(f"heard from text: channel fitted on {len(items)} questions, phoneme error rate {channel.error_rate():.3f}; "
+        f"{len(heard.clauses)} clauses, {len(heard.words)} words")
+    return heard
 
 
 def tuned(plan: Plan, steps_scale: float, unit_noise: float | None) -> Plan:
@@ -273,6 +299,9 @@ def main() -> int:
     ap.add_argument("--copy-share", type=float,
                     help="stage 3d: add repeat and spell turns on fresh dictionary words, this share of the drill "
                          "(copy_drill.py): copying text the data never holds")
+    ap.add_argument("--heard-text", type=float, metavar="SHARE",
+                    help="with --phoneme-units: add examples heard from text alone (heard_text.py), this share of "
+                         "stage 2's transcriptions and of stage 3's turns: new sentences and words without rendering")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -322,6 +351,10 @@ def main() -> int:
         if not plan.stage3d:
             ap.error(f"--copy-share adds to stage 3d, which the {plan_name} plan does not have")
         plan = dataclasses.replace(plan, stage3d_copy_share=args.copy_share)
+    if args.heard_text is not None:
+        if not args.phoneme_units:
+            ap.error("--heard-text draws heard phonemes: it needs --phoneme-units")
+        plan = dataclasses.replace(plan, heard_text_share=args.heard_text)
     if args.unit_clusters:
         plan = dataclasses.replace(plan, data=dataclasses.replace(
             plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))
@@ -401,7 +434,9 @@ def main() -> int:
         warm_lm = read_gguf(args.continue_lm)[0] if args.continue_lm.endswith(".gguf") else load_checkpoint(args.continue_lm)
         if args.heard_from:
             warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
-    lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm))
+    heard = heard_text(plan, data, work, log) if plan.heard_text_share > 0 else None
+    lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm),
+                           heard=heard)
     save_checkpoint(lm, os.path.join(work, "lm.pt"))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)

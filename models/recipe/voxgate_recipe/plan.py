@@ -33,6 +33,9 @@ class Plan:
     # Repeat and spell on fresh dictionary words (copy_drill.py) in stage 3d, as a share of its drill: 0 = none
     # (build.py --copy-share).
     stage3d_copy_share: float = 0.0
+    # Examples heard from text alone (heard_text.py; phoneme units only), as a share of stage 2's transcriptions
+    # and of stage 3's turns: 0 = none (the plans as measured; build.py --heard-text).
+    heard_text_share: float = 0.0
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
     # The vocoder's phase head (vocoder_phase_train.py): ≈ 0.42 s a step on 2 cores; the time cap keeps
     # the CPU plan inside its 2 hours.

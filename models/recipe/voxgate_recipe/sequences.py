@@ -53,14 +53,19 @@ def stage1(units: list[list[int]]) -> list[tuple[list[int], list[int]]]:
     return out
 
 
+def asr_example(heard_units: list[int], text: str, rng: random.Random) -> tuple[list[int], list[int]]:
+    """A transcription instruction with a random description: the heard units, then the text trained."""
+    p = V.encode_template("[Human]:") + V.encode_text(rng.choice(ASR) + " this is input: ") + \
+        [V.SOSP_ID] + V.encode_units(heard_units) + [V.EOSP_ID, V.EOH_ID, V.ASSISTANT_ID]
+    a = V.encode_text(text) + [V.EOA_ID]
+    return p + a, [0] * len(p) + [1] * len(a)
+
+
 def stage2(items: list[dict], units: list[list[int]], rng: random.Random) -> list[tuple[list[int], list[int]]]:
     """Cross-modal instructions: ASR (caller voices) and TTS (answer voice), each with a random description."""
     out = []
     for item in items:
-        p = V.encode_template("[Human]:") + V.encode_text(rng.choice(ASR) + " this is input: ") + \
-            [V.SOSP_ID] + V.encode_units(units[item["q_units"]]) + [V.EOSP_ID, V.EOH_ID, V.ASSISTANT_ID]
-        a = V.encode_text(item["question"]) + [V.EOA_ID]
-        out.append((p + a, [0] * len(p) + [1] * len(a)))
+        out.append(asr_example(units[item["q_units"]], item["question"], rng))
         p = V.encode_template("[Human]:") + V.encode_text(rng.choice(TTS) + " this is input: " + item["answer"]) + \
             [V.EOH_ID, V.ASSISTANT_ID]
         a = V.encode_units(units[item["a_units"]]) + [V.EOA_ID]

@@ -1,0 +1,78 @@
+"""Training examples heard from text alone (build.py --heard-text; phoneme units only): questions the data never
+rendered, with heard units drawn from the encoder's channel (heard_channel.py).
+
+Two kinds, as the rendered data has them: transcription (stage 2: heard units, then the text) and speech-to-text
+turns of the open skills (stage 3: repeat a fortune clause or a new sentence, spell a fresh dictionary word, refuse
+an out-of-scope clause). The texts are fortune clauses (some 40,000) and fresh dictionary words, never a dev text
+or a bench or demo question: a clause sharing three words in a row with one of those is left out, as is every
+word of a dev spelling question.
+"""
+from __future__ import annotations
+
+import random
+
+from . import copy_drill, corpus, skills
+from .heard_channel import HeardChannel
+from .sequences import answer_ids, asr_example, prompt_ids
+
+NGRAM = 3
+
+
+def _ngrams(text: str) -> set[tuple[str, ...]]:
+    w = text.split()
+    return {tuple(w[k : k + NGRAM]) for k in range(len(w) - NGRAM + 1)}
+
+
+def held_out_texts(data: dict) -> list[str]:
+    return [t for i in data["items"] if i["dev"] for t in (i["question"], i["answer"])] + copy_drill.repo_question_texts()
+
+
+def fresh_clauses(data: dict) -> list[str]:
+    """Fortune clauses that share no three words in a row with a held-out text and hold no held-out spelling word."""
+    held = held_out_texts(data)
+    grams = set().union(*(_ngrams(t) for t in held)) if held else set()
+    whole = set(held)
+    spelled = {i["answer"].replace(" ", "") for i in data["items"] if i["dev"] and i["skill"] == "spell"}
+    return [c for c in corpus.fortune_clauses()
+            if c not in whole and not (_ngrams(c) & grams) and not (set(c.split()) & spelled)]
+
+
+class HeardText:
+    """Draws heard-from-text examples for one build: its channel, clauses and fresh words."""
+
+    def __init__(self, channel: HeardChannel, data: dict, offset: int) -> None:
+        self.channel = channel
+        self.offset = offset
+        self.clauses = fresh_clauses(data)
+        self.words = copy_drill.fresh_words(copy_drill.held_out_words(data))
+        if not self.clauses or not self.words:
+            raise ValueError("heard text needs fortune clauses and dictionary words outside the held-out ones")
+
+    def triples(self, count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+        """Open-skill questions on new texts: repeat 45 %, spell 35 %, out of scope 20 %."""
+        out = []
+        for _ in range(count):
+            r = rng.random()
+            if r < 0.45:
+                out += skills.repeat([rng.choice(self.clauses)], rng)
+            elif r < 0.8:
+                out += skills.spell([rng.choice(self.words)], rng)
+            else:
+                out += skills.other([rng.choice(self.clauses)])
+        return out
+
+    def transcriptions(self, count: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+        """Stage-2 examples: half plain clauses, half open-skill questions, each heard through the channel."""
+        texts = [rng.choice(self.clauses) if rng.random() < 0.5 else q for _s, q, _a in self.triples(count, rng)]
+        heard = self.channel.sample(texts, rng, self.offset)
+        return [asr_example(u, t, rng) for t, u in zip(texts, heard)]
+
+    def turns(self, count: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+        """Stage-3 speech-to-text turns: the question heard through the channel, transcript and answer trained."""
+        triples = self.triples(count, rng)
+        heard = self.channel.sample([q for _s, q, _a in triples], rng, self.offset)
+        out = []
+        for (_s, q, a), u in zip(triples, heard):
+            p, ans = prompt_ids("speech-to-text", q, u), answer_ids("speech-to-text", q, a, [])
+            out.append((p + ans, [0] * len(p) + [1] * len(ans)))
+        return out

@@ -1,0 +1,114 @@
+// The recipe's examples heard from text alone (models/recipe/voxgate_recipe/heard_channel.py, heard_text.py;
+// build.py --heard-text): the encoder's phoneme channel fitted on aligned questions, then drawn for new texts, and
+// never a held-out text among them. Real espeak-ng phonemizes; the "encoder" outputs are written by the test.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { itIf } from '../helpers/requires.ts';
+import { PYTHON } from '../helpers/random-lm.ts';
+
+const RECIPE = fileURLToPath(new URL('../../models/recipe/', import.meta.url));
+const hasPython = spawnSync(PYTHON, ['--version'], { stdio: 'ignore' }).status === 0;
+const hasEspeak = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0;
+
+function runPython(script: string): unknown {
+  const run = spawnSync(PYTHON, ['-c', script], { cwd: RECIPE, encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
+itIf(hasPython, `${PYTHON}`)('splits what the encoder emitted into what it emitted for each target phoneme', () => {
+  const got = runPython(`
+import json
+from voxgate_recipe.heard_channel import segments
+print(json.dumps({
+  "substituted": segments([5, 6, 7], [0, 5, 0, 9, 3, 0]),
+  "deleted": segments([5, 6, 7], [0, 5, 0, 7, 0]),
+  "inserted": segments([5, 7], [0, 5, 8, 0, 7]),
+  "leadingInsert": segments([5], [4, 0, 5, 0]),
+}))`) as Record<string, [number[], number[][]]>;
+  expect(got['substituted']).toEqual([[0], [[5, 0], [9], [3, 0]]]);
+  expect(got['deleted']).toEqual([[0], [[5, 0], [], [7, 0]]]);
+  expect(got['inserted']).toEqual([[0], [[5, 8, 0], [7]]]);
+  expect(got['leadingInsert']).toEqual([[4, 0], [[5, 0]]]);
+});
+
+// A channel written by the test: every phoneme heard as itself then a blank, except /s/, always heard as /z/.
+// Fitted on one sentence's "renders", it must hear a new sentence the same way, with the same error rate.
+const CHANNEL = `
+import json, random
+from voxgate_recipe import phonemes
+from voxgate_recipe.heard_channel import HeardChannel
+train = ["the cat sat on the mat", "a small dog ran past us", "she sells sea shells"]
+seqs = phonemes.phonemize(train + ["the cats sat"])
+inventory = phonemes.inventory(seqs)
+ids = {p: i for i, p in enumerate(inventory)}
+def encoder(phones):
+    out = [0]
+    for p in phones:
+        out += [ids["z"] if p == "s" else ids[p], 0]
+    merged = []
+    for u in out:
+        if not merged or merged[-1] != u:
+            merged.append(u)
+    return merged
+channel = HeardChannel.fit(train, [encoder(s) for s in seqs[:3]], inventory)
+new = seqs[3]
+s_share = sum(p == "s" for s in seqs[:3] for p in s) / sum(len(s) for s in seqs[:3])
+print(json.dumps({"heard": channel.sample(["the cats sat"], random.Random(1), offset=100)[0],
+                  "expected": [100 + u for u in encoder(new)], "errorRate": channel.error_rate(), "sShare": s_share}))
+`;
+
+itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('hears a new text as the fitted channel hears its phonemes', () => {
+  const got = runPython(CHANNEL) as { heard: number[]; expected: number[]; errorRate: number; sShare: number };
+  expect(got.heard).toEqual(got.expected);
+  expect(got.sShare).toBeGreaterThan(0.05);
+  expect(got.errorRate).toBeCloseTo(got.sShare, 6);
+});
+
+// Held out: a dev repeat sentence, a dev spelling word, and voxgate's own demo questions ("spell house").
+const DRAWS = `
+import json, random
+from voxgate_recipe import copy_drill, corpus, heard_text, skills
+from voxgate_recipe.heard_channel import HeardChannel
+items = [{"skill": "repeat", "question": "repeat this the day the earth stood still", "answer": "the day the earth stood still", "dev": True},
+         {"skill": "spell", "question": "spell zebra", "answer": "z e b r a", "dev": True},
+         {"skill": "spell", "question": "spell dog", "answer": "d o g", "dev": False}]
+data = {"items": items}
+channel = HeardChannel(["<blank>", "d", "|"], {1: __import__("collections").Counter({(1, 0): 1})}, __import__("collections").Counter({(0,): 1}))
+h = heard_text.HeardText(channel, data, offset=50)
+rng = random.Random(5)
+triples = h.triples(600, rng)
+print(json.dumps({"triples": triples, "held": heard_text.held_out_texts(data),
+                  "clauses": len(h.clauses), "heldInCorpus": "the day the earth stood still" in corpus.fortune_clauses(),
+                  "heldDrawable": "the day the earth stood still" in h.clauses, "transcriptions": len(h.transcriptions(20, rng)), "turns": len(h.turns(20, rng)),
+                  "other": skills.OTHER_ANSWER}))
+`;
+
+itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('draws open-skill questions on new texts, none sharing three words with a held-out text', () => {
+  const got = runPython(DRAWS) as { triples: [string, string, string][]; held: string[]; clauses: number; heldInCorpus: boolean; heldDrawable: boolean; transcriptions: number; turns: number; other: string };
+  expect(got.clauses).toBeGreaterThan(10_000);
+  // The held-out sentence is a fortune clause: the filter, not the corpus, keeps it out.
+  expect(got.heldInCorpus).toBe(true);
+  expect(got.heldDrawable).toBe(false);
+  expect(got.transcriptions).toBe(20);
+  expect(got.turns).toBe(20);
+  expect(got.held).toEqual(expect.arrayContaining(['the day the earth stood still', 'spell house']));
+  const heldGrams = new Set(got.held.flatMap((t) => trigrams(t)));
+  const skillsSeen = new Set<string>();
+  for (const [skill, q, a] of got.triples) {
+    skillsSeen.add(skill);
+    const text = skill === 'spell' ? a.replaceAll(' ', '') : skill === 'repeat' ? a : q;
+    expect(['zebra', 'house']).not.toContain(text);
+    for (const g of trigrams(text)) expect(heldGrams.has(g), `${text} shares "${g}"`).toBe(false);
+    if (skill === 'other') expect(a).toBe(got.other);
+  }
+  expect([...skillsSeen].sort()).toEqual(['other', 'repeat', 'spell']);
+});
+
+function trigrams(text: string): string[] {
+  const w = text.split(' ');
+  const out: string[] = [];
+  for (let k = 0; k + 3 <= w.length; k++) out.push(w.slice(k, k + 3).join(' '));
+  return out;
+}
