@@ -81,16 +81,22 @@ rng = random.Random(5)
 triples = h.triples(600, rng)
 print(json.dumps({"triples": triples, "held": heard_text.held_out_texts(data),
                   "clauses": len(h.clauses), "heldInCorpus": "the day the earth stood still" in corpus.fortune_clauses(),
-                  "heldDrawable": "the day the earth stood still" in h.clauses, "transcriptions": len(h.transcriptions(20, rng)), "turns": len(h.turns(20, rng)),
+                  "heldDrawable": "the day the earth stood still" in h.clauses,
+                  "greetingInCorpus": "good morning" in corpus.fortune_clauses(), "greetingDrawable": "good morning" in h.clauses,
+                  "smallTalk": [q for _s, q, _a in skills.small_talk()], "openings": list(heard_text.SKILL_OPENINGS), "transcriptions": len(h.transcriptions(20, rng)), "turns": len(h.turns(20, rng)),
                   "other": skills.OTHER_ANSWER}))
 `;
 
 itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('draws open-skill questions on new texts, none sharing three words with a held-out text', () => {
-  const got = runPython(DRAWS) as { triples: [string, string, string][]; held: string[]; clauses: number; heldInCorpus: boolean; heldDrawable: boolean; transcriptions: number; turns: number; other: string };
+  const got = runPython(DRAWS) as { triples: [string, string, string][]; held: string[]; clauses: number; heldInCorpus: boolean; heldDrawable: boolean;
+    greetingInCorpus: boolean; greetingDrawable: boolean; smallTalk: string[]; openings: string[]; transcriptions: number; turns: number; other: string };
   expect(got.clauses).toBeGreaterThan(10_000);
   // The held-out sentence is a fortune clause: the filter, not the corpus, keeps it out.
   expect(got.heldInCorpus).toBe(true);
   expect(got.heldDrawable).toBe(false);
+  // A skill's question in the fortunes ("good morning") is never heard as out of scope: that taught refusing greetings.
+  expect(got.greetingInCorpus).toBe(true);
+  expect(got.greetingDrawable).toBe(false);
   expect(got.transcriptions).toBe(20);
   expect(got.turns).toBe(20);
   expect(got.held).toEqual(expect.arrayContaining(['the day the earth stood still', 'spell house']));
@@ -101,7 +107,11 @@ itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('draws open-skill questi
     const text = skill === 'spell' ? a.replaceAll(' ', '') : skill === 'repeat' ? a : q;
     expect(['zebra', 'house']).not.toContain(text);
     for (const g of trigrams(text)) expect(heldGrams.has(g), `${text} shares "${g}"`).toBe(false);
-    if (skill === 'other') expect(a).toBe(got.other);
+    if (skill === 'other') {
+      expect(a).toBe(got.other);
+      expect(got.smallTalk).not.toContain(q);
+      for (const o of got.openings) expect(q === o || q.startsWith(`${o} `), `${q} begins like a skill's question`).toBe(false);
+    }
   }
   expect([...skillsSeen].sort()).toEqual(['other', 'repeat', 'spell']);
 });

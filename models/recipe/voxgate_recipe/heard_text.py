@@ -27,14 +27,28 @@ def held_out_texts(data: dict) -> list[str]:
     return [t for i in data["items"] if i["dev"] for t in (i["question"], i["answer"])] + copy_drill.repo_question_texts()
 
 
+# How a skill's questions begin: a clause beginning so is a question of that skill, not an out-of-scope one.
+SKILL_OPENINGS = tuple(skills.REPEAT_PHRASES + skills.SPELL_PHRASES + skills.ARITH_PHRASES + [
+    "count from", "please count", "can you count", "what day", "which day", "what month", "which month",
+    "what number", "which number", "hello", "hi", "hey", "good morning", "good evening"])
+
+
+def in_skill(clause: str) -> bool:
+    """A clause that is, or begins like, one of the skills' questions: heard as "other" it would teach refusing
+    them (fortunes hold "good morning" and "who are you")."""
+    small_talk = {q for _s, q, _a in skills.small_talk()}
+    return clause in small_talk or any(clause == o or clause.startswith(o + " ") for o in SKILL_OPENINGS)
+
+
 def fresh_clauses(data: dict) -> list[str]:
-    """Fortune clauses that share no three words in a row with a held-out text and hold no held-out spelling word."""
+    """Fortune clauses that share no three words in a row with a held-out text, hold no held-out spelling word and
+    are not a skill's question."""
     held = held_out_texts(data)
     grams = set().union(*(_ngrams(t) for t in held)) if held else set()
     whole = set(held)
     spelled = {i["answer"].replace(" ", "") for i in data["items"] if i["dev"] and i["skill"] == "spell"}
     return [c for c in corpus.fortune_clauses()
-            if c not in whole and not (_ngrams(c) & grams) and not (set(c.split()) & spelled)]
+            if c not in whole and not (_ngrams(c) & grams) and not (set(c.split()) & spelled) and not in_skill(c)]
 
 
 class HeardText:
