@@ -9,6 +9,7 @@ import glob
 import itertools
 import random
 import re
+from typing import Iterator
 
 FORTUNE_DIR = "/usr/share/games/fortunes"
 WORDS_FILE = "/usr/share/dict/words"
@@ -20,13 +21,18 @@ MAX_CHARS = 48
 SENTENCE = re.compile(r"[a-z' ]+")
 
 
-def fortune_sentences() -> list[str]:
-    found: set[str] = set()
+def _fortune_texts() -> Iterator[str]:
+    """Each kept collection's whole text."""
     for path in sorted(glob.glob(f"{FORTUNE_DIR}/*")):
         name = path.rsplit("/", 1)[-1]
         if "." in name or name in SKIPPED_FORTUNES:
             continue
-        text = open(path, encoding="latin-1").read()
+        yield open(path, encoding="latin-1").read()
+
+
+def fortune_sentences() -> list[str]:
+    found: set[str] = set()
+    for text in _fortune_texts():
         for cookie in text.split("\n%\n"):
             for s in re.split(r"(?<=[.!?])\s+", " ".join(cookie.split())):
                 s = re.sub(r"[.!?,;:]+$", "", s.strip().lower()).replace(",", "")
@@ -35,18 +41,14 @@ def fortune_sentences() -> list[str]:
     return sorted(found)
 
 
-def fortune_clauses(max_words: int = MAX_WORDS) -> list[str]:
+def fortune_clauses() -> list[str]:
     """Every clause of the same fortunes, cut at any punctuation: many more short texts than the whole sentences
     fortune_sentences keeps, for text-only training (heard_text.py)."""
     found: set[str] = set()
-    for path in sorted(glob.glob(f"{FORTUNE_DIR}/*")):
-        name = path.rsplit("/", 1)[-1]
-        if "." in name or name in SKIPPED_FORTUNES:
-            continue
-        text = open(path, encoding="latin-1").read().lower()
-        for clause in re.split(r"[.!?,;:()\"\n-]+", text):
+    for text in _fortune_texts():
+        for clause in re.split(r"[.!?,;:()\"\n-]+", text.lower()):
             c = " ".join(clause.split())
-            if SENTENCE.fullmatch(c) and 2 <= len(c.split()) <= max_words and len(c) <= MAX_CHARS:
+            if SENTENCE.fullmatch(c) and 2 <= len(c.split()) <= MAX_WORDS and len(c) <= MAX_CHARS:
                 found.add(c)
     return sorted(found)
 
