@@ -69,17 +69,18 @@ itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('hears a new text as the
 // Held out: a dev repeat sentence, a dev spelling word, and voxgate's own demo questions ("spell house").
 const DRAWS = `
 import json, random
+from collections import Counter
 from voxgate_recipe import copy_drill, corpus, heard_text, skills
 from voxgate_recipe.heard_channel import HeardChannel
 items = [{"skill": "repeat", "question": "repeat this the day the earth stood still", "answer": "the day the earth stood still", "dev": True},
          {"skill": "spell", "question": "spell zebra", "answer": "z e b r a", "dev": True},
          {"skill": "spell", "question": "spell dog", "answer": "d o g", "dev": False}]
 data = {"items": items}
-channel = HeardChannel(["<blank>", "d", "|"], {1: __import__("collections").Counter({(1, 0): 1})}, __import__("collections").Counter({(0,): 1}))
+channel = HeardChannel(["<blank>", "d", "|"], {1: Counter({(1, 0): 1})}, Counter({(0,): 1}))
 h = heard_text.HeardText(channel, data, offset=50)
 rng = random.Random(5)
 triples = h.triples(600, rng)
-print(json.dumps({"triples": triples, "held": heard_text.held_out_texts(data),
+print(json.dumps({"triples": triples, "held": copy_drill.held_out_texts(data),
                   "clauses": len(h.clauses), "heldInCorpus": "the day the earth stood still" in corpus.fortune_clauses(),
                   "heldDrawable": "the day the earth stood still" in h.clauses,
                   "greetingInCorpus": "good morning" in corpus.fortune_clauses(), "greetingDrawable": "good morning" in h.clauses,

@@ -46,10 +46,14 @@ def repo_question_texts() -> list[str]:
     return out
 
 
+def held_out_texts(data: dict) -> list[str]:
+    """Texts measured as unseen: the data's dev questions and answers, and voxgate's bench and demo questions."""
+    return [t for i in data["items"] if i["dev"] for t in (i["question"], i["answer"])] + repo_question_texts()
+
+
 def held_out_words(data: dict) -> set[str]:
-    """Words the drill never uses: every word of the data's dev questions and answers, and of voxgate's bench
-    and demo questions (measured as unseen)."""
-    return words_of([t for i in data["items"] if i["dev"] for t in (i["question"], i["answer"])] + repo_question_texts())
+    """Words the drill never uses: every word of a held-out text."""
+    return words_of(held_out_texts(data))
 
 
 def fresh_words(excluded: set[str]) -> list[str]:

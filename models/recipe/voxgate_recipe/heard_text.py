@@ -5,7 +5,7 @@ Two kinds, as the rendered data has them: transcription (stage 2: heard units, t
 turns of the open skills (stage 3: repeat a fortune clause or a new sentence, spell a fresh dictionary word, refuse
 an out-of-scope clause). The texts are fortune clauses (some 40,000) and fresh dictionary words, never a dev text
 or a bench or demo question: a clause sharing three words in a row with one of those is left out, as is every
-word of a dev spelling question.
+word of a dev spelling question, and every clause that is or begins like a skill's question.
 """
 from __future__ import annotations
 
@@ -23,27 +23,25 @@ def _ngrams(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[k : k + NGRAM]) for k in range(len(w) - NGRAM + 1)}
 
 
-def held_out_texts(data: dict) -> list[str]:
-    return [t for i in data["items"] if i["dev"] for t in (i["question"], i["answer"])] + copy_drill.repo_question_texts()
-
-
 # How a skill's questions begin: a clause beginning so is a question of that skill, not an out-of-scope one.
 SKILL_OPENINGS = tuple(skills.REPEAT_PHRASES + skills.SPELL_PHRASES + skills.ARITH_PHRASES + [
     "count from", "please count", "can you count", "what day", "which day", "what month", "which month",
     "what number", "which number", "hello", "hi", "hey", "good morning", "good evening"])
 
 
+SMALL_TALK = frozenset(q for _s, q, _a in skills.small_talk())
+
+
 def in_skill(clause: str) -> bool:
     """A clause that is, or begins like, one of the skills' questions: heard as "other" it would teach refusing
     them (fortunes hold "good morning" and "who are you")."""
-    small_talk = {q for _s, q, _a in skills.small_talk()}
-    return clause in small_talk or any(clause == o or clause.startswith(o + " ") for o in SKILL_OPENINGS)
+    return clause in SMALL_TALK or any(clause == o or clause.startswith(o + " ") for o in SKILL_OPENINGS)
 
 
 def fresh_clauses(data: dict) -> list[str]:
     """Fortune clauses that share no three words in a row with a held-out text, hold no held-out spelling word and
     are not a skill's question."""
-    held = held_out_texts(data)
+    held = copy_drill.held_out_texts(data)
     grams = set().union(*(_ngrams(t) for t in held)) if held else set()
     whole = set(held)
     spelled = {i["answer"].replace(" ", "") for i in data["items"] if i["dev"] and i["skill"] == "spell"}
