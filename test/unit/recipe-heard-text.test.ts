@@ -66,6 +66,10 @@ itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('hears a new text as the
   expect(got.errorRate).toBeCloseTo(got.sShare, 6);
 });
 
+// Closed skills (sums, next, count, small talk): a finite set of questions, all in the rendered training data too,
+// so they are drawn as they are; only the open skills' texts are new and must avoid the held-out ones.
+const CLOSED = new Set(['arithmetic', 'next', 'count', 'greeting', 'name', 'abilities']);
+
 // Held out: a dev repeat sentence, a dev spelling word, and voxgate's own demo questions ("spell house").
 const DRAWS = `
 import json, random
@@ -84,13 +88,13 @@ print(json.dumps({"triples": triples, "held": copy_drill.held_out_texts(data),
                   "clauses": len(h.clauses), "heldInCorpus": "the day the earth stood still" in corpus.fortune_clauses(),
                   "heldDrawable": "the day the earth stood still" in h.clauses,
                   "greetingInCorpus": "good morning" in corpus.fortune_clauses(), "greetingDrawable": "good morning" in h.clauses,
-                  "smallTalk": [q for _s, q, _a in skills.small_talk()], "openings": list(heard_text.SKILL_OPENINGS), "transcriptions": len(h.transcriptions(20, rng)), "turns": len(h.turns(20, rng)),
+                  "smallTalk": [q for _s, q, _a in skills.small_talk()], "closedCount": len(h.closed), "openings": list(heard_text.SKILL_OPENINGS), "transcriptions": len(h.transcriptions(20, rng)), "turns": len(h.turns(20, rng)),
                   "other": skills.OTHER_ANSWER}))
 `;
 
 itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('draws open-skill questions on new texts, none sharing three words with a held-out text', () => {
   const got = runPython(DRAWS) as { triples: [string, string, string][]; held: string[]; clauses: number; heldInCorpus: boolean; heldDrawable: boolean;
-    greetingInCorpus: boolean; greetingDrawable: boolean; smallTalk: string[]; openings: string[]; transcriptions: number; turns: number; other: string };
+    greetingInCorpus: boolean; greetingDrawable: boolean; smallTalk: string[]; closedCount: number; openings: string[]; transcriptions: number; turns: number; other: string };
   expect(got.clauses).toBeGreaterThan(10_000);
   // The held-out sentence is a fortune clause: the filter, not the corpus, keeps it out.
   expect(got.heldInCorpus).toBe(true);
@@ -103,18 +107,31 @@ itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('draws open-skill questi
   expect(got.held).toEqual(expect.arrayContaining(['the day the earth stood still', 'spell house']));
   const heldGrams = new Set(got.held.flatMap((t) => trigrams(t)));
   const skillsSeen = new Set<string>();
+  const counts = new Map<string, number>();
   for (const [skill, q, a] of got.triples) {
     skillsSeen.add(skill);
+    counts.set(skill, (counts.get(skill) ?? 0) + 1);
+    if (CLOSED.has(skill)) continue;
     const text = skill === 'spell' ? a.replaceAll(' ', '') : skill === 'repeat' ? a : q;
     expect(['zebra', 'house']).not.toContain(text);
     for (const g of trigrams(text)) expect(heldGrams.has(g), `${text} shares "${g}"`).toBe(false);
     if (skill === 'other') {
       expect(a).toBe(got.other);
+      // Two-word refusals look like a misheard greeting: out-of-scope clauses have three words or more.
+      expect(q.split(' ').length).toBeGreaterThanOrEqual(3);
       expect(got.smallTalk).not.toContain(q);
       for (const o of got.openings) expect(q === o || q.startsWith(`${o} `), `${q} begins like a skill's question`).toBe(false);
     }
   }
-  expect([...skillsSeen].sort()).toEqual(['other', 'repeat', 'spell']);
+  expect([...skillsSeen].sort()).toEqual(['abilities', 'arithmetic', 'count', 'greeting', 'name', 'next', 'other', 'repeat', 'spell']);
+  // Greetings and small talk heard about as often as refusals (600 draws: 17.5 % each side, half of the closed).
+  const smallTalk = (counts.get('greeting') ?? 0) + (counts.get('name') ?? 0) + (counts.get('abilities') ?? 0);
+  const closed = [...CLOSED].reduce((n, s) => n + (counts.get(s) ?? 0), 0);
+  expect(closed).toBeGreaterThan(0.5 * (counts.get('other') ?? 0));
+  expect(closed).toBeLessThan(2 * (counts.get('other') ?? 0));
+  expect(smallTalk).toBeGreaterThan(0.25 * closed);
+  // Three phrasings of each sum, count and next question: more than the 1,323 + 140 + 155 of one draw.
+  expect(got.closedCount).toBeGreaterThan(1_700);
 });
 
 function trigrams(text: string): string[] {

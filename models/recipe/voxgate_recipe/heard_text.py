@@ -2,8 +2,10 @@
 rendered, with heard units drawn from the encoder's channel (heard_channel.py).
 
 Two kinds, as the rendered data has them: transcription (stage 2: heard units, then the text) and speech-to-text
-turns of the open skills (stage 3: repeat a fortune clause or a new sentence, spell a fresh dictionary word, refuse
-an out-of-scope clause). The texts are fortune clauses (some 40,000) and fresh dictionary words, never a dev text
+turns (stage 3): the open skills on new texts (repeat a fortune clause, spell a fresh dictionary word, refuse an
+out-of-scope clause of three words or more) and the closed skills' own questions (greetings and small talk, sums,
+next and count), heard through the channel as often as refusals, so a short question heard wrong is not taught as
+out of scope by the refusals alone. The texts are fortune clauses (some 40,000) and fresh dictionary words, never a dev text
 or a bench or demo question: a clause sharing three words in a row with one of those is left out, as is every
 word of a dev spelling question, and every clause that is or begins like a skill's question.
 """
@@ -49,6 +51,12 @@ def fresh_clauses(data: dict) -> list[str]:
             if c not in whole and not (_ngrams(c) & grams) and not (set(c.split()) & spelled) and not in_skill(c)]
 
 
+# Out-of-scope clauses shorter than this are left out: a two-word refusal looks like a misheard greeting.
+MIN_OTHER_WORDS = 3
+# Of the closed skills' heard questions, this share is small talk (14 questions), the rest sums, next and count.
+SMALL_TALK_SHARE = 0.5
+
+
 class HeardText:
     """Draws heard-from-text examples for one build: its channel, clauses and fresh words."""
 
@@ -57,24 +65,34 @@ class HeardText:
         self.offset = offset
         self.clauses = fresh_clauses(data)
         self.words = copy_drill.fresh_words(copy_drill.held_out_words(data))
-        if not self.clauses or not self.words:
+        self.other_clauses = [c for c in self.clauses if len(c.split()) >= MIN_OTHER_WORDS]
+        self.small_talk = list(skills.small_talk())
+        # Closed skills: their questions are a finite set, every one already in the rendered training data.
+        # Three draws of their phrasings ("what is" / "how much is", "count from" / "please count from").
+        self.closed = sorted({t for seed in range(3) for gen in (skills.arithmetic, skills.next_item, skills.count)
+                              for t in gen(random.Random(seed))})
+        if not self.other_clauses or not self.words:
             raise ValueError("heard text needs fortune clauses and dictionary words outside the held-out ones")
 
     def triples(self, count: int, rng: random.Random) -> list[tuple[str, str, str]]:
-        """Open-skill questions on new texts: repeat 45 %, spell 35 %, out of scope 20 %."""
+        """Questions: repeat 35 %, spell 30 % (new texts), out of scope 17.5 %, closed skills 17.5 % (half small talk)."""
         out = []
         for _ in range(count):
             r = rng.random()
-            if r < 0.45:
+            if r < 0.35:
                 out += skills.repeat([rng.choice(self.clauses)], rng)
-            elif r < 0.8:
+            elif r < 0.65:
                 out += skills.spell([rng.choice(self.words)], rng)
+            elif r < 0.825:
+                out += skills.other([rng.choice(self.other_clauses)])
+            elif rng.random() < SMALL_TALK_SHARE:
+                out.append(rng.choice(self.small_talk))
             else:
-                out += skills.other([rng.choice(self.clauses)])
+                out.append(rng.choice(self.closed))
         return out
 
     def transcriptions(self, count: int, rng: random.Random) -> list[tuple[list[int], list[int]]]:
-        """Stage-2 examples: half plain clauses, half open-skill questions, each heard through the channel."""
+        """Stage-2 examples: half plain clauses, half skill questions, each heard through the channel."""
         texts = [rng.choice(self.clauses) if rng.random() < 0.5 else q for _s, q, _a in self.triples(count, rng)]
         heard = self.channel.sample(texts, rng, self.offset)
         return [asr_example(u, t, rng) for t, u in zip(texts, heard)]
