@@ -153,8 +153,13 @@ def heard_text(plan: Plan, data: dict, work: str, log) -> HeardText:
     offset = data.get("heard_offset", 0)
     channel = HeardChannel.fit([i["question"] for i in items],
                                [[u - offset for u in data["units"][i["q_units"]]] for i in items], inventory)
+    fitted_error = channel.error_rate()
+    if plan.heard_text_widen != 1.0:
+        channel = channel.widened(plan.heard_text_widen)
+        log(f"heard from text: channel widened (temperature {plan.heard_text_widen}): phoneme error rate "
+            f"{fitted_error:.3f} -> {channel.error_rate():.3f}")
     heard = HeardText(channel, data, offset)
-    log(f"heard from text: channel fitted on {len(items)} questions, phoneme error rate {channel.error_rate():.3f}; "
+    log(f"heard from text: channel fitted on {len(items)} questions, phoneme error rate {fitted_error:.3f}; "
         f"{len(heard.clauses)} clauses, {len(heard.words)} words")
     return heard
 
@@ -302,6 +307,9 @@ def main() -> int:
     ap.add_argument("--heard-text", type=float, metavar="SHARE",
                     help="with --phoneme-units: add examples heard from text alone (heard_text.py), this share of "
                          "stage 2's transcriptions and of stage 3's turns: new sentences and words without rendering")
+    ap.add_argument("--heard-text-widen", type=float, metavar="TEMPERATURE",
+                    help="with --heard-text: flatten the channel's emissions per phoneme at this temperature (> 1: "
+                         "its rare mistakes drawn more often, for harder voices than the fit's average)")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -355,6 +363,10 @@ def main() -> int:
         if not args.phoneme_units:
             ap.error("--heard-text draws heard phonemes: it needs --phoneme-units")
         plan = dataclasses.replace(plan, heard_text_share=args.heard_text)
+    if args.heard_text_widen is not None:
+        if args.heard_text is None:
+            ap.error("--heard-text-widen widens heard text's channel: it needs --heard-text")
+        plan = dataclasses.replace(plan, heard_text_widen=args.heard_text_widen)
     if args.unit_clusters:
         plan = dataclasses.replace(plan, data=dataclasses.replace(
             plan.data, units=dataclasses.replace(plan.data.units, clusters=args.unit_clusters)))

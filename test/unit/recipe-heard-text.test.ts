@@ -66,6 +66,31 @@ itIf(hasPython && hasEspeak, `${PYTHON} and espeak-ng`)('hears a new text as the
   expect(got.errorRate).toBeCloseTo(got.sShare, 6);
 });
 
+// Widening: /d/ heard as itself 90 times and as /t/ 10 times; at temperature 2 the weights are their square roots.
+itIf(hasPython, `${PYTHON}`)('widens the channel: rare mistakes drawn more often, the channel unchanged at temperature 1', () => {
+  const got = runPython(`
+import json, random
+from collections import Counter
+from voxgate_recipe.heard_channel import HeardChannel
+c = HeardChannel(["<blank>", "d", "t"], {1: Counter({(1, 0): 90, (2, 0): 10})}, Counter({(0,): 1}))
+rng = random.Random(3)
+drawn = [c.widened(2).sample_classes(["d"], rng) for _ in range(4000)]
+try:
+    c.widened(0)
+    refused = False
+except ValueError:
+    refused = True
+print(json.dumps({"fitted": c.error_rate(), "same": c.widened(1).error_rate(), "widened": c.widened(2).error_rate(),
+                  "drawnWrong": sum(d == [0, 2, 0] for d in drawn) / len(drawn), "refused": refused}))`) as
+    { fitted: number; same: number; widened: number; drawnWrong: number; refused: boolean };
+  expect(got.fitted).toBeCloseTo(0.1, 9);
+  expect(got.same).toBeCloseTo(0.1, 9);
+  const expected = Math.sqrt(10) / (Math.sqrt(10) + Math.sqrt(90)); // 0.25
+  expect(got.widened).toBeCloseTo(expected, 9);
+  expect(Math.abs(got.drawnWrong - expected)).toBeLessThan(0.03);
+  expect(got.refused).toBe(true);
+});
+
 // Closed skills (sums, next, count, small talk): a finite set of questions, all in the rendered training data too,
 // so they are drawn as they are; only the open skills' texts are new and must avoid the held-out ones.
 const CLOSED = new Set(['arithmetic', 'next', 'count', 'greeting', 'name', 'abilities']);

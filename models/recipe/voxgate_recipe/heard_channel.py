@@ -69,9 +69,19 @@ class HeardChannel:
     """What the encoder emits per phoneme class, as counted over aligned training questions."""
 
     def __init__(self, inventory: list[str], emitted: dict[int, Counter], leads: Counter) -> None:
+        self.inventory = list(inventory)
         self.ids = {p: i for i, p in enumerate(inventory)}
         self._emitted = {p: (list(c.keys()), list(c.values())) for p, c in emitted.items()}
         self._leads = (list(leads.keys()), list(leads.values()))
+
+    def widened(self, temperature: float) -> "HeardChannel":
+        """The same channel with each phoneme's emissions flattened (weights ** (1 / temperature)): rare mistakes
+        drawn more often, for voices and channels harder than the fit's average (1: unchanged)."""
+        if temperature <= 0:
+            raise ValueError("the channel's temperature must be positive")
+        emitted = {p: Counter({seg: c ** (1 / temperature) for seg, c in zip(segs, counts)})
+                   for p, (segs, counts) in self._emitted.items()}
+        return HeardChannel(self.inventory, emitted, Counter(dict(zip(*self._leads))))
 
     @classmethod
     def fit(cls, texts: list[str], heard: list[list[int]], inventory: list[str]) -> "HeardChannel":

@@ -36,6 +36,8 @@ class Plan:
     # Examples heard from text alone (heard_text.py; phoneme units only), as a share of stage 2's transcriptions
     # and of stage 3's turns: 0 = none (the plans as measured; build.py --heard-text).
     heard_text_share: float = 0.0
+    # Heard text's channel flattened at this temperature (HeardChannel.widened; build.py --heard-text-widen): 1 = as fitted.
+    heard_text_widen: float = 1.0
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
     # The vocoder's phase head (vocoder_phase_train.py): ≈ 0.42 s a step on 2 cores; the time cap keeps
     # the CPU plan inside its 2 hours.
