@@ -291,6 +291,9 @@ def main() -> int:
     ap.add_argument("--encoder-continue", metavar="ENCODER_PT",
                     help="train this encoder further (an encoder.pt with a CTC head: a finished build's, or one "
                          "--phoneme-units fitted) for the plan's encoder steps on fresh renders; its classes stay")
+    ap.add_argument("--encoder-round", type=int, default=1,
+                    help="with --encoder-continue: which continued training this is; round K renders and draws "
+                         "batches with seeds offset by K, so a second continuation sees other renders than the first")
     ap.add_argument("--human-copies", type=int,
                     help="real speech in the encoder's data: each training clip in this many channels (default 4)")
     ap.add_argument("--unit-clusters", type=int,
@@ -396,9 +399,11 @@ def main() -> int:
         encoder, encoder_report = done
     else:
         sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances,
-                            fresh=bool(args.encoder_continue), human_copies=args.human_copies)
+                            fresh_round=args.encoder_round if args.encoder_continue else 0,
+                            human_copies=args.human_copies)
         encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume,
-                                                start_from=args.encoder_continue)
+                                                start_from=args.encoder_continue,
+                                                batch_seed_offset=max(0, args.encoder_round - 1))
         del sets
     if plan.data.units.phonemes:
         encoder = ctc_head.ensure_head(work, encoder, plan.data, human_root, log)

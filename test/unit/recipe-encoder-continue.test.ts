@@ -71,3 +71,46 @@ itIf(hasPython, `${PYTHON}`)('continues a trained encoder from its weights, norm
   // "Before" is the starting encoder scored on the same dev rows: what the first training reported.
   expect(out.perBefore).toEqual(out.perFirst);
 });
+
+// build.py --encoder-round K: a second continued training renders other texts, voices and channels than the first
+// (and batches them in another order), while the dev sets keep only held-out texts.
+const ROUNDS = `
+import json
+from voxgate_recipe import dataset
+from voxgate_recipe.encoder_stage import data_config
+from voxgate_recipe.encoder_data import plan_jobs
+items = dataset.build_items(dataset.DataConfig(), __import__("random").Random(dataset.DataConfig().seed))
+dev_texts = {i.question for i in items if i.dev and i.skill in ("asr", "repeat", "spell", "other")}
+out = {}
+for r in (0, 1, 2, 1):
+    sets = plan_jobs(data_config(False, 300, r), dataset.DataConfig(), None)
+    key = lambda j: [j["text"], j["voice"]["name"], json.dumps(j["chain"], sort_keys=True)]
+    out.setdefault(str(r), []).append({
+        "train": [key(j) for j in sets["train"]],
+        "trainDevTexts": sum(j["text"] in dev_texts for j in sets["train"]),
+        "devOutside": sum(j["text"] not in dev_texts for name, js in sets.items() if name.startswith("dev") for j in js),
+        "devJobs": sum(len(js) for name, js in sets.items() if name.startswith("dev")),
+    })
+print(json.dumps(out))
+`;
+
+itIf(hasPython, `${PYTHON}`)('draws a later continued training other renders than an earlier one, dev texts held out', () => {
+  const run = spawnSync(PYTHON, ['-c', ROUNDS], { cwd: RECIPE, encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  type Round = { train: string[][]; trainDevTexts: number; devOutside: number; devJobs: number };
+  const out = JSON.parse(run.stdout) as Record<string, Round[]>;
+  const [r0, r1, r2, r1Again] = [out['0']![0]!, out['1']![0]!, out['2']![0]!, out['1']![1]!];
+  const shared = (a: Round, b: Round): number => {
+    const keys = new Set(a.train.map((k) => JSON.stringify(k)));
+    return b.train.filter((k) => keys.has(JSON.stringify(k))).length / b.train.length;
+  };
+  expect(r1Again.train).toEqual(r1.train); // a round is reproducible
+  expect(shared(r1, r2)).toBeLessThan(0.05);
+  expect(shared(r0, r2)).toBeLessThan(0.05);
+  for (const r of [r0, r1, r2]) {
+    expect(r.train).toHaveLength(300);
+    expect(r.trainDevTexts).toBe(0);
+    expect(r.devJobs).toBeGreaterThan(0);
+    expect(r.devOutside).toBe(0);
+  }
+});

@@ -13,19 +13,25 @@ from .encoder_model import MEL_HOP_SAMPLES, EncoderConfig, SpeechEncoder
 from .train_encoder import fit_normalisation, phoneme_error_rate, train_encoder
 
 
-def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log,
-                 train_utterances: int | None = None, fresh: bool = False, human_copies: int | None = None) -> dict:
-    """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears.
-
-    `fresh`: draw other texts, voices and channels than a first training's (a continued training sees new
-    renders, not the ones it already fitted); the dev sets stay held out either way."""
+def data_config(smoke: bool, train_utterances: int | None = None, fresh_round: int = 0,
+                human_copies: int | None = None) -> EncoderDataConfig:
+    """What encoder_data renders. `fresh_round` K > 0: other texts, voices and channels than the first training's
+    and the K-1 continued trainings' before (a continued training sees new renders, not ones it already fitted);
+    the dev sets' texts and held-out voices stay held out either way."""
     cfg = SMOKE if smoke else EncoderDataConfig()
     if train_utterances:
         cfg = dataclasses.replace(cfg, train_utterances=train_utterances)
-    if fresh:
-        cfg = dataclasses.replace(cfg, seed=cfg.seed + 1)
+    if fresh_round:
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + fresh_round)
     if human_copies:
         cfg = dataclasses.replace(cfg, human_copies=human_copies)
+    return cfg
+
+
+def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log,
+                 train_utterances: int | None = None, fresh_round: int = 0, human_copies: int | None = None) -> dict:
+    """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears."""
+    cfg = data_config(smoke, train_utterances, fresh_round, human_copies)
     path = os.path.join(work, "encoder-data.pt")
     if os.path.exists(path):
         log(f"reusing {path}")
@@ -58,12 +64,13 @@ def finished_encoder(work: str) -> tuple[SpeechEncoder, dict] | None:
 
 
 def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = True,
-                  start_from: str | None = None) -> tuple[SpeechEncoder, dict]:
+                  start_from: str | None = None, batch_seed_offset: int = 0) -> tuple[SpeechEncoder, dict]:
     """Trains (or finishes training) the encoder; work/encoder.pt holds the last checkpoint.
 
     `start_from`: an encoder.pt with a trained CTC head (a finished build's, or one `ctc_head` fitted) whose
     weights, normalisation and classes this training continues from, every weight learning, for the settings'
-    steps on a fresh schedule; the report then also gives its phoneme error rates before."""
+    steps on a fresh schedule; the report then also gives its phoneme error rates before. `batch_seed_offset`:
+    a later continuation's batches and augmentation drawn apart from an earlier one's."""
     train_rows = sets["train"] + sets.get("train-human", [])
     start_model = None
     if start_from:
@@ -102,7 +109,7 @@ def build_encoder(work: str, settings: dict, sets: dict, log, resume: bool = Tru
     # From trained weights the plan's peak rate would first undo part of what they hold: half of it.
     lr = settings["lr"] * (0.5 if start_model is not None else 1.0)
     report = train_encoder(model, train_rows, inventory, steps=settings["steps"], lr=lr,
-                           frames_per_batch=settings["frames_per_batch"], seed=7, log=log, checkpoint=save,
+                           frames_per_batch=settings["frames_per_batch"], seed=7 + batch_seed_offset, log=log, checkpoint=save,
                            start_step=start, optimizer_state=opt_state, max_seconds=settings.get("max_seconds"))
     report["phonemeErrorRate"] = {name: round(phoneme_error_rate(model, rows, inventory), 4)
                                   for name, rows in sets.items() if name.startswith("dev")}
