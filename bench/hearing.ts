@@ -5,7 +5,7 @@
 // flags are measured in one run, on the same utterances. Last line: one JSON object.
 //   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N] [--misses]
 // --misses: one line per spoken answer judged wrong (what was said, heard, answered, expected), to tell hearing
-// errors (a wrong transcript) from answering errors (a right transcript, a wrong answer).
+// errors (a wrong transcript) from answering errors (a right transcript, a wrong answer); and one per typed miss.
 // --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
 // draws each condition's items at random), so a shorter run hears a subset of the same set.
 import { readFileSync } from 'node:fs';
@@ -120,6 +120,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
     t.asked++;
     const r = await runOneTurn(engine, { mode: 'text-to-text', text: u.said }).catch(() => undefined);
     if (r && r.answer.trim() === u.answer) t.right++;
+    else if (values.misses) console.log(`typed miss: "${u.said}" answered "${r?.answer.trim() ?? '(failed)'}", expected "${u.answer}"`);
   }
   // Round trip: the model speaks the answer (text-to-speech), then hears its own audio (speech-to-text).
   const trip = tally();
