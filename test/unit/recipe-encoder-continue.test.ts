@@ -75,11 +75,11 @@ itIf(hasPython, `${PYTHON}`)('continues a trained encoder from its weights, norm
 // build.py --encoder-round K: a second continued training renders other texts, voices and channels than the first
 // (and batches them in another order), while the dev sets keep only held-out texts.
 const ROUNDS = `
-import json
+import json, random
 from voxgate_recipe import dataset
 from voxgate_recipe.encoder_stage import data_config
 from voxgate_recipe.encoder_data import plan_jobs
-items = dataset.build_items(dataset.DataConfig(), __import__("random").Random(dataset.DataConfig().seed))
+items = dataset.build_items(dataset.DataConfig(), random.Random(dataset.DataConfig().seed))
 dev_texts = {i.question for i in items if i.dev and i.skill in ("asr", "repeat", "spell", "other")}
 out = {}
 for r in (0, 1, 2, 1):
