@@ -28,6 +28,8 @@ export interface StepResult {
   /** Each turn's mean ms per generated token (turn.done's decodeMsPerToken): the LLM's pace at this load, p50 and p95. */
   decodeMsPerTokenP50: number;
   decodeMsPerTokenP95: number;
+  /** Chunks the engine vocoded early because a caller's audio would have run dry (turn.done's earlyChunks), in all. */
+  earlyChunks: number;
 }
 
 export function judgeStep(callers: number, result: LoadResult, summary: LoadSummary, targetTtfaMs: number): StepResult {
@@ -55,6 +57,7 @@ export function judgeStep(callers: number, result: LoadResult, summary: LoadSumm
     firstAnswerP95Ms: p95(server.map((t) => t.firstAnswerMs)),
     decodeMsPerTokenP50: at(50)(server.map((t) => t.decodeMsPerToken)),
     decodeMsPerTokenP95: p95(server.map((t) => t.decodeMsPerToken)),
+    earlyChunks: server.reduce((n, t) => n + (t.earlyChunks ?? 0), 0),
   };
 }
 

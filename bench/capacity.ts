@@ -174,7 +174,7 @@ try {
       say(
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : r.holdsLatency ? 'holds on latency' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
           `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}, LLM ms per token p50/p95 ${r.decodeMsPerTokenP50}/${r.decodeMsPerTokenP95}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
-          `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms), ` +
+          `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms; chunks cut early ${r.earlyChunks}), ` +
           `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
       ),
@@ -240,6 +240,7 @@ const summaryJson = {
     judged: s.summary.judged,
     underruns: s.summary.underruns,
     underrunMs: s.summary.underrunMs,
+    earlyChunks: s.earlyChunks,
     gaps: s.summary.gaps,
     maxGapMs: s.summary.maxGapMs,
     errors: s.summary.errors,

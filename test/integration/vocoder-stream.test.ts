@@ -188,6 +188,24 @@ function suite(name: string, load: () => Promise<Loaded>): void {
       }
     });
 
+    it('stays within tolerance of whole-utterance vocoding when chunks are cut early', async () => {
+      for (const units of sequences) {
+        const whole = await vocoder.vocode(units);
+        const stream = new VocoderStream(vocoder, chunking);
+        const parts: Float32Array[] = [];
+        // Cut after every 7th unit, as an answer whose playout runs low would: chunks far smaller than the ramp's.
+        for (let at = 0; at < units.length; at += 7) {
+          parts.push(...(await stream.push(units.slice(at, at + 7))));
+          parts.push(await stream.cut());
+        }
+        parts.push(await stream.flush());
+        const streamed = concat(...parts);
+        expect(streamed.length).toBe(whole.audio.length);
+        expect(logSpectralDistanceDb(whole.audio, streamed)).toBeLessThan(MAX_LOG_SPECTRAL_DISTANCE_DB);
+        expect(snrDb(whole.audio, streamed)).toBeGreaterThan(MIN_SNR_DB);
+      }
+    });
+
     it('serves two streams at once from the one shared session', async () => {
       const [a, b] = [sequences[0] ?? [], sequences[1] ?? sequences[0] ?? []];
       const alone = concat(...(await streamAll(vocoder, a, chunking)));
@@ -279,6 +297,30 @@ describe('VocoderStream bookkeeping (exact fake vocoder)', () => {
       { missingUnits: 56, units: 40, callUnits: 48 },
     ]);
     expect(stream.readyInMs(48)).toBe(0); // the fake cannot say
+  });
+
+  it('cuts a chunk early from the pending units, holding back the lookahead, and still equals whole vocoding', async () => {
+    const units = pseudoUnits(60, 6);
+    const chunking = { ...CHUNKING, lookaheadUnits: 2, crossfadeSamples: 6 };
+    const stream = new VocoderStream(fake, chunking);
+    const parts = [...(await stream.push(units.slice(0, 12)))]; // the first chunk (10 units) goes; 2 pending
+    expect(stream.pendingUnits).toBe(2);
+    // Two pending units are all lookahead: nothing of theirs could be emitted, so nothing is vocoded.
+    expect(await stream.cut()).toHaveLength(0);
+    expect(stream.pendingUnits).toBe(2);
+    parts.push(...(await stream.push(units.slice(12, 17))));
+    expect(stream.pendingUnits).toBe(7);
+    const cut = await stream.cut();
+    expect(cut.length).toBeGreaterThan(0);
+    expect(stream.pendingUnits).toBe(0);
+    parts.push(cut);
+    // The ramp goes on after the cut chunk: the next (third) chunk is chunkUnits.
+    expect(stream.nextChunks(1)).toEqual([{ missingUnits: 40, units: 40, callUnits: 48 }]);
+    parts.push(...(await stream.push(units.slice(17))), await stream.flush());
+    const whole = (await fake.vocode(units)).audio;
+    const streamed = concat(...parts);
+    expect(streamed.length).toBe(whole.length);
+    streamed.forEach((x, i) => expect(x).toBeCloseTo(whole[i] ?? NaN, 6));
   });
 
   it('starts afresh after flush', async () => {

@@ -12,6 +12,8 @@ import type { TokenSequence } from '../../server/src/session/token-sequence.ts';
 export const SPECIALS = ['<unk>', '<s>', '</s>', '[Human]:', '[Assistant]:', '<eoh>', '[tq]', '[ta]', '[ua]', '<eoa>', '<sosp>', '<eosp>', '<2s>', '<2t>', '<pad>'];
 const FIRST_CHAR = SPECIALS.length;
 const FIRST_UNIT = FIRST_CHAR + 95;
+/** Whether a fake token id is an answer unit. */
+export const isUnitToken = (id: number): boolean => id >= FIRST_UNIT;
 export const UNIT_COUNT = 16;
 export const EOA = SPECIALS.indexOf('<eoa>');
 const PROMPTS: Record<Mode, string> = {
@@ -91,6 +93,8 @@ export interface FakeSequenceOptions {
   capacityTokens?: number;
   /** Delay per generated token, ms (0: a microtask). */
   tokenDelayMs?: number;
+  /** Delay before each generated token by its index and id, ms: a pace that changes mid-answer (overrides tokenDelayMs). */
+  tokenDelayMsAt?: (index: number, token: number) => number;
   script?: FakeScript;
   /** Throw from generate (a broken sequence). */
   failGenerate?: boolean;
@@ -136,7 +140,7 @@ export class FakeTokenSequence implements TokenSequence {
         this.room(1);
         this.tokens.push(answer[i - 1] ?? 0);
       }
-      await delay(this.opts.tokenDelayMs ?? 0);
+      await delay(this.opts.tokenDelayMsAt?.(i, answer[i] ?? 0) ?? this.opts.tokenDelayMs ?? 0);
       if (signal.aborted) return;
       yield answer[i] ?? 0;
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, SessionOptions } from '../../server/src/engine/types.ts';
 import { VoxSession } from '../../server/src/session/session.ts';
-import { EOA, FakeSessionModel, FakeTokenSequence, quiet, tokenize, tone, type FakeSequenceOptions, type FakeScript } from './engine-fakes.ts';
+import { EOA, FakeSessionModel, FakeTokenSequence, isUnitToken, quiet, tokenize, tone, type FakeSequenceOptions, type FakeScript } from './engine-fakes.ts';
 
 interface Harness {
   session: VoxSession;
@@ -116,6 +116,31 @@ describe('engine session: text turns', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(30 * 320);
     expect(slow.types(held.turnId).filter((t) => t.startsWith('audio') || t === 'turn.done').at(-2)).toBe('audio.end');
     await slow.session.close();
+  });
+
+  it('cuts chunks early when the LLM slows after playout started, so the caller\'s audio never runs dry', async () => {
+    // The first chunk (5 units, 100 ms of audio) comes at once and starts playing; then each token takes 15 ms, so the
+    // second chunk's 10 units would take 150 ms against 100 ms in hand: waiting for it would be a 50 ms gap.
+    let units = 0;
+    const h = harness({ mode: 'text-to-speech' }, { tokenDelayMsAt: (_i, token) => (isUnitToken(token) && ++units > 5 ? 15 : 0) });
+    const arrivals: { atMs: number; audioMs: number }[] = [];
+    h.session.on((e) => {
+      if (e.type === 'audio.chunk') arrivals.push({ atMs: performance.now(), audioMs: (e.pcm.length * 1000) / e.sampleRateHz });
+    });
+    h.session.pushText('hi');
+    const done = await h.next((e) => e.type === 'turn.done');
+    if (done.type !== 'turn.done') throw new Error();
+    expect(done.timings.earlyChunks).toBeGreaterThanOrEqual(1);
+    expect(arrivals.reduce((ms, a) => ms + a.audioMs, 0)).toBeCloseTo(30 * 20, 6); // every unit's audio, once
+    // Played from the first chunk's arrival, frame after frame: no chunk comes 30 ms after the audio before it ran out.
+    let playedUntilMs = arrivals[0]?.atMs ?? 0;
+    const lateMs = arrivals.map((a) => {
+      const late = a.atMs - playedUntilMs;
+      playedUntilMs = Math.max(playedUntilMs, a.atMs) + a.audioMs;
+      return late;
+    });
+    expect(Math.max(...lateMs)).toBeLessThan(30);
+    await h.session.close();
   });
 
   it('takes a mode per turn and per session', async () => {

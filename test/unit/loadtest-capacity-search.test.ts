@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../bench/capacity-steps.ts';
 
 function step(callers: number, pass: boolean, holdsLatency = pass): StepResult {
-  return { callers, pass, holdsLatency, why: [], summary: {} as StepResult['summary'], engineTtfaP95Ms: 0, floorP95Ms: 0, outsideEngineP95Ms: 0, prefillTailP95Ms: 0, firstAnswerP95Ms: 0, decodeMsPerTokenP50: 0, decodeMsPerTokenP95: 0 };
+  return { callers, pass, holdsLatency, why: [], summary: {} as StepResult['summary'], engineTtfaP95Ms: 0, floorP95Ms: 0, outsideEngineP95Ms: 0, prefillTailP95Ms: 0, firstAnswerP95Ms: 0, decodeMsPerTokenP50: 0, decodeMsPerTokenP95: 0, earlyChunks: 0 };
 }
 
 const ample = { deadlineMs: Infinity, stepMs: 0 };

@@ -94,6 +94,8 @@ export interface TurnTimings {
   prefillTailMs?: number;
   /** Mean ms between the answer's generated tokens after its first: the LLM's pace for this turn at the server's load. */
   decodeMsPerToken?: number;
+  /** Spoken answers: chunks of audio sent before their full size because playback would otherwise have run dry. */
+  earlyChunks?: number;
   totalMs: number;
   inputUnits: number;
   outputTextTokens: number;

@@ -28,6 +28,11 @@ export interface TurnTimings {
    * out): the LLM's pace for this caller at the load it met. Absent below two tokens.
    */
   decodeMsPerToken?: number;
+  /**
+   * Chunks vocoded before they reached their full size because the caller's audio would otherwise have run dry
+   * (the LLM slowed under load); present on spoken answers.
+   */
+  earlyChunks?: number;
   /** End of input → turn done. */
   totalMs: number;
   inputUnits: number;

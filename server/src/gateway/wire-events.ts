@@ -38,5 +38,6 @@ export function wireTimings(t: TurnTimings): WireTimings {
   if (t.firstAudioReadyMs !== undefined) out.firstAudioReadyMs = t.firstAudioReadyMs;
   if (t.prefillTailMs !== undefined) out.prefillTailMs = t.prefillTailMs;
   if (t.decodeMsPerToken !== undefined) out.decodeMsPerToken = t.decodeMsPerToken;
+  if (t.earlyChunks !== undefined) out.earlyChunks = t.earlyChunks;
   return out;
 }

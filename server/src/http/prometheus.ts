@@ -49,6 +49,7 @@ export class PrometheusMetrics implements CallObserver {
   private readonly slowConsumerCloses: Counter;
   private readonly releases: Histogram;
   private readonly tokenPace: Histogram;
+  private readonly earlyChunks: Counter;
 
   constructor(gateway: () => Gateway | undefined, engine: EngineGauges, fleet?: FleetGauges) {
     const registers = [this.registry];
@@ -91,6 +92,11 @@ export class PrometheusMetrics implements CallObserver {
       buckets: TOKEN_BUCKETS_S,
       registers,
     });
+    this.earlyChunks = new Counter({
+      name: 'voxgate_audio_chunks_cut_early_total',
+      help: "Answer audio chunks vocoded before their full size because the caller's playout would have run dry",
+      registers,
+    });
     this.slowConsumerCloses = new Counter({ name: 'voxgate_slow_consumer_closes_total', help: 'Calls closed because the caller stopped reading', registers });
     if (fleet !== undefined) registerFleetMetrics(fleet, registers);
   }
@@ -115,6 +121,7 @@ export class PrometheusMetrics implements CallObserver {
     if (timings === undefined) return;
     if (timings.ttfaMs !== undefined) this.ttfa.observe({ transport }, timings.ttfaMs / 1000);
     if (timings.decodeMsPerToken !== undefined) this.tokenPace.observe(timings.decodeMsPerToken / 1000);
+    if (timings.earlyChunks) this.earlyChunks.inc(timings.earlyChunks);
     for (const [stage, key] of STAGES) {
       const ms = timings[key];
       if (typeof ms === 'number') this.stages.observe({ transport, stage }, ms / 1000);

@@ -84,6 +84,22 @@ export class VocoderStream {
     }
   }
 
+  /** Units received and not vocoded yet. */
+  get pendingUnits(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Vocodes the units received so far as a chunk of their own, before the chunk they belong to is complete: for an
+   * answer whose playout would run dry before the rest arrives. Returns its audio, empty (and vocodes nothing) when
+   * too few units are pending for any of their audio to be emitted yet (the lookahead ones wait for the next call).
+   */
+  async cut(deadlineMs?: number): Promise<Float32Array> {
+    if (this.pending.length <= this.lookaheadUnits) return new Float32Array(0);
+    this.deadlineMs = deadlineMs;
+    return this.vocodeChunk(this.pending.splice(0), false);
+  }
+
   /** The next `count` chunks' needs: the units each still waits for and the size of its vocoder call. */
   nextChunks(count: number): NextChunk[] {
     const out: NextChunk[] = [];

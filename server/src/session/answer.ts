@@ -1,5 +1,5 @@
 // One answer: greedy generation through the chain-of-modality parser, text deltas out as they come, and
-// [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits) while the LLM is still generating.
+// [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits; sooner where the caller's audio would run dry) while the LLM is still generating.
 // Owns an AbortController tied to the session's; cancel() stops it within one token and decides how much
 // of the answer stays in the conversation (what the caller has heard, as the session's Playout says).
 import type { ErrorCode } from '../errors.ts';
@@ -20,6 +20,8 @@ const MIN_AUDIO_MS_PER_UNIT = 10;
 const PACE_LEARNING_RATE = 0.2;
 /** Token intervals measured before the answer's own pace is trusted over the engine's. */
 const OWN_PACE_MIN_TOKENS = 4;
+/** Units pending before a chunk is cut early: the vocoder's lookahead (2 with the shipped model) and a few to play. */
+const MIN_CUT_UNITS = 5;
 
 export interface AnswerOptions {
   turnId: string;
@@ -72,6 +74,8 @@ export class Answer {
   private forecastNextAtMs: number | undefined;
   /** Units fed to the vocoder when each chunk not yet out was vocoded (in order; at most an answer's chunks). */
   private readonly unitsAtVocode: number[] = [];
+  /** Chunks vocoded ahead of their full size because the caller's audio would have run dry (turn timings). */
+  private cutChunks = 0;
 
   constructor(
     private readonly model: SessionModel,
@@ -225,9 +229,19 @@ export class Answer {
         const chunks = await orAbort(audio.push(units, this.audioDueMs()), this.signal);
         if (chunks === undefined || this.signal.aborted) return;
         this.audioUnits.unitsIn(units.length);
-        if (chunks.length === 0) continue;
-        if (this.forecastNextAtMs !== undefined) this.model.forecastSlack.observe(this.opts.now() - this.forecastNextAtMs);
-        for (const pcm of chunks) this.vocoded(pcm);
+        if (chunks.length === 0) {
+          // The chunk these units belong to is not complete; if waiting for it would let the caller's audio run dry,
+          // what is in goes now (a cut chunk is not what the last forecast was about, so it teaches the slack nothing).
+          if (!this.runsDryBeforeNextChunk(audio)) continue;
+          const cut = await orAbort(audio.cut(this.audioDueMs()), this.signal);
+          if (cut === undefined || this.signal.aborted) return;
+          if (cut.length === 0) continue;
+          this.cutChunks++;
+          this.vocoded(cut);
+        } else {
+          if (this.forecastNextAtMs !== undefined) this.model.forecastSlack.observe(this.opts.now() - this.forecastNextAtMs);
+          for (const pcm of chunks) this.vocoded(pcm);
+        }
         const upcoming = this.upcoming(audio);
         const next = upcoming[0];
         this.forecastNextAtMs = next !== undefined && this.generating ? this.opts.now() + next.readyInMs : undefined;
@@ -269,6 +283,17 @@ export class Answer {
     const prefillMs = this.model.prefillMsPerToken();
     if (!(prefillMs > 0)) return Number.POSITIVE_INFINITY;
     return Math.max(0, spareMs / (missingUnits * prefillMs));
+  }
+
+  /**
+   * Playing, still generating, and the caller's buffered audio runs out before the next chunk would be ready (its
+   * forecast plus the learned slack), with enough units pending for a cut to emit some audio.
+   */
+  private runsDryBeforeNextChunk(audio: AudioStream): boolean {
+    if (!this.playoutStart.started || !this.generating || audio.pendingUnits < MIN_CUT_UNITS) return false;
+    const next = this.upcoming(audio)[0];
+    if (next === undefined) return false;
+    return this.audioDueMs() - this.opts.now() < next.readyInMs + this.model.forecastSlack.slackMs();
   }
 
   /** When this answer's next audio is due at the caller: now before playout starts, else when its buffer runs dry. */
@@ -337,6 +362,7 @@ export class Answer {
     return {
       ...this.timings,
       ...(pace === undefined ? {} : { decodeMsPerToken: pace }),
+      ...(this.speaks ? { earlyChunks: this.cutChunks } : {}),
       endOfInputMs: this.opts.endOfInputMs,
       totalMs: this.sinceEnd(),
       inputUnits: this.opts.inputUnits,

@@ -6,11 +6,13 @@
 /** Weight of a new observation in the running mean and deviation. */
 const LEARNING_RATE = 0.1;
 /**
- * Mean absolute deviations above the mean lateness covered: about the 99th percentile of a roughly normal spread
- * (3 × 0.8 σ). A chunk later than the slack is a gap the caller hears, a later start only TTFA: at 1.5 (the 90th)
- * `bench/capacity.ts` heard 17 underruns over three runs of 4–12 callers, at 3 two (docs/loadtest.md).
+ * Mean absolute deviations above the mean lateness covered: about the 90th percentile of a roughly normal spread
+ * (1.5 × 0.8 σ). Before answers cut chunks early when their audio would run dry, a chunk later than the slack was a gap
+ * the caller heard, and 3 (the 99th) was needed (17 underruns over three `bench/capacity.ts` runs of 4–12 callers at
+ * 1.5, two at 3); now a late chunk is cut instead, and the smaller slack only shortens the start's hold
+ * (docs/loadtest.md, "Cutting a chunk early").
  */
-const DEVIATIONS = 3;
+const DEVIATIONS = 1.5;
 /** Least slack ever added, ms: timers and the event loop are never exact. */
 export const MIN_SLACK_MS = 20;
 

@@ -15,6 +15,10 @@ export interface UnitStream {
 export interface AudioStream {
   /** Units in; audio of every chunk that became complete. Calls must not overlap. `deadlineMs`: when it is due. */
   push(units: readonly number[], deadlineMs?: number): Promise<Float32Array[]>;
+  /** Units in and not vocoded yet. */
+  readonly pendingUnits: number;
+  /** Vocodes the pending units now, ahead of their chunk's full size; empty when none of their audio could go yet. */
+  cut(deadlineMs?: number): Promise<Float32Array>;
   /** The rest of the answer's audio. */
   flush(deadlineMs?: number): Promise<Float32Array>;
   /** The coming chunks: units each still waits for (cumulative) and its vocoder call's size. */
