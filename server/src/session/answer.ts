@@ -1,5 +1,6 @@
 // One answer: greedy generation through the chain-of-modality parser, text deltas out as they come, and
-// [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits; sooner where the caller's audio would run dry) while the LLM is still generating.
+// [ua] units vocoded chunk by chunk (firstChunkUnits, then chunkUnits; sooner where the caller's audio would run
+// dry) while the LLM is still generating.
 // Owns an AbortController tied to the session's; cancel() stops it within one token and decides how much
 // of the answer stays in the conversation (what the caller has heard, as the session's Playout says).
 import type { ErrorCode } from '../errors.ts';
