@@ -11,7 +11,7 @@ import random
 from .augment import CLEAN_CHAIN, random_chain
 from .dataset import render_job
 from .evaluate import transcribe, word_errors
-from .synth import sample_synth_voice
+from .synth import sample_festival_voice, sample_synth_voice
 
 CLEAN = None
 
@@ -25,6 +25,11 @@ CONDITIONS = {
     "opusRoundTrip": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0),
                       lambda rng: {**CLEAN_CHAIN, "opusKbps": 24}),
     "noisyRoomUnseenVoices": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0), random_chain),
+}
+
+# Rendered on request only (render_dev --conditions), not in a build's eval: a synthesizer no build trains on.
+EXTRA_CONDITIONS = {
+    "festivalVoices": (sample_festival_voice, lambda rng: CLEAN),
 }
 
 

@@ -6,7 +6,8 @@ the GGUF in node-llama-cpp) rather than through torch.
     /usr/bin/python3 -m voxgate_recipe.render_dev --data WORK/data.pt --human-root WORK/human/root --out /tmp/dev-set
     /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --fetch-human /tmp/human --out /tmp/dev-set
 
---plan takes the dev items from a plan's data configuration without a build (dataset.build_items with the
+--conditions picks the listening conditions (by default the build eval's; `festivalVoices`, a synthesizer
+no build trains on, only on request). --plan takes the dev items from a plan's data configuration without a build (dataset.build_items with the
 plan's seed: the same items its data.pt holds; `long` is the shipped model's plan). --fetch-human downloads
 and unpacks Debian's speech packages into DIR (human_speech.fetch) for the held-out human voices.
 
@@ -26,7 +27,7 @@ import torch
 
 from .audio import SAMPLE_RATE_HZ
 from .dataset import build_items, render_job
-from .eval_conditions import CONDITIONS
+from .eval_conditions import CONDITIONS, EXTRA_CONDITIONS
 from .plan import FULL, PLANS
 
 
@@ -56,6 +57,8 @@ def main() -> None:
     human = ap.add_mutually_exclusive_group()
     human.add_argument("--human-root", help="Debian's speech packages unpacked: adds the held-out human voices")
     human.add_argument("--fetch-human", metavar="DIR", help="download and unpack them into DIR first (apt-get download)")
+    ap.add_argument("--conditions", help="comma-separated conditions to render (default: the build eval's "
+                    f"{', '.join(CONDITIONS)}; also {', '.join(EXTRA_CONDITIONS)})")
     ap.add_argument("--per-condition", type=int, default=40)
     ap.add_argument("--seed", type=int, default=FULL.seed)
     ap.add_argument("--out", required=True)
@@ -66,8 +69,14 @@ def main() -> None:
         from .human_speech import fetch
         args.human_root = fetch(args.fetch_human)
     os.makedirs(args.out, exist_ok=True)
+    known = {**CONDITIONS, **EXTRA_CONDITIONS}
+    names = args.conditions.split(",") if args.conditions else list(CONDITIONS)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        ap.error(f"unknown conditions {unknown}; known: {', '.join(known)}")
     rows = []
-    for name, (voice_of, chain_of) in CONDITIONS.items():
+    for name in names:
+        voice_of, chain_of = known[name]
         for n, item in enumerate(rng.sample(dev, min(args.per_condition, len(dev)))):
             file = f"{name}-{n:03d}.wav"
             write_wav(os.path.join(args.out, file), render_job(item["question"], voice_of(rng), chain_of(rng)))

@@ -1,12 +1,15 @@
-"""Speech from two synthesizers, espeak-ng and flite, behind one voice description.
+"""Speech from three synthesizers, espeak-ng, flite and Festival, behind one voice description.
 
-Two engines built in different ways (formant synthesis; diphone and unit-selection voices) are
-what teach the encoder that a sound is the same sound whoever makes it.
+Engines built in different ways (formant synthesis; diphone, unit-selection and HMM voices) are
+what teach the encoder that a sound is the same sound whoever makes it. Festival's voices are not
+in any training render yet: they are a synthesizer the shipped models never heard (render_dev's
+`festivalVoices` condition).
 """
 from __future__ import annotations
 
 import random
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,14 +21,16 @@ from .voices import sample_voice
 # is held out whole as the dev set's other-synthesizer voice.
 FLITE_TRAIN = ["awb", "slt", "kal", "kal16"]
 FLITE_DEV = ["rms"]
+# Festival (Debian's festival, festvox-kallpc16k, festvox-us-slt-hts): its voice name -> the Scheme call that selects it.
+FESTIVAL_VOICES = {"kal_diphone": "(voice_kal_diphone)", "cmu_us_slt_arctic_hts": "(voice_cmu_us_slt_arctic_hts)"}
 
 
 @dataclass(frozen=True)
 class SynthVoice:
-    engine: str  # "espeak" | "flite"
+    engine: str  # "espeak" | "flite" | "festival"
     name: str
-    rate: float  # espeak: words per minute; flite: duration stretch (1 = the voice's own pace)
-    pitch: float  # espeak: 0-99; flite: mean F0 in Hz (0 = the voice's own)
+    rate: float  # espeak: words per minute; flite: duration stretch (1 = the voice's own pace); festival: tempo factor
+    pitch: float  # espeak: 0-99; flite: mean F0 in Hz (0 = the voice's own); festival: shift in cents
 
 
 def sample_synth_voice(rng: random.Random, dev: bool, flite_share: float = 0.35) -> SynthVoice:
@@ -37,15 +42,31 @@ def sample_synth_voice(rng: random.Random, dev: bool, flite_share: float = 0.35)
     return SynthVoice("espeak", v.name, v.speed, v.pitch)
 
 
+def sample_festival_voice(rng: random.Random) -> SynthVoice:
+    """A Festival voice at a random pace (tempo 0.9-1.15) and pitch (within two semitones)."""
+    name = rng.choice(sorted(FESTIVAL_VOICES))
+    return SynthVoice("festival", name, round(rng.uniform(0.9, 1.15), 2), round(rng.uniform(-200, 200)))
+
+
 def synthesize(text: str, voice: SynthVoice) -> np.ndarray:
     """float32 mono 16 kHz, silence trimmed; the same arguments give the same samples."""
     if voice.engine == "espeak":
         return render_espeak(text, voice.name, int(voice.rate), int(voice.pitch))
-    args = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={voice.rate}"]
-    if voice.pitch > 0:
-        args += ["--setf", f"int_f0_target_mean={voice.pitch}"]
-    wav = subprocess.run(args + ["-t", text, "-o", "/dev/stdout"], check=True, capture_output=True).stdout
+    effects: list[str] = []
+    if voice.engine == "festival":
+        # text2wave's own Duration_Stretch moves diphone voices only, so pace and pitch are sox's, alike for both.
+        # It writes the WAV header's sizes last, by seeking: a file, not a pipe.
+        with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+            subprocess.run(["text2wave", "-eval", FESTIVAL_VOICES[voice.name], "-o", out.name],
+                           input=text.encode(), check=True, capture_output=True)
+            wav = out.read()
+        effects = ["tempo", "-s", str(voice.rate), "pitch", str(int(voice.pitch))]
+    else:
+        args = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={voice.rate}"]
+        if voice.pitch > 0:
+            args += ["--setf", f"int_f0_target_mean={voice.pitch}"]
+        wav = subprocess.run(args + ["-t", text, "-o", "/dev/stdout"], check=True, capture_output=True).stdout
     pcm = subprocess.run(
         ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(SAMPLE_RATE_HZ), "-e", "signed-integer", "-b", "16",
-         "-c", "1", "-"], input=wav, check=True, capture_output=True).stdout
+         "-c", "1", "-", *effects], input=wav, check=True, capture_output=True).stdout
     return trim_silence(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
