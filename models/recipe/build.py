@@ -294,6 +294,9 @@ def main() -> int:
     ap.add_argument("--encoder-round", type=int, default=1,
                     help="with --encoder-continue: which continued training this is; round K renders and draws "
                          "batches with seeds offset by K, so a second continuation sees other renders than the first")
+    ap.add_argument("--festival-share", type=float,
+                    help="share of the encoder's synthetic training renders in Festival's training voice (default 0; "
+                         "its other voice becomes a held-out dev set, dev-heldout-festival)")
     ap.add_argument("--human-copies", type=int,
                     help="real speech in the encoder's data: each training clip in this many channels (default 4)")
     ap.add_argument("--unit-clusters", type=int,
@@ -400,7 +403,7 @@ def main() -> int:
     else:
         sets = encoder_data(work, args.smoke, plan.data, human_root, log, args.encoder_utterances,
                             fresh_round=args.encoder_round if args.encoder_continue else 0,
-                            human_copies=args.human_copies)
+                            human_copies=args.human_copies, festival_share=args.festival_share)
         encoder, encoder_report = build_encoder(work, plan.encoder, sets, log, resume=args.resume,
                                                 start_from=args.encoder_continue,
                                                 batch_seed_offset=max(0, args.encoder_round - 1))

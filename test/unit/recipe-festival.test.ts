@@ -67,3 +67,44 @@ itIf(ready, `${PYTHON} with torch, Festival's text2wave (festival, festvox-kallp
   },
   240_000,
 );
+
+// The encoder's data with Festival in it (build.py --festival-share): a share of the synthetic training renders in its
+// training voice, its other voice a held-out dev set, and without the option the very renders of builds before it.
+const SHARE = `
+import json, random
+from voxgate_recipe import dataset
+from voxgate_recipe.encoder_stage import data_config
+from voxgate_recipe.encoder_data import plan_jobs
+items = dataset.build_items(dataset.DataConfig(), random.Random(dataset.DataConfig().seed))
+dev_texts = {i.question for i in items if i.dev and i.skill in ("asr", "repeat", "spell", "other")}
+key = lambda j: [j["text"], j["voice"]["name"], json.dumps(j["chain"], sort_keys=True)]
+out = {}
+for name, share in (("default", None), ("zero", 0.0), ("share", 0.3)):
+    sets = plan_jobs(data_config(False, 400, 3, festival_share=share), dataset.DataConfig(), None)
+    out[name] = {
+        "sets": sorted(sets),
+        "train": [key(j) for j in sets["train"]],
+        "festivalTrain": [j["voice"]["name"] for j in sets["train"] if j["voice"]["engine"] == "festival"],
+        "festivalDev": sorted({j["voice"]["name"] for j in sets.get("dev-heldout-festival", [])}),
+        "festivalElsewhere": sum(j["voice"]["engine"] == "festival" for n, js in sets.items() if n not in ("train", "dev-heldout-festival") for j in js),
+        "trainDevTexts": sum(j["text"] in dev_texts for j in sets["train"]),
+    }
+print(json.dumps(out))
+`;
+
+itIf(ready, `${PYTHON} with torch`)('puts the asked share of the encoder\'s training renders in Festival\'s training voice and holds its other voice out', () => {
+  const run = spawnSync(PYTHON, ['-c', SHARE], { cwd: RECIPE, encoding: 'utf8', timeout: 120_000 });
+  expect(run.status, run.stderr).toBe(0);
+  type Plan = { sets: string[]; train: string[][]; festivalTrain: string[]; festivalDev: string[]; festivalElsewhere: number; trainDevTexts: number };
+  const out = JSON.parse(run.stdout) as Record<'default' | 'zero' | 'share', Plan>;
+  expect(out.zero.train).toEqual(out.default.train);
+  expect(out.default.festivalTrain).toEqual([]);
+  expect(out.default.sets).not.toContain('dev-heldout-festival');
+  const share = out.share.festivalTrain.length / out.share.train.length;
+  expect(share).toBeGreaterThan(0.2);
+  expect(share).toBeLessThan(0.4);
+  expect(new Set(out.share.festivalTrain)).toEqual(new Set(['kal_diphone']));
+  expect(out.share.festivalDev).toEqual(['cmu_us_slt_arctic_hts']);
+  expect(out.share.festivalElsewhere).toBe(0);
+  expect(out.share.trainDevTexts).toBe(0);
+});

@@ -17,7 +17,7 @@ import torch
 from . import dataset, phonemes
 from .augment import CLEAN_CHAIN, apply_chain, random_chain
 from .encoder_model import ENCODER_HOP_SAMPLES, MEL_HOP_SAMPLES, WINDOW_SAMPLES
-from .synth import SynthVoice, sample_synth_voice, synthesize
+from .synth import FESTIVAL_DEV, FESTIVAL_TRAIN, SynthVoice, sample_festival_voice, sample_synth_voice, synthesize
 from .units import LogMel
 
 # Silence before each training utterance: the encoder sees the start of speech after quiet, as callers'
@@ -32,6 +32,8 @@ class EncoderDataConfig:
     human_copies: int = 4  # real voices are few minutes among many hours: each clip in several chains
     clean_share: float = 0.2
     seed: int = 4321
+    # Share of training renders in Festival's training voice (0: none, and the draws are those of builds before it).
+    festival_share: float = 0.0
 
 
 SMOKE = EncoderDataConfig(train_utterances=120, dev_per_condition=8, human_copies=1)
@@ -70,11 +72,15 @@ def _render(job: dict) -> dict | None:
 
 
 def synth_jobs(items: list, n: int, rng: random.Random, dev: bool, cfg: EncoderDataConfig,
-               engine: str | None = None, chain: dict | None = None) -> list[dict]:
+               engine: str | None = None, chain: dict | None = None, festival_share: float = 0.0) -> list[dict]:
+    """`festival_share`: of the voices not tied to an engine, this share in Festival (no draw spent when 0)."""
     jobs = []
     for _ in range(n):
         item = rng.choice(items)
-        voice = sample_synth_voice(rng, dev, flite_share={None: 0.35, "espeak": 0.0, "flite": 1.0}[engine])
+        if engine == "festival" or (engine is None and festival_share > 0 and rng.random() < festival_share):
+            voice = sample_festival_voice(rng, FESTIVAL_DEV if dev else FESTIVAL_TRAIN)
+        else:
+            voice = sample_synth_voice(rng, dev, flite_share={None: 0.35, "espeak": 0.0, "flite": 1.0}[engine])
         c = chain if chain is not None else (CLEAN_CHAIN if rng.random() < cfg.clean_share else random_chain(rng))
         jobs.append({"source": "synth", "text": item, "voice": voice.__dict__, "chain": c, "speaker": voice.name})
     return jobs
@@ -98,13 +104,15 @@ def plan_jobs(cfg: EncoderDataConfig, data_cfg: dataset.DataConfig, human_root: 
     dev_texts = sorted({i.question for i in items if i.dev and i.skill in ("asr", "repeat", "spell", "other")})
     n = cfg.dev_per_condition
     sets = {
-        "train": synth_jobs(train_texts, cfg.train_utterances, rng, False, cfg),
+        "train": synth_jobs(train_texts, cfg.train_utterances, rng, False, cfg, festival_share=cfg.festival_share),
         "dev-training-voices": synth_jobs(dev_texts, n, rng, False, cfg, chain=CLEAN_CHAIN),
         "dev-unseen-espeak": synth_jobs(dev_texts, n, rng, True, cfg, engine="espeak", chain=CLEAN_CHAIN),
         "dev-heldout-flite": synth_jobs(dev_texts, n, rng, True, cfg, engine="flite", chain=CLEAN_CHAIN),
         "dev-telephone": synth_jobs(dev_texts, n, rng, True, cfg, chain={**CLEAN_CHAIN, "telephone": True}),
         "dev-opus": synth_jobs(dev_texts, n, rng, True, cfg, chain={**CLEAN_CHAIN, "opusKbps": 24}),
     }
+    if cfg.festival_share > 0:
+        sets["dev-heldout-festival"] = synth_jobs(dev_texts, n, rng, True, cfg, engine="festival", chain=CLEAN_CHAIN)
     if human_root:
         sets.update(plan_human_jobs(cfg, human_root))
     return sets

@@ -14,7 +14,7 @@ from .train_encoder import fit_normalisation, phoneme_error_rate, train_encoder
 
 
 def data_config(smoke: bool, train_utterances: int | None = None, fresh_round: int = 0,
-                human_copies: int | None = None) -> EncoderDataConfig:
+                human_copies: int | None = None, festival_share: float | None = None) -> EncoderDataConfig:
     """What encoder_data renders. `fresh_round` K > 0: other texts, voices and channels than the first training's
     and the K-1 continued trainings' before (a continued training sees new renders, not ones it already fitted);
     the dev sets' texts and held-out voices stay held out either way."""
@@ -25,13 +25,16 @@ def data_config(smoke: bool, train_utterances: int | None = None, fresh_round: i
         cfg = dataclasses.replace(cfg, seed=cfg.seed + fresh_round)
     if human_copies:
         cfg = dataclasses.replace(cfg, human_copies=human_copies)
+    if festival_share:
+        cfg = dataclasses.replace(cfg, festival_share=festival_share)
     return cfg
 
 
 def encoder_data(work: str, smoke: bool, data_cfg: dataset.DataConfig, human_root: str | None, log,
-                 train_utterances: int | None = None, fresh_round: int = 0, human_copies: int | None = None) -> dict:
+                 train_utterances: int | None = None, fresh_round: int = 0, human_copies: int | None = None,
+                 festival_share: float | None = None) -> dict:
     """Rendered once into work/encoder-data.pt; real speech is added to an earlier render when it appears."""
-    cfg = data_config(smoke, train_utterances, fresh_round, human_copies)
+    cfg = data_config(smoke, train_utterances, fresh_round, human_copies, festival_share)
     path = os.path.join(work, "encoder-data.pt")
     if os.path.exists(path):
         log(f"reusing {path}")

@@ -11,7 +11,7 @@ import random
 from .augment import CLEAN_CHAIN, random_chain
 from .dataset import render_job
 from .evaluate import transcribe, word_errors
-from .synth import sample_festival_voice, sample_synth_voice
+from .synth import FESTIVAL_DEV, sample_festival_voice, sample_synth_voice
 
 CLEAN = None
 
@@ -27,9 +27,12 @@ CONDITIONS = {
     "noisyRoomUnseenVoices": (lambda rng: sample_synth_voice(rng, True, flite_share=0.0), random_chain),
 }
 
-# Rendered on request only (render_dev --conditions), not in a build's eval: a synthesizer no build trains on.
+# Rendered on request only (render_dev --conditions), not in a build's eval: Festival, a synthesizer the shipped
+# models never trained on (both its voices), and its voice that no training ever hears (encoder_data's festival_share
+# trains on the other).
 EXTRA_CONDITIONS = {
-    "festivalVoices": (sample_festival_voice, lambda rng: CLEAN),
+    "festivalVoices": (lambda rng: sample_festival_voice(rng), lambda rng: CLEAN),
+    "heldOutFestivalVoice": (lambda rng: sample_festival_voice(rng, FESTIVAL_DEV), lambda rng: CLEAN),
 }
 
 

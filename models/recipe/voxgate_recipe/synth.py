@@ -23,6 +23,9 @@ FLITE_TRAIN = ["awb", "slt", "kal", "kal16"]
 FLITE_DEV = ["rms"]
 # Festival (Debian's festival, festvox-kallpc16k, festvox-us-slt-hts): its voice name -> the Scheme call that selects it.
 FESTIVAL_VOICES = {"kal_diphone": "(voice_kal_diphone)", "cmu_us_slt_arctic_hts": "(voice_cmu_us_slt_arctic_hts)"}
+# An encoder trained with Festival (encoder_data's festival_share) hears the diphone voice; the HMM voice stays out.
+FESTIVAL_TRAIN = ["kal_diphone"]
+FESTIVAL_DEV = ["cmu_us_slt_arctic_hts"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,9 @@ def sample_synth_voice(rng: random.Random, dev: bool, flite_share: float = 0.35)
     return SynthVoice("espeak", v.name, v.speed, v.pitch)
 
 
-def sample_festival_voice(rng: random.Random) -> SynthVoice:
-    """A Festival voice at a random pace (tempo 0.9-1.15) and pitch (within two semitones)."""
-    name = rng.choice(sorted(FESTIVAL_VOICES))
+def sample_festival_voice(rng: random.Random, voices: list[str] | None = None) -> SynthVoice:
+    """A Festival voice (of `voices`, default all) at a random pace (tempo 0.9-1.15) and pitch (within two semitones)."""
+    name = rng.choice(voices or sorted(FESTIVAL_VOICES))
     return SynthVoice("festival", name, round(rng.uniform(0.9, 1.15), 2), round(rng.uniform(-200, 200)))
 
 
