@@ -26,6 +26,9 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
     // The first chunk is vocoded (TTFA's floor), then held no longer than its playout needs to never run dry.
     expect(r.timings.firstAudioReadyMs).toBeGreaterThan(0);
     expect(r.timings.firstAudioReadyMs).toBeLessThanOrEqual(r.timings.ttfaMs ?? 0);
+    // Spoken answers count their chunks cut early (at most one per few units: each cut carries 5 or more).
+    expect(r.timings.earlyChunks).toBeGreaterThanOrEqual(0);
+    expect(r.timings.earlyChunks).toBeLessThanOrEqual(r.timings.outputUnits / 5);
     expect(r.timings.inputUnits).toBeGreaterThan(10);
     expect(r.timings.outputUnits).toBeGreaterThan(10);
     const order = r.events.map((e) => e.type).filter((t, i, all) => all.indexOf(t) === i);
@@ -47,6 +50,7 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
     expect(r.answer.length).toBeGreaterThan(0);
     expect(r.audio.length).toBe(0);
     expect(r.timings.ttfaMs).toBeUndefined();
+    expect(r.timings.earlyChunks).toBeUndefined();
   });
 
   it('text-to-speech: answer and audio, no transcript', async () => {
