@@ -6,10 +6,10 @@ the GGUF in node-llama-cpp) rather than through torch.
     /usr/bin/python3 -m voxgate_recipe.render_dev --data WORK/data.pt --human-root WORK/human/root --out /tmp/dev-set
     /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --fetch-human /tmp/human --out /tmp/dev-set
 
---conditions picks the listening conditions (by default the build eval's; `festivalVoices`, a synthesizer
-no build trains on, only on request). --plan takes the dev items from a plan's data configuration without a build (dataset.build_items with the
-plan's seed: the same items its data.pt holds; `long` is the shipped model's plan). --fetch-human downloads
-and unpacks Debian's speech packages into DIR (human_speech.fetch) for the held-out human voices.
+--conditions picks the listening conditions: by default the build eval's; `festivalVoices` and
+`heldOutFestivalVoice` (eval_conditions.EXTRA_CONDITIONS) only on request. --plan takes the dev items
+from a plan's data configuration without a build (dataset.build_items with the plan's seed: the same items
+its data.pt holds; `long` is the shipped model's plan). --fetch-human downloads and unpacks Debian's speech packages into DIR (human_speech.fetch) for the held-out human voices.
 
 Writes OUT/index.json: {"utterances": [{"file", "condition", "skill", "said", "answer"}]}; `answer` is null
 for transcription-only items and human clips.

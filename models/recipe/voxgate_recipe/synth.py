@@ -1,9 +1,9 @@
 """Speech from three synthesizers, espeak-ng, flite and Festival, behind one voice description.
 
 Engines built in different ways (formant synthesis; diphone, unit-selection and HMM voices) are
-what teach the encoder that a sound is the same sound whoever makes it. Festival's voices are not
-in any training render yet: they are a synthesizer the shipped models never heard (render_dev's
-`festivalVoices` condition).
+what teach the encoder that a sound is the same sound whoever makes it. No shipped model has heard
+Festival (render_dev's `festivalVoices` condition measures that); `build.py --festival-share` puts
+its diphone voice in an encoder's training renders and keeps its HMM voice out.
 """
 from __future__ import annotations
 
