@@ -30,7 +30,8 @@ from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_e
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
-from voxgate_recipe.lm_model import LlamaLm, LmConfig, load_checkpoint, save_checkpoint  # noqa: E402
+from voxgate_recipe.lm_model import LlamaLm, LmConfig, checkpoint_text_pieces, load_checkpoint, save_checkpoint  # noqa: E402
+from voxgate_recipe.text_pieces import is_text_piece, learn_pieces  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.onnx_lm_folder import write_onnx_lm_folder  # noqa: E402
 from voxgate_recipe.adaptor_folder import write_adaptor_files  # noqa: E402
@@ -140,8 +141,39 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
             stage_settings["noise_units"] = (V.FIRST_UNIT_ID + data["heard_offset"], unit_count - data["heard_offset"])
         reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, device=device,
                              **stage_settings))
-        save_checkpoint(model, checkpoint_after(work, stage))
+        save_checkpoint(model, checkpoint_after(work, stage), V.text_pieces())
     return model.cpu(), reports
+
+
+def lm_text_pieces(plan: Plan, data: dict, work: str, continue_lm: str | None, resume_after: str | None,
+                   log) -> list[str]:
+    """The LM's word pieces: those of the LM a build goes on from, else plan.text_pieces merges learned on the
+    training texts (kept in work/text-pieces.json, so a resumed build draws the same), else none."""
+    if continue_lm:
+        have = gguf_text_pieces(continue_lm) if continue_lm.endswith(".gguf") else checkpoint_text_pieces(continue_lm)
+    elif resume_after and os.path.exists(checkpoint_after(work, resume_after)):
+        have = checkpoint_text_pieces(checkpoint_after(work, resume_after))
+    else:
+        have = []
+    if have or plan.text_pieces == 0:
+        return have
+    path = os.path.join(work, "text-pieces.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if saved["merges"] == plan.text_pieces:
+            return saved["pieces"]
+    texts = [t for i in data["items"] if not i["dev"] for t in (i["question"], i["answer"])]
+    pieces = learn_pieces(texts, plan.text_pieces)
+    with open(path, "w") as f:
+        json.dump({"merges": plan.text_pieces, "pieces": pieces}, f, indent=1)
+    log(f"LM: {len(pieces)} word pieces learned on {len(texts)} training texts")
+    return pieces
+
+
+def gguf_text_pieces(path: str) -> list[str]:
+    """Word pieces of a GGUF's vocabulary (they follow its units)."""
+    return [t for t in read_gguf(path)[1] if is_text_piece(t)]
 
 
 def heard_text(plan: Plan, data: dict, work: str, log) -> HeardText:
@@ -316,6 +348,9 @@ def main() -> int:
     ap.add_argument("--heard-text-widen", type=float, metavar="TEMPERATURE",
                     help="with --heard-text: flatten the channel's emissions per phoneme at this temperature (> 1: "
                          "its rare mistakes drawn more often, for harder voices than the fit's average)")
+    ap.add_argument("--text-pieces", type=int, metavar="MERGES",
+                    help="word pieces for the LM's text: byte-pair merges learned on the training texts "
+                         "(text_pieces.py; 0 = characters); an LM a build goes on from keeps its own")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -365,6 +400,8 @@ def main() -> int:
         if not plan.stage3d:
             ap.error(f"--copy-share adds to stage 3d, which the {plan_name} plan does not have")
         plan = dataclasses.replace(plan, stage3d_copy_share=args.copy_share)
+    if args.text_pieces is not None:
+        plan = dataclasses.replace(plan, text_pieces=args.text_pieces)
     if args.heard_text is not None:
         if not args.phoneme_units:
             ap.error("--heard-text draws heard phonemes: it needs --phoneme-units")
@@ -454,10 +491,14 @@ def main() -> int:
         warm_lm = read_gguf(args.continue_lm)[0] if args.continue_lm.endswith(".gguf") else load_checkpoint(args.continue_lm)
         if args.heard_from:
             warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
+    V.use_text_pieces(lm_text_pieces(plan, data, work, args.continue_lm, resume_after, log), unit_count)
+    if warm_lm is not None and V.text_pieces() and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count:
+        log(f"LM: {len(V.text_pieces())} word pieces added to a character vocabulary")
+        warm_lm = warm_start.widen_text(warm_lm, V.text_pieces())
     heard = heard_text(plan, data, work, log) if plan.heard_text_share > 0 else None
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm),
                            heard=heard)
-    save_checkpoint(lm, os.path.join(work, "lm.pt"))
+    save_checkpoint(lm, os.path.join(work, "lm.pt"), V.text_pieces())
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
     if args.only == "lm":

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Token } from 'node-llama-cpp';
 import { join } from 'node:path';
 import { Tokenizer } from '../../server/src/runtimes/tokenizer.ts';
@@ -50,6 +50,18 @@ describe('Tokenizer on the documented vocabulary', () => {
     expect(tok.tokenizeText('a😀b')).toEqual([...'a b'].map(charId));
   });
 
+  it('tokenises caller text by the longest word piece, else one character, and never spells a marker', () => {
+    // Pieces follow the units (the recipe's text_pieces.py); "<1" and "[t" are no pieces, whatever their place.
+    const vocab = [...docsVocab(128), ' what', ' is', 'th', 'the', 'he', ' t', "'s", '<1', '[t'];
+    const pieces = new Tokenizer(vocab);
+    const id = (t: string) => vocab.indexOf(t);
+    expect(pieces.tokenizeText(' What is the<12>')).toEqual(
+      [id(' what'), id(' is'), id(' t'), id('he'), charId('<'), charId('1'), charId('2'), charId('>')]);
+    expect(pieces.tokenizeText("that's [tq]")).toEqual(
+      [id('th'), charId('a'), charId('t'), id("'s"), charId(' '), charId('['), charId('t'), charId('q'), charId(']')]);
+    expect(pieces.tokenizeText('a😀the')).toEqual([charId('a'), id(' t'), id('he')]); // "a the"
+  });
+
   it('gives each token its text', () => {
     expect(tok.tokenText(3)).toBe('[Human]:');
     expect(tok.tokenText(charId(' '))).toBe(' ');
@@ -89,5 +101,36 @@ describeIf(pythonHasTorch(), `torch in ${PYTHON}`)(`Tokenizer from a GGUF's own 
     const ids = [...lm!.tokenizeText('hi there'), lm!.unitTokenId(7)];
     expect(lm!.model.detokenize(ids as Token[], false)).toBe('hi there<7>');
     expect(lm!.model.detokenize(lm!.tokenizeTemplate('[ta]') as Token[], false)).toBe('');
+  });
+});
+
+describeIf(pythonHasTorch(), `torch in ${PYTHON}`)(`Word pieces in a GGUF's token list (needs torch in ${PYTHON})`, () => {
+  const PIECES = [' what', ' is', 'th', 'the', 'he', ' t', 'at', "'s"];
+  let dir = '';
+  let lm: LmRuntime | undefined;
+  beforeAll(async () => {
+    dir = makeRandomLm(['--units', '40', '--max-new', '4', '--pieces', PIECES.join(',')]);
+    lm = await LmRuntime.open(join(dir, 'lm.gguf'), { sequences: 1, contextTokens: 64 });
+  });
+  afterAll(async () => {
+    await lm?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the pieces back after the units, a leading space kept', () => {
+    const vocab = [...docsVocab(40), ...PIECES];
+    expect(vocab.map((_, id) => lm!.tokenText(id))).toEqual(vocab);
+    expect(lm!.unitOfToken(vocab.indexOf(' what'))).toBe(-1);
+  });
+
+  it('tokenises text exactly as the recipe trains on it, and node-llama-cpp detokenises it back', () => {
+    const samples = JSON.parse(readFileSync(join(dir, 'text-samples.json'), 'utf8')) as { text: string; ids: number[] }[];
+    expect(samples.length).toBe(3);
+    for (const { text, ids } of samples) {
+      expect(lm!.tokenizeText(text)).toEqual(ids);
+      expect(ids.length).toBeLessThan([...text].length); // the pieces were used
+    }
+    const ids = lm!.tokenizeText(" what's that");
+    expect(lm!.model.detokenize(ids as Token[], false)).toBe(" what's that");
   });
 });

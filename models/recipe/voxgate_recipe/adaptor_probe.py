@@ -31,6 +31,7 @@ from .dataset import render_job
 from .encoder_stage import finished_encoder
 from .evaluate import parse, word_errors
 from .gguf_reader import read_gguf
+from .lm_files import load_lm
 from .onnx_lm import CachedLm
 from .onnx_lm_folder import write_onnx_lm_folder
 from .onnx_parity import TorchSequence
@@ -130,7 +131,8 @@ def main() -> None:
         raise SystemExit(f"{args.encoder_work}: no finished encoder.pt")
     encoder, _ = done
     with open(os.path.join(args.src, "manifest.json")) as f:
-        lm, vocab = read_gguf(os.path.join(args.src, json.load(f)["lm"]["file"]))
+        lm_file = os.path.join(args.src, json.load(f)["lm"]["file"])
+    lm, vocab = load_lm(lm_file), read_gguf(lm_file)[1]
     t0 = time.time()
     train_qa, dev_qa = questions(args.seed)
     train = (rendered(train_qa, args.pairs, False, args.seed) if args.channel_share is None

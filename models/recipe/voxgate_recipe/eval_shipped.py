@@ -13,7 +13,7 @@ import json
 import torch
 
 from .eval_conditions import evaluate_conditions
-from .gguf_reader import read_gguf
+from .lm_files import load_lm
 from .human_speech import load, split
 from .plan import FULL
 from .warm_start import spoken_extractor
@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    lm, _ = read_gguf(f"{args.model}/lm.gguf")
+    lm = load_lm(f"{args.model}/lm.gguf")
     extractor = spoken_extractor(args.model)
     data = torch.load(args.data, weights_only=False)
     human_dev = [(u.text, load(u)) for u in split(args.human_root)[1]] if args.human_root else []

@@ -54,8 +54,7 @@ def parse(ids: list[int]) -> dict:
             parts[current].append(t)
 
     def text(tokens: list[int]) -> str:
-        chars = [chr(t - V.FIRST_CHAR_ID + 32) for t in tokens if V.FIRST_CHAR_ID <= t < V.FIRST_UNIT_ID]
-        return "".join(chars).strip().rstrip(";").strip()
+        return "".join(V.text_of(t) for t in tokens).strip().rstrip(";").strip()
 
     return {"transcript": text(parts["tq"]), "answer": text(parts["ta"]),
             "units": [V.unit_of_token(t) for t in parts["ua"] if V.unit_of_token(t) >= 0]}

@@ -74,5 +74,5 @@ def read_gguf(path: str) -> tuple[LlamaLm, list[str]]:
     with torch.no_grad():
         for name, param in tensor_map(model):
             param.copy_(tensors[name])
-    vocab = [" " if t == SPM_SPACE else t for t in meta["tokenizer.ggml.tokens"]]
+    vocab = [t.replace(SPM_SPACE, " ") for t in meta["tokenizer.ggml.tokens"]]  # spaces as gguf_writer spells them
     return model.eval(), vocab

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .lm_model import LlamaLm
+from .text_pieces import is_text_piece
 
 ALIGNMENT = 32
 
@@ -45,16 +46,18 @@ CONTROL_TEXTS = {"<s>", "</s>", "<pad>", "[Human]:", "[Assistant]:", "<eoh>", "[
 
 
 def token_type(text: str) -> int:
-    """Single characters are text (NORMAL); markers CONTROL; units USER_DEFINED, so both detokenise as written."""
+    """Single characters and word pieces are text (NORMAL); markers CONTROL; units USER_DEFINED, so both detokenise
+    as written."""
     if text == "<unk>":
         return TOKEN_UNKNOWN
     if text in CONTROL_TEXTS:
         return TOKEN_CONTROL
-    return TOKEN_NORMAL if len(text) == 1 else TOKEN_USER_DEFINED
+    return TOKEN_NORMAL if len(text) == 1 or is_text_piece(text) else TOKEN_USER_DEFINED
 
 
 def gguf_token_text(text: str) -> str:
-    return SPM_SPACE if text == " " else text
+    """Text tokens spell a space as U+2581 (a word piece's leading space too)."""
+    return text.replace(" ", SPM_SPACE) if text == " " or is_text_piece(text) else text
 
 
 def tensor_map(model: LlamaLm) -> list[tuple[str, torch.Tensor]]:

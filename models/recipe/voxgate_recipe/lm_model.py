@@ -156,9 +156,18 @@ class LlamaLm(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def save_checkpoint(model: LlamaLm, path: str) -> None:
-    """Config and weights in one file, so a checkpoint is enough to rebuild the model."""
-    torch.save({"config": model.cfg.to_dict(), "state_dict": model.state_dict()}, path)
+def save_checkpoint(model: LlamaLm, path: str, text_pieces: list[str] | None = None) -> None:
+    """Config and weights in one file, so a checkpoint is enough to rebuild the model; and its word pieces
+    (vocab.use_text_pieces), when it has any: a checkpoint's vocabulary is known from the file alone."""
+    data = {"config": model.cfg.to_dict(), "state_dict": model.state_dict()}
+    if text_pieces:
+        data["text_pieces"] = list(text_pieces)
+    torch.save(data, path)
+
+
+def checkpoint_text_pieces(path: str) -> list[str]:
+    """The word pieces a checkpoint's LM was trained with ([] for a character vocabulary)."""
+    return list(torch.load(path, map_location="cpu").get("text_pieces", []))
 
 
 def load_checkpoint(path: str) -> LlamaLm:

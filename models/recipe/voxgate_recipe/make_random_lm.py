@@ -2,7 +2,9 @@
 
     /usr/bin/python3 -m voxgate_recipe.make_random_lm OUT_DIR [--dim 64 --layers 2 --heads 4 --units 32]
 
-OUT_DIR receives lm.gguf + parity.json (f32) and lm-f16.gguf + parity-f16.json.
+OUT_DIR receives lm.gguf + parity.json (f32) and lm-f16.gguf + parity-f16.json. With --pieces (word pieces,
+comma-separated, after the units: text_pieces.py) it also receives text-samples.json: sample texts and the ids
+the recipe tokenises them to, for the gateway's tokenizer to match.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def _make_eos_reachable(model: LlamaLm) -> None:
     """Random weights almost never pick <eoa>: give it a scaled copy of the head row of a token that the
     parity prompts generate only late, so some cases stop at EOS and others run to max_new."""
     first_seen: dict[int, list[int]] = {}
-    for _, prompt in parity_prompts(model.cfg.vocab_size - V.FIRST_UNIT_ID):
+    for _, prompt in parity_prompts((V.unit_id_end() or model.cfg.vocab_size) - V.FIRST_UNIT_ID):
         out = model.greedy(prompt, 48, V.EOS_ID)
         for tok in set(out):
             first_seen.setdefault(tok, []).append(out.index(tok))
@@ -57,7 +59,9 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=32)
     ap.add_argument("--max-new", type=int, default=48)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pieces", default="", help="word pieces, comma-separated (a leading space kept)")
     args = ap.parse_args()
+    V.use_text_pieces([p for p in args.pieces.split(",") if p], args.units)
     torch.set_num_threads(1)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,10 @@ def main() -> None:
     for f16, gguf, parity in ((False, "lm.gguf", "parity.json"), (True, "lm-f16.gguf", "parity-f16.json")):
         write_gguf(model, vocab, out / gguf, name="voxgate-random", f16=f16)
         write_parity(model, out / parity, gguf_file=gguf, max_new=args.max_new, f16=f16)
+    if V.text_pieces():
+        samples = [" what is two plus three;", "Spell THE word: this, then that's it!", "a😀b\nthe end"]
+        (out / "text-samples.json").write_text(json.dumps(
+            [{"text": t, "ids": V.encode_text(t)} for t in samples], indent=1) + "\n")
     info = {"params": model.param_count(), "config": model.cfg.to_dict(), "unitCount": args.units}
     (out / "random-lm.json").write_text(json.dumps(info, indent=1) + "\n")
 

@@ -77,7 +77,7 @@ def rounded_to_f16(model: LlamaLm) -> LlamaLm:
 
 
 def build_parity(model: LlamaLm, *, gguf_file: str, max_new: int = 64, f16: bool = False) -> dict:
-    unit_count = model.cfg.vocab_size - V.FIRST_UNIT_ID
+    unit_count = (V.unit_id_end() or model.cfg.vocab_size) - V.FIRST_UNIT_ID
     ref = rounded_to_f16(model) if f16 else model
     ref.eval()
     cases = []

@@ -38,6 +38,9 @@ class Plan:
     heard_text_share: float = 0.0
     # Heard text's channel flattened at this temperature (HeardChannel.widened; build.py --heard-text-widen): 1 = as fitted.
     heard_text_widen: float = 1.0
+    # Byte-pair merges of word pieces added to the LM's text vocabulary (text_pieces.py): 0 = characters only
+    # (the plans as measured; build.py --text-pieces).
+    text_pieces: int = 0
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
     # The vocoder's phase head (vocoder_phase_train.py): ≈ 0.42 s a step on 2 cores; the time cap keeps
     # the CPU plan inside its 2 hours.
@@ -93,6 +96,7 @@ SMOKE = Plan(
     eval_per_condition=3,
     max_train_tokens=600,
     encoder=dict(steps=20, lr=2e-3, frames_per_batch=4000, model=dict(dim=32, layers=1, heads=2, ffn_dim=64)),
+    text_pieces=60,  # so the tests' real LMs (GGUF and ONNX) read and write word pieces
 )
 
 # Fine-tuning a shipped model's LM to hear the speech encoder's units (build.py --warm-from, warm_start.py):

@@ -91,7 +91,7 @@ def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tok
         inputs, targets, _ = next(it)
         inputs, targets = inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
         if unit_noise > 0:
-            first, unit_count = noise_units or (V.FIRST_UNIT_ID, model.cfg.vocab_size - V.FIRST_UNIT_ID)
+            first, unit_count = noise_units or (V.FIRST_UNIT_ID, (V.unit_id_end() or model.cfg.vocab_size) - V.FIRST_UNIT_ID)
             heard = (inputs >= first) & (inputs < first + unit_count) & (targets == -100)
             flip = heard & (torch.rand(inputs.shape, device=inputs.device) < unit_noise)
             noise = torch.randint_like(inputs, first, first + unit_count)
@@ -101,7 +101,8 @@ def train(model: LlamaLm, examples: list[Example], *, steps: int, lr: float, tok
         logits = logits.float()
         flat = targets.reshape(-1)
         per_token = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), flat, ignore_index=-100, reduction="none")
-        weight = torch.where(flat >= V.FIRST_UNIT_ID, unit_loss_weight, 1.0) * (flat != -100)
+        is_unit = (flat >= V.FIRST_UNIT_ID) & (flat < (V.unit_id_end() or model.cfg.vocab_size))
+        weight = torch.where(is_unit, unit_loss_weight, 1.0) * (flat != -100)
         loss = (per_token * weight).sum() / weight.sum().clamp(min=1.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -17,13 +17,8 @@ import torch
 from . import skills, vocab as V
 from .decode import CachedDecoder
 from .evaluate import parse
-from .gguf_reader import read_gguf
-from .lm_model import LlamaLm, load_checkpoint
+from .lm_files import load_lm
 from .sequences import prompt_ids
-
-
-def load_lm(path: str) -> LlamaLm:
-    return read_gguf(path)[0] if path.endswith(".gguf") else load_checkpoint(path)
 
 
 def main() -> None:

@@ -1,11 +1,14 @@
 """The LM vocabulary, in id order, exactly as docs/models.md lists it.
 
 `<unk>`, `<s>`, `</s>`, the template markers, `<pad>`, one token per printable
-ASCII character (32-126), then the unit tokens `<0>` ... `<count-1>`.
-EOS is `<eoa>`. Text is lower case and tokenised one character at a time, so
+ASCII character (32-126), the unit tokens `<0>` ... `<count-1>`, then the LM's word
+pieces, if it has any (text_pieces.py; `use_text_pieces`). EOS is `<eoa>`. Text is
+lower case and tokenised by longest match over the pieces and single characters, so
 text can never spell a marker or a unit; templates match markers by longest match.
 """
 from __future__ import annotations
+
+from .text_pieces import is_text_piece
 
 SPECIALS = ["<unk>", "<s>", "</s>"]
 MARKERS = ["[Human]:", "[Assistant]:", "<eoh>", "[tq]", "[ta]", "[ua]", "<eoa>",
@@ -40,11 +43,43 @@ _TEMPLATE_TOKENS = sorted(SPECIALS + MARKERS + [PAD], key=len, reverse=True)
 _TOKEN_ID = {t: i for i, t in enumerate(SPECIALS + MARKERS + [PAD])}
 
 
+# The word pieces of the LM being built and their ids (after its units): one LM per process.
+_pieces: list[str] = []
+_piece_ids: dict[str, int] = {}
+_pieces_unit_count: int | None = None
+_max_piece_chars = 1
+
+
+def use_text_pieces(pieces: list[str], unit_count: int) -> None:
+    """From now on text is tokenised with these pieces, numbered after `unit_count` units ([] for characters)."""
+    global _pieces, _piece_ids, _pieces_unit_count, _max_piece_chars
+    bad = [p for p in pieces if not is_text_piece(p)]
+    if bad:
+        raise ValueError(f"not word pieces: {bad[:5]}")
+    if len(set(pieces)) != len(pieces):
+        raise ValueError("word pieces repeat")
+    _pieces = list(pieces)
+    _piece_ids = {p: FIRST_UNIT_ID + unit_count + k for k, p in enumerate(pieces)}
+    _pieces_unit_count = unit_count if pieces else None
+    _max_piece_chars = max([1] + [len(p) for p in pieces])
+
+
+def text_pieces() -> list[str]:
+    return list(_pieces)
+
+
 def build_vocab(unit_count: int) -> list[str]:
     """All token texts in id order (space is the plain " ")."""
     if unit_count < 1:
         raise ValueError("unit_count must be >= 1")
-    return SPECIALS + MARKERS + [PAD] + CHARS + [unit_text(i) for i in range(unit_count)]
+    if _pieces_unit_count is not None and _pieces_unit_count != unit_count:
+        raise ValueError(f"the word pieces follow {_pieces_unit_count} units, not {unit_count}")
+    return SPECIALS + MARKERS + [PAD] + CHARS + [unit_text(i) for i in range(unit_count)] + _pieces
+
+
+def unit_id_end() -> int | None:
+    """The first id after the unit tokens when the LM has word pieces; None when every id from FIRST_UNIT_ID is a unit."""
+    return None if _pieces_unit_count is None else FIRST_UNIT_ID + _pieces_unit_count
 
 
 def unit_text(i: int) -> str:
@@ -60,7 +95,10 @@ def unit_token(i: int) -> int:
 
 def unit_of_token(token_id: int) -> int:
     """Unit index of a token id, or -1 when the token is not a unit."""
-    return token_id - FIRST_UNIT_ID if token_id >= FIRST_UNIT_ID else -1
+    end = unit_id_end()
+    if token_id < FIRST_UNIT_ID or (end is not None and token_id >= end):
+        return -1
+    return token_id - FIRST_UNIT_ID
 
 
 def char_token(c: str) -> int:
@@ -75,8 +113,33 @@ def normalize_text(s: str) -> str:
 
 
 def encode_text(s: str) -> list[int]:
-    """Caller text: one token per character, lower case."""
-    return [char_token(c) for c in normalize_text(s)]
+    """Caller text, lower case: the longest word piece or else the character at each position, left to right."""
+    text = normalize_text(s)
+    if not _pieces:
+        return [char_token(c) for c in text]
+    ids: list[int] = []
+    i = 0
+    while i < len(text):
+        for size in range(min(_max_piece_chars, len(text) - i), 1, -1):
+            tid = _piece_ids.get(text[i:i + size])
+            if tid is not None:
+                ids.append(tid)
+                i += size
+                break
+        else:
+            ids.append(char_token(text[i]))
+            i += 1
+    return ids
+
+
+def text_of(token_id: int) -> str:
+    """The text a character or word-piece token stands for; "" for any other token."""
+    if FIRST_CHAR_ID <= token_id < FIRST_UNIT_ID:
+        return CHARS[token_id - FIRST_CHAR_ID]
+    end = unit_id_end()
+    if end is not None and end <= token_id < end + len(_pieces):
+        return _pieces[token_id - end]
+    return ""
 
 
 def encode_units(units: list[int]) -> list[int]:

@@ -18,6 +18,7 @@ import onnx.numpy_helper
 import torch
 
 from . import dataset
+from . import vocab as V
 from .lm_model import LlamaLm, LmConfig
 from .units import UnitConfig, UnitExtractor, merge_repeats
 
@@ -50,6 +51,24 @@ def widen_units(model: LlamaLm, extra: int, seed: int) -> LlamaLm:
                 scale = rows[-extra:].std()
                 param[: rows.shape[0]] = rows
                 param[rows.shape[0]:] = torch.randn(extra, rows.shape[1], generator=gen) * scale
+            else:
+                param.copy_(state[name])
+    return wide.eval()
+
+
+def widen_text(model: LlamaLm, pieces: list[str]) -> LlamaLm:
+    """The same LM with word-piece tokens appended (text_pieces.py): each piece's embedding and output rows start
+    as the mean of its characters' rows, so a piece starts out read much as its spelling was."""
+    old = model.cfg
+    wide = LlamaLm(LmConfig(**{**old.to_dict(), "vocab_size": old.vocab_size + len(pieces)}))
+    with torch.no_grad():
+        state = model.state_dict()
+        for name, param in wide.state_dict().items():
+            if name in ("embed.weight", "head.weight"):
+                rows = state[name]
+                param[: rows.shape[0]] = rows
+                for k, piece in enumerate(pieces):
+                    param[rows.shape[0] + k] = rows[[V.char_token(c) for c in piece]].mean(dim=0)
             else:
                 param.copy_(state[name])
     return wide.eval()

@@ -1,6 +1,8 @@
 // The LM's tokenizer, built from the model's own token list (docs/models.md, "lm"):
-// templates match whole tokens by longest match; caller text is one token per character, so
-// text can never spell a marker or a unit.
+// templates match whole tokens by longest match; caller text matches the longest word piece or
+// else one character at each position, left to right (the recipe's text_pieces.py tokenises its
+// training text the same way). A word piece is only ever letters, digits and apostrophes with at
+// most a leading space, so text can never spell a marker or a unit.
 
 export interface TokenizerOptions {
   /** Unit i is the token whose text is this pattern with {i} replaced (manifest lm.unitToken). */
@@ -21,6 +23,9 @@ export class Tokenizer {
   private readonly unitByToken: Int32Array;
   private readonly spaceId: number;
   private readonly lowerCase: boolean;
+  /** Word-piece tokens (multi-character text) by text, and the longest one's length. */
+  private readonly pieceIds = new Map<string, number>();
+  private readonly maxPieceChars: number;
 
   /** `texts[id]` is token id's text as it reads when detokenised (a space as " "). */
   constructor(
@@ -51,6 +56,10 @@ export class Tokenizer {
 
     this.eosId = this.requireId(eosText);
     this.spaceId = this.requireId(' ');
+    texts.forEach((text, id) => {
+      if (isTextPiece(text) && this.unitByToken[id] === -1 && !this.pieceIds.has(text)) this.pieceIds.set(text, id);
+    });
+    this.maxPieceChars = Math.max(0, ...[...this.pieceIds.keys()].map((t) => t.length));
   }
 
   get size(): number {
@@ -81,15 +90,33 @@ export class Tokenizer {
     return ids;
   }
 
-  /** Caller text: one token per character; characters the vocabulary lacks become spaces. */
+  /** Caller text: the longest word piece or else one character at each position; characters the vocabulary lacks
+   * become spaces. */
   tokenizeText(s: string): number[] {
-    const text = this.lowerCase ? s.toLowerCase() : s;
-    const ids: number[] = [];
-    for (const ch of text) {
+    // Characters first (a space for any the vocabulary lacks), then pieces over them: "\nthe" reads as " the".
+    const chars: number[] = [];
+    for (const ch of this.lowerCase ? s.toLowerCase() : s) {
       const id = ch.length === 1 ? this.idByText.get(ch) : undefined;
-      ids.push(id !== undefined && this.unitByToken[id] === -1 ? id : this.spaceId);
+      chars.push(id !== undefined && this.unitByToken[id] === -1 ? id : this.spaceId);
+    }
+    if (this.pieceIds.size === 0) return chars;
+    const text = chars.map((id) => this.texts[id]).join('');
+    const ids: number[] = [];
+    let i = 0;
+    while (i < chars.length) {
+      const piece = this.pieceAt(text, i);
+      ids.push(piece?.id ?? chars[i]!);
+      i += piece?.chars ?? 1;
     }
     return ids;
+  }
+
+  private pieceAt(text: string, start: number): { id: number; chars: number } | undefined {
+    for (let chars = Math.min(this.maxPieceChars, text.length - start); chars >= 2; chars--) {
+      const id = this.pieceIds.get(text.slice(start, start + chars));
+      if (id !== undefined) return { id, chars };
+    }
+    return undefined;
   }
 
   /** Token id of unit i. */
@@ -114,6 +141,11 @@ export class Tokenizer {
     if (id === undefined) throw new Error(`LM vocabulary lacks the token ${JSON.stringify(text)}`);
     return id;
   }
+}
+
+/** A multi-character token that is a word or word piece: letters, digits, apostrophes, at most a leading space. */
+export function isTextPiece(text: string): boolean {
+  return text.length > 1 && /^ ?[a-z0-9']+$/.test(text);
 }
 
 function unitRegex(pattern: string): RegExp {

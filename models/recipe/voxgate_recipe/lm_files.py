@@ -1,0 +1,25 @@
+"""An LM from a file (a GGUF or a torch checkpoint), with its word pieces made the ones text is tokenised with."""
+from __future__ import annotations
+
+import re
+
+from . import vocab as V
+from .gguf_reader import read_gguf
+from .lm_model import LlamaLm, checkpoint_text_pieces, load_checkpoint
+from .text_pieces import is_text_piece
+
+_UNIT = re.compile(r"^<(0|[1-9][0-9]*)>$")
+
+
+def load_lm(path: str) -> LlamaLm:
+    """The LM, after vocab.use_text_pieces(its pieces): its prompts and parsed output then read as it was trained."""
+    if path.endswith(".gguf"):
+        lm, vocab = read_gguf(path)
+        pieces = [t for t in vocab if is_text_piece(t)]
+        unit_count = sum(1 for t in vocab if _UNIT.match(t))
+    else:
+        lm = load_checkpoint(path)
+        pieces = checkpoint_text_pieces(path)
+        unit_count = lm.cfg.vocab_size - V.FIRST_UNIT_ID - len(pieces)
+    V.use_text_pieces(pieces, unit_count)
+    return lm
