@@ -2,8 +2,8 @@
 
 A character vocabulary spends one decode step per character, and every transcript and answer character
 is decoded before the first answer audio can be vocoded: the 21 bench questions' transcripts and answers
-average 41 characters. Merges of frequent character pairs within words (a word carries its leading space,
-as " what") bring that to about a third. Pieces only ever join letters, digits and apostrophes, with at most
+average 44 tokens with their separator and spaces. 500 merges of frequent character pairs within words (a
+word carries its leading space, as " what") bring that to 11.4. Pieces only ever join letters, digits and apostrophes, with at most
 one leading space (`is_text_piece`), so text can never spell a marker or a unit token, and the gateway's
 tokenizer (server/src/runtimes/tokenizer.ts) tells a piece from any other token by the same rule.
 Both sides tokenise text by longest match, left to right, over the pieces and single characters.
