@@ -35,4 +35,28 @@ describeIf(ready, 'the shipped units.onnx')('unit encoder on the real units.onnx
     }
     await enc.close();
   });
+
+  it('windows run early (a pause) and an end that encodes only the useful part keep the whole-utterance units', async () => {
+    const m = loadManifest(modelDir);
+    const enc = await UnitEncoder.load(m.paths.units, m.units);
+    const pcm = speak('spell house', 'en-us', 160);
+    const hop = m.units.hopSamples;
+    const whole = await enc.encodeUtterance(pcm);
+    const useful = Math.floor((pcm.length * 0.8) / hop) * hop;
+    // Runs of 10 s: only runNow (twice, a pause's early window) and the flush run the model.
+    const stream = enc.openStream({ runEveryMs: 10_000, sampleRateHz: m.sampleRateHz });
+    const raw: number[] = [];
+    const pauses = [Math.floor(pcm.length / 4), Math.floor(pcm.length / 2)];
+    for (let at = 0; at < pcm.length; at += 320) {
+      raw.push(...(await stream.push(pcm.subarray(at, at + 320))));
+      if (pauses.some((p) => p >= at && p < at + 320)) {
+        raw.push(...(await stream.runNow()));
+        expect(stream.encodedSamples).toBe(Math.floor(Math.min(pcm.length, at + 320) / hop) * hop);
+      }
+    }
+    raw.push(...(await stream.flush(useful)));
+    expect(stream.encodedSamples).toBe(useful);
+    expect(raw).toEqual(whole.slice(0, useful / hop));
+    await enc.close();
+  });
 });

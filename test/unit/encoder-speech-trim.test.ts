@@ -71,6 +71,21 @@ describe('SpeechTrimmer', () => {
     expect(t.end()).toEqual([]);
   });
 
+  it('says how much of the audio so far its kept units cover (speech and pad, whole hops)', () => {
+    const t = new SpeechTrimmer({ hopSamples: 10, padSamples: 20, threshold: 0.1 });
+    expect(t.pushAudio(new Float32Array(100))).toHaveLength(0);
+    expect(t.keptSamples).toBe(0);
+    t.pushAudio(Float32Array.from({ length: 50 }, () => 0.5));
+    // 20 samples of lead-in pad, then speech to sample 69: units ending by 69 + 20 are kept, 8 whole hops.
+    expect(t.passedSamples).toBe(70);
+    expect(t.keptSamples).toBe(80);
+    t.pushAudio(new Float32Array(300));
+    expect(t.passedSamples).toBe(370);
+    expect(t.keptSamples).toBe(80);
+    expect(t.pushUnits(Array.from({ length: 37 }, (_, i) => i))).toHaveLength(8);
+    expect(t.end()).toEqual([]);
+  });
+
   it('passes nothing before speech and keeps only padSamples of lead-in', () => {
     const t = new SpeechTrimmer({ hopSamples: 10, padSamples: 20 });
     expect(t.pushAudio(new Float32Array(1000))).toHaveLength(0);

@@ -52,6 +52,40 @@ describe('UnitEncoderStream', () => {
     }
   });
 
+  it('runNow encodes the whole hops waiting without a full run; the units stay the whole utterance\'s', async () => {
+    const pcm = audio(203);
+    const enc = new FakeCausalEncoder();
+    const expected = await whole(enc, pcm);
+    const stream = new UnitEncoderStream(enc, { runEveryMs: 2.5, sampleRateHz: 16000 });
+    const got: number[] = [];
+    got.push(...(await stream.push(pcm.subarray(0, 11))));
+    expect(got).toEqual([]);
+    // 11 samples waiting: two whole hops go now, the part hop stays for later.
+    got.push(...(await stream.runNow()));
+    expect(got).toEqual(expected.slice(0, 2));
+    expect(stream.encodedSamples).toBe(8);
+    expect(await stream.runNow()).toEqual([]);
+    got.push(...(await stream.push(pcm.subarray(11))), ...(await stream.flush()));
+    expect(got).toEqual(expected);
+  });
+
+  it('flush(usefulSamples) encodes no audio past what is useful', async () => {
+    const pcm = audio(203);
+    const enc = new FakeCausalEncoder();
+    const expected = await whole(enc, pcm);
+    for (const useful of [0, 3, 4, 41, 120, 500]) {
+      // Runs of 40 samples: the first 40 are encoded, 39 wait; flush encodes up to `useful`, in whole hops.
+      const stream = new UnitEncoderStream(enc, { runEveryMs: 2.5, sampleRateHz: 16000 });
+      const got = [...(await stream.push(pcm.subarray(0, 40))), ...(await stream.push(pcm.subarray(40, 79)))];
+      expect(got).toEqual(expected.slice(0, 10));
+      const before = enc.calls;
+      got.push(...(await stream.flush(useful)));
+      const wanted = Math.max(40, Math.min(76, Math.floor(useful / 4) * 4));
+      expect(got, `useful ${useful}`).toEqual(expected.slice(0, wanted / 4));
+      expect(enc.calls - before, `useful ${useful}`).toBe(wanted > 40 ? 1 : 0);
+    }
+  });
+
   it('waits for runEveryMs of audio before running the model', async () => {
     const enc = new FakeCausalEncoder();
     // 0.5 ms at 16 kHz = 8 samples = 2 hops.

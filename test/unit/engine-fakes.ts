@@ -167,19 +167,28 @@ function delay(ms: number): Promise<void> {
 /** One unit per 160-sample hop: silence is unit 0, louder hops higher units (repeats merge, like real units). */
 class FakeUnitStream implements UnitStream {
   private pending: number[] = [];
+  encodedSamples = 0;
   async push(pcm: Float32Array): Promise<number[]> {
     this.pending.push(...pcm);
+    return this.encode(Number.POSITIVE_INFINITY);
+  }
+  async runNow(): Promise<number[]> {
+    return [];
+  }
+  async flush(usefulSamples = Number.POSITIVE_INFINITY): Promise<number[]> {
+    const out = this.encode(usefulSamples - this.encodedSamples);
+    this.pending = [];
+    return out;
+  }
+  /** Every whole hop at once (so runNow has nothing left to do), at most `maxSamples`. */
+  private encode(maxSamples: number): number[] {
     const out: number[] = [];
-    while (this.pending.length >= 160) {
+    while (this.pending.length >= 160 && (out.length + 1) * 160 <= maxSamples) {
       const hop = this.pending.splice(0, 160);
       const peak = Math.max(...hop.map(Math.abs));
       out.push(Math.min(UNIT_COUNT - 1, Math.round(peak * 20) + (out.length % 3)));
     }
-    return out;
-  }
-  async flush(): Promise<number[]> {
-    const out = await this.push(new Float32Array(0));
-    this.pending = [];
+    this.encodedSamples += out.length * 160;
     return out;
   }
 }

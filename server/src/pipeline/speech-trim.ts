@@ -66,6 +66,19 @@ export class SpeechTrimmer {
     return out;
   }
 
+  /** Samples passed on to the encoder so far. */
+  get passedSamples(): number {
+    return this.passed;
+  }
+
+  /**
+   * Samples of the trimmed utterance (whole hops) whose units the trim keeps, as far as the audio so far tells:
+   * the speech and its pad. Past it only quiet audio has come; at the end of the turn its units are dropped.
+   */
+  get keptSamples(): number {
+    return this.started ? this.keptUnits() * this.hop : 0;
+  }
+
   /** Raw units of the trimmed utterance in order; returns those now known to lie within the speech + pad. */
   pushUnits(units: readonly number[]): number[] {
     this.held.push(...units);
@@ -81,11 +94,14 @@ export class SpeechTrimmer {
   }
 
   private release(): number[] {
-    // Unit i covers [i*hop, (i+1)*hop); the recipe keeps it when it ends by loudEnd - 1 + pad.
-    const keepUnits = Math.floor((this.loudEnd - 1 + this.pad) / this.hop);
     const firstHeld = this.unitsSeen - this.held.length;
-    const n = Math.max(0, Math.min(this.held.length, keepUnits - firstHeld));
+    const n = Math.max(0, Math.min(this.held.length, this.keptUnits() - firstHeld));
     return this.started ? this.held.splice(0, n) : [];
+  }
+
+  private keptUnits(): number {
+    // Unit i covers [i*hop, (i+1)*hop); the recipe keeps it when it ends by loudEnd - 1 + pad.
+    return Math.floor((this.loudEnd - 1 + this.pad) / this.hop);
   }
 }
 

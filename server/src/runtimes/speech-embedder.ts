@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GatewayError } from '../errors.ts';
 import type { EmbeddingSlots } from './embedding-slots.ts';
-import { UnitEncoderStream, withLeftContext, type UnitEncoderStreamOptions, type WindowEncoder } from './unit-encoder.ts';
+import { UnitEncoderStream, withLeftContext, type UnitEncoderStreamOptions, type UnitStream, type WindowEncoder } from './unit-encoder.ts';
 
 export interface SpeechEmbedderSpec {
   hopSamples: number;
@@ -70,11 +70,15 @@ export class SpeechEmbedder implements WindowEncoder<Float32Array> {
    * The session's speech stream for an embedding-input LM: each hop's row is held in `slots` and its id handed on,
    * so the session's id-based speech path (trim, prefill while speaking, turn bookkeeping) carries it unchanged.
    */
-  openIdStream(slots: EmbeddingSlots, opts: UnitEncoderStreamOptions = {}): { push(pcm: Float32Array): Promise<number[]>; flush(): Promise<number[]> } {
+  openIdStream(slots: EmbeddingSlots, opts: UnitEncoderStreamOptions = {}): UnitStream {
     const stream = this.openStream(opts);
     return {
       push: async (pcm) => slots.register(await stream.push(pcm)),
-      flush: async () => slots.register(await stream.flush()),
+      get encodedSamples() {
+        return stream.encodedSamples;
+      },
+      runNow: async () => slots.register(await stream.runNow()),
+      flush: async (usefulSamples) => slots.register(await stream.flush(usefulSamples)),
     };
   }
 

@@ -102,6 +102,18 @@ export function runEveryMsFor(leftContextSamples: number, sampleRateHz = 16000):
   return Math.max(DEFAULT_RUN_EVERY_MS, Math.round(((leftContextSamples * 1000) / sampleRateHz) * NEW_AUDIO_PER_CONTEXT));
 }
 
+/** One utterance's unit ids as the session consumes them (a UnitEncoderStream, or an embedding stream's row ids). */
+export interface UnitStream {
+  /** Audio in; raw unit ids (one per hop, unmerged) for the whole hops encoded by this call. */
+  push(pcm: Float32Array): Promise<number[]>;
+  /** Samples of the utterance in windows so far (whole hops), those still running included. */
+  readonly encodedSamples: number;
+  /** Encodes the whole hops waiting now rather than when a full run has gathered. */
+  runNow(): Promise<number[]>;
+  /** End of the utterance: the remaining whole hops up to `usefulSamples` of it; the rest is dropped unencoded. */
+  flush(usefulSamples?: number): Promise<number[]>;
+}
+
 /**
  * One utterance's encoder: audio in as it arrives, unit ids out per whole hop, each window starting
  * leftContextSamples before its first new sample (zeros before the utterance). Calls are queued so
@@ -137,20 +149,30 @@ export class UnitEncoderStream<T = number> {
   push(pcm: Float32Array): Promise<T[]> {
     this.append(pcm);
     if (this.pendingSamples < this.runSamples) return this.enqueue(undefined);
-    return this.enqueue(this.takeWindow());
+    return this.enqueue(this.takeWindow(this.pendingSamples));
   }
 
-  /** Encodes the remaining whole hops; a trailing part hop is dropped, as whole-utterance encoding drops it. */
-  flush(): Promise<T[]> {
-    const window = this.pendingSamples >= this.encoder.hopSamples ? this.takeWindow() : undefined;
+  /** Encodes the whole hops waiting now, without waiting for a full run (the caller paused: what they said is wanted soon). */
+  runNow(): Promise<T[]> {
+    return this.enqueue(this.pendingSamples >= this.encoder.hopSamples ? this.takeWindow(this.pendingSamples) : undefined);
+  }
+
+  /**
+   * End of the utterance: encodes the remaining whole hops up to `usefulSamples` of it; audio past that (trailing
+   * silence whose units the trim would drop) is dropped unencoded, as is a trailing part hop, as whole-utterance
+   * encoding drops it.
+   */
+  flush(usefulSamples = Number.POSITIVE_INFINITY): Promise<T[]> {
+    const wanted = Math.min(this.pendingSamples, usefulSamples - this.samplesEncoded);
+    const window = wanted >= this.encoder.hopSamples ? this.takeWindow(wanted) : undefined;
     this.pendingSamples = 0;
     return this.enqueue(window);
   }
 
-  /** Cuts the whole hops off `pending` into a window with its left context; synchronous, so order is fixed here. */
-  private takeWindow(): Float32Array {
+  /** Cuts whole hops (at most `maxSamples`) off `pending` into a window with its left context; synchronous, so order is fixed here. */
+  private takeWindow(maxSamples: number): Float32Array {
     const hop = this.encoder.hopSamples;
-    const fresh = Math.floor(this.pendingSamples / hop) * hop;
+    const fresh = Math.floor(Math.min(maxSamples, this.pendingSamples) / hop) * hop;
     const window = new Float32Array(this.history.length + fresh);
     window.set(this.history);
     window.set(this.pending.subarray(0, fresh), this.history.length);

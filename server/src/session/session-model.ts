@@ -4,13 +4,9 @@ import type { Mode } from '../runtimes/manifest.ts';
 import type { ComParser } from '../pipeline/com-parser.ts';
 import type { VoiceActivityModel } from '../runtimes/vad.ts';
 import type { ForecastSlack } from './forecast-slack.ts';
+import type { UnitStream } from '../runtimes/unit-encoder.ts';
 
-export interface UnitStream {
-  /** Audio in; raw unit ids (one per hop, unmerged) for the whole hops encoded by this call. */
-  push(pcm: Float32Array): Promise<number[]>;
-  /** The remaining whole hops. */
-  flush(): Promise<number[]>;
-}
+export type { UnitStream };
 
 export interface AudioStream {
   /** Units in; audio of every chunk that became complete. Calls must not overlap. `deadlineMs`: when it is due. */

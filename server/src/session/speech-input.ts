@@ -1,6 +1,7 @@
 // One spoken turn on its way into the LLM: audio → trim (as training audio was trimmed) → sliding-window
-// unit encoder → merge repeats → unit tokens prefilled while the caller is still speaking. At end of speech
-// only the last window's units and the prompt's suffix are left: they become the generation's tail.
+// unit encoder → merge repeats → unit tokens prefilled while the caller is still speaking. A pause encodes what
+// was said at once, so at end of speech usually only the prompt's suffix is left (else the last window's units
+// and the suffix): that is the generation's tail.
 import type { Mode } from '../runtimes/manifest.ts';
 import { SpeechTrimmer } from '../pipeline/speech-trim.ts';
 import { UnitMerger } from '../pipeline/unit-merger.ts';
@@ -41,11 +42,13 @@ export class SpeechInput {
   pushAudio(pcm: Float32Array): void {
     const speech = this.trimmer.pushAudio(pcm);
     if (speech.length === 0) return;
-    const encoded = this.units.push(speech);
-    this.chain = this.chain.then(async () => this.feed(this.trimmer.pushUnits(await encoded)));
-    this.chain = this.chain.catch((err: unknown) => {
-      this.failure ??= err;
-    });
+    this.feedWhenEncoded(this.units.push(speech));
+    // A pause (a hop of quiet past the trim's pad): what was said so far is final, so it is encoded now, not when a
+    // full run has gathered; an end of speech here then finds nothing left to encode.
+    const kept = this.trimmer.keptSamples;
+    if (this.trimmer.passedSamples >= kept + this.model.hopSamples && this.units.encodedSamples < kept) {
+      this.feedWhenEncoded(this.units.runNow());
+    }
   }
 
   /**
@@ -54,7 +57,8 @@ export class SpeechInput {
    * the LLM). Throws what failed on the way.
    */
   async end(): Promise<{ tail: number[]; startsTurn: boolean } | undefined> {
-    const last = this.units.flush();
+    // Audio past the kept part is quiet whose units the trim drops: not encoded at all.
+    const last = this.units.flush(this.trimmer.keptSamples);
     await this.chain;
     if (this.failure !== undefined) throw this.failure;
     const units = this.merger.push([...this.trimmer.pushUnits(await last), ...this.trimmer.end()]);
@@ -64,6 +68,14 @@ export class SpeechInput {
     const startsTurn = !this.promptSent;
     this.promptSent = true;
     return { tail: [...(startsTurn ? prompt.before : []), ...this.model.unitTokens(units), ...prompt.after], startsTurn };
+  }
+
+  /** Units reach the LLM in the order their windows were cut. */
+  private feedWhenEncoded(encoded: Promise<number[]>): void {
+    this.chain = this.chain.then(async () => this.feed(this.trimmer.pushUnits(await encoded)));
+    this.chain = this.chain.catch((err: unknown) => {
+      this.failure ??= err;
+    });
   }
 
   private feed(raw: number[]): void {
