@@ -26,12 +26,13 @@ from voxgate_recipe.encoder_units import EncoderUnitExtractor  # noqa: E402
 from voxgate_recipe.gguf_reader import read_gguf  # noqa: E402
 from voxgate_recipe.heard_channel import HeardChannel  # noqa: E402
 from voxgate_recipe.heard_text import HeardText  # noqa: E402
+from voxgate_recipe.lm_files import read_lm  # noqa: E402
 from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_encoder  # noqa: E402
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, checkpoint_text_pieces, load_checkpoint, save_checkpoint  # noqa: E402
-from voxgate_recipe.text_pieces import is_text_piece, learn_pieces  # noqa: E402
+from voxgate_recipe.text_pieces import learn_pieces  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.onnx_lm_folder import write_onnx_lm_folder  # noqa: E402
 from voxgate_recipe.adaptor_folder import write_adaptor_files  # noqa: E402
@@ -145,12 +146,12 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     return model.cpu(), reports
 
 
-def lm_text_pieces(plan: Plan, data: dict, work: str, continue_lm: str | None, resume_after: str | None,
+def lm_text_pieces(plan: Plan, data: dict, work: str, continued_pieces: list[str] | None, resume_after: str | None,
                    log) -> list[str]:
-    """The LM's word pieces: those of the LM a build goes on from, else plan.text_pieces merges learned on the
-    training texts (kept in work/text-pieces.json, so a resumed build draws the same), else none."""
-    if continue_lm:
-        have = gguf_text_pieces(continue_lm) if continue_lm.endswith(".gguf") else checkpoint_text_pieces(continue_lm)
+    """The LM's word pieces: those of the LM a build goes on from (`continued_pieces`), else plan.text_pieces merges
+    learned on the training texts (kept in work/text-pieces.json, so a resumed build draws the same), else none."""
+    if continued_pieces is not None:
+        have = continued_pieces
     elif resume_after and os.path.exists(checkpoint_after(work, resume_after)):
         have = checkpoint_text_pieces(checkpoint_after(work, resume_after))
     else:
@@ -169,11 +170,6 @@ def lm_text_pieces(plan: Plan, data: dict, work: str, continue_lm: str | None, r
         json.dump({"merges": plan.text_pieces, "pieces": pieces}, f, indent=1)
     log(f"LM: {len(pieces)} word pieces learned on {len(texts)} training texts")
     return pieces
-
-
-def gguf_text_pieces(path: str) -> list[str]:
-    """Word pieces of a GGUF's vocabulary (they follow its units)."""
-    return [t for t in read_gguf(path)[1] if is_text_piece(t)]
 
 
 def heard_text(plan: Plan, data: dict, work: str, log) -> HeardText:
@@ -486,12 +482,13 @@ def main() -> int:
     if plan_name == "long" and args.device == "cpu" and args.resume_after is None:
         log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 1.5-2 h) or a GPU")
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
+    continued_pieces = None
     if args.continue_lm:
         log(f"LM: a further pass from {args.continue_lm}")
-        warm_lm = read_gguf(args.continue_lm)[0] if args.continue_lm.endswith(".gguf") else load_checkpoint(args.continue_lm)
+        warm_lm, continued_pieces, _ = read_lm(args.continue_lm)
         if args.heard_from:
             warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
-    V.use_text_pieces(lm_text_pieces(plan, data, work, args.continue_lm, resume_after, log), unit_count)
+    V.use_text_pieces(lm_text_pieces(plan, data, work, continued_pieces, resume_after, log), unit_count)
     if warm_lm is not None and V.text_pieces() and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count:
         log(f"LM: {len(V.text_pieces())} word pieces added to a character vocabulary")
         warm_lm = warm_start.widen_text(warm_lm, V.text_pieces())

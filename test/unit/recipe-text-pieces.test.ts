@@ -1,6 +1,7 @@
 // Word pieces for the LM's text (models/recipe/voxgate_recipe/text_pieces.py): merges learned on training texts are
 // fixed for the same texts, never join anything but letters, digits and apostrophes (so text cannot spell a marker),
-// shorten text; a character LM widened by them starts out reading a piece as it read the piece's spelling.
+// shorten text; a character LM widened by them starts out reading a piece as it read the piece's spelling; an LM
+// file of either format (GGUF, checkpoint) reads back with its pieces (lm_files.read_lm).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -11,9 +12,11 @@ const RECIPE = fileURLToPath(new URL('../../models/recipe/', import.meta.url));
 const ready = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 const SCRIPT = `
-import json, torch
+import json, os, tempfile, torch
 from voxgate_recipe import vocab as V, warm_start
-from voxgate_recipe.lm_model import LlamaLm, LmConfig
+from voxgate_recipe.gguf_writer import write_gguf
+from voxgate_recipe.lm_files import read_lm
+from voxgate_recipe.lm_model import LlamaLm, LmConfig, save_checkpoint
 from voxgate_recipe.text_pieces import is_text_piece, learn_pieces
 texts = ["what is two plus three", "what is three plus four", "spell the word house", "the house; is it there?",
          "what's this <12> [tq]"] * 3
@@ -28,7 +31,13 @@ wide = warm_start.widen_text(lm, pieces)
 k = pieces.index(" what")
 chars = [V.char_token(c) for c in " what"]
 row = wide.embed.weight[V.unit_id_end() + k]
+# Read back from either file format: the same pieces and unit count, and the same weights.
+folder = tempfile.mkdtemp()
+write_gguf(wide, V.build_vocab(8), os.path.join(folder, "lm.gguf"))
+save_checkpoint(wide, os.path.join(folder, "lm.pt"), pieces)
+read = [read_lm(os.path.join(folder, f)) for f in ("lm.gguf", "lm.pt")]
 print(json.dumps({
+    "readBack": [[r.pieces == pieces, r.unit_count, bool(torch.allclose(r.lm.embed.weight, wide.embed.weight))] for r in read],
     "pieces": pieces, "same": pieces == again, "allPieces": all(is_text_piece(p) for p in pieces),
     "text": "".join(V.text_of(i) for i in ids), "tokens": len(ids), "chars": len(" what is three plus two;"),
     "vocab": len(V.build_vocab(8)), "wideVocab": wide.cfg.vocab_size,
@@ -54,4 +63,5 @@ itIf(ready, `${PYTHON} with torch`)('learns fixed word pieces that only join wor
   expect(out['unitOfLastUnit']).toBe(7);
   expect(out['rowIsMean']).toBe(true);
   expect(out['oldRowsKept']).toBe(true);
+  expect(out['readBack']).toEqual([[true, 8, true], [true, 8, true]]);
 });

@@ -30,8 +30,7 @@ from .augment import random_chain
 from .dataset import render_job
 from .encoder_stage import finished_encoder
 from .evaluate import parse, word_errors
-from .gguf_reader import read_gguf
-from .lm_files import load_lm
+from .lm_files import read_lm
 from .onnx_lm import CachedLm
 from .onnx_lm_folder import write_onnx_lm_folder
 from .onnx_parity import TorchSequence
@@ -132,7 +131,9 @@ def main() -> None:
     encoder, _ = done
     with open(os.path.join(args.src, "manifest.json")) as f:
         lm_file = os.path.join(args.src, json.load(f)["lm"]["file"])
-    lm, vocab = load_lm(lm_file), read_gguf(lm_file)[1]
+    lm, pieces, unit_count = read_lm(lm_file)
+    V.use_text_pieces(pieces, unit_count)
+    vocab = V.build_vocab(unit_count)
     t0 = time.time()
     train_qa, dev_qa = questions(args.seed)
     train = (rendered(train_qa, args.pairs, False, args.seed) if args.channel_share is None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from . import vocab as V
 from .gguf_reader import read_gguf
@@ -11,15 +12,25 @@ from .text_pieces import is_text_piece
 _UNIT = re.compile(r"^<(0|[1-9][0-9]*)>$")
 
 
-def load_lm(path: str) -> LlamaLm:
-    """The LM, after vocab.use_text_pieces(its pieces): its prompts and parsed output then read as it was trained."""
+class LmFile(NamedTuple):
+    lm: LlamaLm
+    pieces: list[str]
+    unit_count: int
+
+
+def read_lm(path: str) -> LmFile:
+    """The LM in a file with its word pieces and unit count; text is not yet tokenised with its pieces."""
     if path.endswith(".gguf"):
         lm, vocab = read_gguf(path)
         pieces = [t for t in vocab if is_text_piece(t)]
-        unit_count = sum(1 for t in vocab if _UNIT.match(t))
-    else:
-        lm = load_checkpoint(path)
-        pieces = checkpoint_text_pieces(path)
-        unit_count = lm.cfg.vocab_size - V.FIRST_UNIT_ID - len(pieces)
+        return LmFile(lm, pieces, sum(1 for t in vocab if _UNIT.match(t)))
+    lm = load_checkpoint(path)
+    pieces = checkpoint_text_pieces(path)
+    return LmFile(lm, pieces, lm.cfg.vocab_size - V.FIRST_UNIT_ID - len(pieces))
+
+
+def load_lm(path: str) -> LlamaLm:
+    """The LM, after vocab.use_text_pieces(its pieces): its prompts and parsed output then read as it was trained."""
+    lm, pieces, unit_count = read_lm(path)
     V.use_text_pieces(pieces, unit_count)
     return lm
