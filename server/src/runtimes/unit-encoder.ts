@@ -87,7 +87,7 @@ export interface UnitEncoderStreamOptions {
   sampleRateHz?: number;
 }
 
-/** The least new audio a window carries: what is left at end of speech is one run and its units' prefill. */
+/** The least new audio a window carries: at end of speech at most one run is left (none after a pause: speech-input.ts). */
 export const DEFAULT_RUN_EVERY_MS = 120;
 /** New audio per window at least this share of its left context, so re-encoding the context stays under 4× the new audio's cost. */
 const NEW_AUDIO_PER_CONTEXT = 0.25;

@@ -1,7 +1,7 @@
 // One spoken turn on its way into the LLM: audio → trim (as training audio was trimmed) → sliding-window
 // unit encoder → merge repeats → unit tokens prefilled while the caller is still speaking. A pause encodes what
-// was said at once, so at end of speech usually only the prompt's suffix is left (else the last window's units
-// and the suffix): that is the generation's tail.
+// was said at once, so at end of speech nothing is left to encode: the units of that pause's window (or of the last
+// window) and the prompt's suffix are the generation's tail.
 import type { Mode } from '../runtimes/manifest.ts';
 import { SpeechTrimmer } from '../pipeline/speech-trim.ts';
 import { UnitMerger } from '../pipeline/unit-merger.ts';
@@ -16,6 +16,8 @@ export class SpeechInput {
   private chain: Promise<void> = Promise.resolve();
   private promptSent = false;
   private unitCount = 0;
+  /** Merged units of a pause's window, not yet sent: they go with the next window's or in the tail. */
+  private waiting: number[] = [];
   private failure: unknown;
 
   constructor(
@@ -42,12 +44,14 @@ export class SpeechInput {
   pushAudio(pcm: Float32Array): void {
     const speech = this.trimmer.pushAudio(pcm);
     if (speech.length === 0) return;
-    this.feedWhenEncoded(this.units.push(speech));
+    this.feedWhenEncoded(this.units.push(speech), 'now');
     // A pause (a hop of quiet past the trim's pad): what was said so far is final, so it is encoded now, not when a
-    // full run has gathered; an end of speech here then finds nothing left to encode.
+    // full run has gathered; an end of speech here then finds nothing left to encode. Its units wait for the next
+    // window or the end: queued now they would be a prefill of their own, at the priority of a caller still speaking,
+    // which under load an end of speech would have to wait for; in the generation's tail they go at its deadline.
     const kept = this.trimmer.keptSamples;
     if (this.trimmer.passedSamples >= kept + this.model.hopSamples && this.units.encodedSamples < kept) {
-      this.feedWhenEncoded(this.units.runNow());
+      this.feedWhenEncoded(this.units.runNow(), 'withNext');
     }
   }
 
@@ -61,8 +65,10 @@ export class SpeechInput {
     const last = this.units.flush(this.trimmer.keptSamples);
     await this.chain;
     if (this.failure !== undefined) throw this.failure;
-    const units = this.merger.push([...this.trimmer.pushUnits(await last), ...this.trimmer.end()]);
-    this.unitCount += units.length;
+    const fresh = this.merger.push([...this.trimmer.pushUnits(await last), ...this.trimmer.end()]);
+    this.unitCount += fresh.length;
+    const units = [...this.waiting, ...fresh];
+    this.waiting = [];
     if (!this.promptSent && units.length === 0) return undefined;
     const prompt = this.model.prompt(this.mode);
     const startsTurn = !this.promptSent;
@@ -71,19 +77,25 @@ export class SpeechInput {
   }
 
   /** Units reach the LLM in the order their windows were cut. */
-  private feedWhenEncoded(encoded: Promise<number[]>): void {
-    this.chain = this.chain.then(async () => this.feed(this.trimmer.pushUnits(await encoded)));
+  private feedWhenEncoded(encoded: Promise<number[]>, when: 'now' | 'withNext'): void {
+    this.chain = this.chain.then(async () => this.feed(this.trimmer.pushUnits(await encoded), when));
     this.chain = this.chain.catch((err: unknown) => {
       this.failure ??= err;
     });
   }
 
-  private feed(raw: number[]): void {
+  private feed(raw: number[], when: 'now' | 'withNext'): void {
     // After a failed prefill nothing more goes in: the turn will be dropped.
     if (this.failure !== undefined) return;
-    const units = this.merger.push(raw);
-    if (units.length === 0) return;
-    this.unitCount += units.length;
+    const fresh = this.merger.push(raw);
+    this.unitCount += fresh.length;
+    if (when === 'withNext') {
+      this.waiting.push(...fresh);
+      return;
+    }
+    if (fresh.length === 0) return;
+    const units = [...this.waiting, ...fresh];
+    this.waiting = [];
     const tokens = this.model.unitTokens(units);
     const sent = this.conversation.append(this.promptSent ? tokens : [...this.model.prompt(this.mode).before, ...tokens], this.promptSent ? undefined : this.turnId);
     this.promptSent = true;
