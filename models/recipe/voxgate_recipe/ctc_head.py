@@ -71,6 +71,15 @@ def per(head: torch.nn.Module, feats: list[torch.Tensor], targets: list[list[int
     return errors / max(1, total)
 
 
+def head_classes(data_cfg, *, train_utterances: int = 3000, seed: int = 11) -> list[str]:
+    """The classes fit_encoder_head gives a head (blank first, then the phonemes of its synthetic training texts,
+    sorted): known from the plan's texts alone, without rendering, so a head read back from a units.onnx (which
+    keeps no names) gets its classes back (encoder_from_onnx --units)."""
+    cfg = EncoderDataConfig(train_utterances=train_utterances, dev_per_condition=0, seed=seed)
+    texts = sorted({j["text"] for j in plan_jobs(cfg, data_cfg, None)["train"]})
+    return phonemes.inventory(phonemes.phonemize(texts))
+
+
 def fit_encoder_head(encoder: SpeechEncoder, data_cfg, human_root: str | None, log, *, train_utterances: int = 3000,
                      epochs: int = 12, seed: int = 11) -> tuple[SpeechEncoder, list[str], dict]:
     """The encoder with a fitted CTC head (its other weights untouched), the head's classes, and a report.
@@ -82,7 +91,7 @@ def fit_encoder_head(encoder: SpeechEncoder, data_cfg, human_root: str | None, l
     jobs = plan_jobs(cfg, data_cfg, human_root)
     sets = render_sets({k: v for k, v in jobs.items() if k in ("train", "train-human")}, log)
     rows = sets["train"] + sets.get("train-human", [])
-    inventory = phonemes.inventory([r["phones"] for r in sets["train"]])
+    inventory = head_classes(data_cfg, train_utterances=train_utterances, seed=seed)
     ids = {p: i for i, p in enumerate(inventory)}
     targets = [[ids[p] for p in r["phones"] if p in ids] for r in rows]
     feats = [states(encoder, r["mel"]) for r in rows]
