@@ -148,8 +148,8 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
 
 def lm_text_pieces(plan: Plan, data: dict, work: str, continued_pieces: list[str] | None, resume_after: str | None,
                    log) -> list[str]:
-    """The LM's word pieces: those of the LM a build goes on from (`continued_pieces`), else plan.text_pieces merges
-    learned on the training texts (kept in work/text-pieces.json, so a resumed build draws the same), else none."""
+    """The LM's word pieces: those of the LM a build goes on from (`continued_pieces`), else the plan.text_pieces
+    most frequent words of the training texts (kept in work/text-pieces.json, so a resumed build draws the same), else none."""
     if continued_pieces is not None:
         have = continued_pieces
     elif resume_after and os.path.exists(checkpoint_after(work, resume_after)):
@@ -162,12 +162,12 @@ def lm_text_pieces(plan: Plan, data: dict, work: str, continued_pieces: list[str
     if os.path.exists(path):
         with open(path) as f:
             saved = json.load(f)
-        if saved["merges"] == plan.text_pieces:
+        if saved.get("words") == plan.text_pieces:
             return saved["pieces"]
     texts = [t for i in data["items"] if not i["dev"] for t in (i["question"], i["answer"])]
     pieces = learn_pieces(texts, plan.text_pieces)
     with open(path, "w") as f:
-        json.dump({"merges": plan.text_pieces, "pieces": pieces}, f, indent=1)
+        json.dump({"words": plan.text_pieces, "pieces": pieces}, f, indent=1)
     log(f"LM: {len(pieces)} word pieces learned on {len(texts)} training texts")
     return pieces
 
@@ -344,8 +344,8 @@ def main() -> int:
     ap.add_argument("--heard-text-widen", type=float, metavar="TEMPERATURE",
                     help="with --heard-text: flatten the channel's emissions per phoneme at this temperature (> 1: "
                          "its rare mistakes drawn more often, for harder voices than the fit's average)")
-    ap.add_argument("--text-pieces", type=int, metavar="MERGES",
-                    help="word pieces for the LM's text: byte-pair merges learned on the training texts "
+    ap.add_argument("--text-pieces", type=int, metavar="WORDS",
+                    help="word pieces for the LM's text: the training texts' most frequent words as tokens "
                          "(text_pieces.py; 0 = characters); an LM a build goes on from keeps its own")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],

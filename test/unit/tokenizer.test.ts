@@ -50,16 +50,19 @@ describe('Tokenizer on the documented vocabulary', () => {
     expect(tok.tokenizeText('a😀b')).toEqual([...'a b'].map(charId));
   });
 
-  it('tokenises caller text by the longest word piece, else one character, and never spells a marker', () => {
-    // Pieces follow the units (the recipe's text_pieces.py); "<1" and "[t" are no pieces, whatever their place.
-    const vocab = [...docsVocab(128), ' what', ' is', 'th', 'the', 'he', ' t', "'s", '<1', '[t'];
+  it('tokenises each whole word that is a word piece as one token, else one character, and never spells a marker', () => {
+    // Pieces follow the units (the recipe's text_pieces.py): a word with its leading space. "th", "<1" and "[t" are
+    // no pieces (no leading space), whatever their place.
+    const vocab = [...docsVocab(128), ' what', ' is', ' the', " that's", ' a', 'th', '<1', '[t'];
     const pieces = new Tokenizer(vocab);
     const id = (t: string) => vocab.indexOf(t);
     expect(pieces.tokenizeText(' What is the<12>')).toEqual(
-      [id(' what'), id(' is'), id(' t'), id('he'), charId('<'), charId('1'), charId('2'), charId('>')]);
-    expect(pieces.tokenizeText("that's [tq]")).toEqual(
-      [id('th'), charId('a'), charId('t'), id("'s"), charId(' '), charId('['), charId('t'), charId('q'), charId(']')]);
-    expect(pieces.tokenizeText('a😀the')).toEqual([charId('a'), id(' t'), id('he')]); // "a the"
+      [id(' what'), id(' is'), id(' the'), charId('<'), charId('1'), charId('2'), charId('>')]);
+    expect(pieces.tokenizeText(" that's [tq]")).toEqual([id(" that's"), ...[...' [tq]'].map(charId)]);
+    // A word only where it is whole: " then" and " thing" are not " the" and more; a text's first word has no space.
+    expect(pieces.tokenizeText('that then a thing')).toEqual(
+      [...[...'that then'].map(charId), id(' a'), ...[...' thing'].map(charId)]);
+    expect(pieces.tokenizeText('a😀the')).toEqual([charId('a'), id(' the')]); // "a the"
   });
 
   it('gives each token its text', () => {
@@ -105,7 +108,7 @@ describeIf(pythonHasTorch(), `torch in ${PYTHON}`)(`Tokenizer from a GGUF's own 
 });
 
 describeIf(pythonHasTorch(), `torch in ${PYTHON}`)(`Word pieces in a GGUF's token list (needs torch in ${PYTHON})`, () => {
-  const PIECES = [' what', ' is', 'th', 'the', 'he', ' t', 'at', "'s"];
+  const PIECES = [' what', ' is', ' the', " that's", ' two', ' end', ' a'];
   let dir = '';
   let lm: LmRuntime | undefined;
   beforeAll(async () => {

@@ -38,7 +38,8 @@ class Plan:
     heard_text_share: float = 0.0
     # Heard text's channel flattened at this temperature (HeardChannel.widened; build.py --heard-text-widen): 1 = as fitted.
     heard_text_widen: float = 1.0
-    # Byte-pair merges of word pieces added to the LM's text vocabulary (text_pieces.py): 0 = characters only
+    # Whole-word pieces added to the LM's text vocabulary, the training texts' most frequent words (text_pieces.py):
+    # 0 = characters only
     # (the plans as measured; build.py --text-pieces).
     text_pieces: int = 0
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)

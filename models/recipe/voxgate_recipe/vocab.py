@@ -8,7 +8,7 @@ text can never spell a marker or a unit; templates match markers by longest matc
 """
 from __future__ import annotations
 
-from .text_pieces import is_text_piece
+from .text_pieces import is_text_piece, word_at
 
 SPECIALS = ["<unk>", "<s>", "</s>"]
 MARKERS = ["[Human]:", "[Assistant]:", "<eoh>", "[tq]", "[ta]", "[ua]", "<eoa>",
@@ -47,12 +47,11 @@ _TOKEN_ID = {t: i for i, t in enumerate(SPECIALS + MARKERS + [PAD])}
 _pieces: list[str] = []
 _piece_ids: dict[str, int] = {}
 _pieces_unit_count: int | None = None
-_max_piece_chars = 1
 
 
 def use_text_pieces(pieces: list[str], unit_count: int) -> None:
     """From now on text is tokenised with these pieces, numbered after `unit_count` units ([] for characters)."""
-    global _pieces, _piece_ids, _pieces_unit_count, _max_piece_chars
+    global _pieces, _piece_ids, _pieces_unit_count
     bad = [p for p in pieces if not is_text_piece(p)]
     if bad:
         raise ValueError(f"not word pieces: {bad[:5]}")
@@ -61,7 +60,6 @@ def use_text_pieces(pieces: list[str], unit_count: int) -> None:
     _pieces = list(pieces)
     _piece_ids = {p: FIRST_UNIT_ID + unit_count + k for k, p in enumerate(pieces)}
     _pieces_unit_count = unit_count if pieces else None
-    _max_piece_chars = max([1] + [len(p) for p in pieces])
 
 
 def text_pieces() -> list[str]:
@@ -113,19 +111,19 @@ def normalize_text(s: str) -> str:
 
 
 def encode_text(s: str) -> list[int]:
-    """Caller text, lower case: the longest word piece or else the character at each position, left to right."""
+    """Caller text, lower case: each whole word that is a word piece (with its leading space) one token, the rest
+    character by character, left to right."""
     text = normalize_text(s)
     if not _pieces:
         return [char_token(c) for c in text]
     ids: list[int] = []
     i = 0
     while i < len(text):
-        for size in range(min(_max_piece_chars, len(text) - i), 1, -1):
-            tid = _piece_ids.get(text[i:i + size])
-            if tid is not None:
-                ids.append(tid)
-                i += size
-                break
+        word = word_at(text, i)
+        tid = _piece_ids.get(word) if word is not None else None
+        if tid is not None and word is not None:
+            ids.append(tid)
+            i += len(word)
         else:
             ids.append(char_token(text[i]))
             i += 1

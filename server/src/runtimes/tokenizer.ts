@@ -1,8 +1,8 @@
 // The LM's tokenizer, built from the model's own token list (docs/models.md, "lm"):
-// templates match whole tokens by longest match; caller text matches the longest word piece or
-// else one character at each position, left to right (the recipe's text_pieces.py tokenises its
-// training text the same way). A word piece is only ever letters, digits and apostrophes with at
-// most a leading space, so text can never spell a marker or a unit.
+// templates match whole tokens by longest match; in caller text each whole word that is a word piece
+// (the word with its leading space) is one token and everything else one character, left to right (the
+// recipe's vocab.encode_text tokenises its training text the same way). A word piece is only ever a space
+// and then letters, digits and apostrophes, so text can never spell a marker or a unit.
 
 export interface TokenizerOptions {
   /** Unit i is the token whose text is this pattern with {i} replaced (manifest lm.unitToken). */
@@ -23,9 +23,8 @@ export class Tokenizer {
   private readonly unitByToken: Int32Array;
   private readonly spaceId: number;
   private readonly lowerCase: boolean;
-  /** Word-piece tokens (multi-character text) by text, and the longest one's length. */
+  /** Word-piece tokens by text. */
   private readonly pieceIds = new Map<string, number>();
-  private readonly maxPieceChars: number;
 
   /** `texts[id]` is token id's text as it reads when detokenised (a space as " "). */
   constructor(
@@ -59,7 +58,6 @@ export class Tokenizer {
     texts.forEach((text, id) => {
       if (isTextPiece(text) && this.unitByToken[id] === -1 && !this.pieceIds.has(text)) this.pieceIds.set(text, id);
     });
-    this.maxPieceChars = Math.max(0, ...[...this.pieceIds.keys()].map((t) => t.length));
   }
 
   get size(): number {
@@ -90,8 +88,8 @@ export class Tokenizer {
     return ids;
   }
 
-  /** Caller text: the longest word piece or else one character at each position; characters the vocabulary lacks
-   * become spaces. */
+  /** Caller text: each whole word that is a word piece one token, else one character at each position; characters
+   * the vocabulary lacks become spaces. */
   tokenizeText(s: string): number[] {
     // Characters first (a space for any the vocabulary lacks), then pieces over them: "\nthe" reads as " the".
     const chars: number[] = [];
@@ -111,12 +109,13 @@ export class Tokenizer {
     return ids;
   }
 
+  /** The word piece of the whole word starting at `start` (its leading space there), if the vocabulary has it. */
   private pieceAt(text: string, start: number): { id: number; chars: number } | undefined {
-    for (let chars = Math.min(this.maxPieceChars, text.length - start); chars >= 2; chars--) {
-      const id = this.pieceIds.get(text.slice(start, start + chars));
-      if (id !== undefined) return { id, chars };
-    }
-    return undefined;
+    if (text[start] !== ' ') return undefined;
+    let end = start + 1;
+    while (end < text.length && WORD_CHAR.test(text[end]!)) end++;
+    const id = end > start + 1 ? this.pieceIds.get(text.slice(start, end)) : undefined;
+    return id === undefined ? undefined : { id, chars: end - start };
   }
 
   /** Token id of unit i. */
@@ -144,9 +143,12 @@ export class Tokenizer {
 }
 
 /** A multi-character token that is a word or word piece: letters, digits, apostrophes, at most a leading space. */
+/** A word piece: a whole word with its leading space, letters, digits and apostrophes (recipe: is_text_piece). */
 export function isTextPiece(text: string): boolean {
-  return text.length > 1 && /^ ?[a-z0-9']+$/.test(text);
+  return /^ [a-z0-9']+$/.test(text);
 }
+
+const WORD_CHAR = /^[a-z0-9']$/;
 
 function unitRegex(pattern: string): RegExp {
   const [before = '', after = ''] = pattern.split('{i}');
