@@ -25,8 +25,9 @@ class CountingEncoder implements WindowEncoder {
   }
 }
 
-/** The fake model and conversation SpeechInput needs: a prompt of two markers, unit tokens offset by 100. */
-function fakes(encoder: CountingEncoder) {
+/** A SpeechInput on fakes: a prompt of two markers, unit tokens offset by 100; `sent`: what reached the LLM. */
+function fakes() {
+  const encoder = new CountingEncoder();
   const sent: number[] = [];
   const model = {
     hopSamples: HOP,
@@ -41,7 +42,8 @@ function fakes(encoder: CountingEncoder) {
       sent.push(...tokens);
     },
   } as unknown as Conversation;
-  return { model, conversation, sent };
+  const input = new SpeechInput(model, conversation, 't1', 'speech-to-text');
+  return { encoder, input, sent };
 }
 
 const loud = (n: number) => Float32Array.from({ length: n }, (_, i) => (i % 2 ? 0.3 : -0.3));
@@ -55,9 +57,7 @@ async function feed(input: SpeechInput, pcm: Float32Array): Promise<void> {
 
 describe('SpeechInput at pauses', () => {
   it('encodes what was said once the caller falls quiet, sends it with the tail, and never encodes the quiet at the end', async () => {
-    const encoder = new CountingEncoder();
-    const { model, conversation, sent } = fakes(encoder);
-    const input = new SpeechInput(model, conversation, 't1', 'speech-to-text');
+    const { encoder, input, sent } = fakes();
     // 2,000 samples of speech: one full run (1,600 samples, 10 hops) goes to the LLM at once; 400 wait.
     await feed(input, loud(2000));
     expect(encoder.windows).toEqual([10]);
@@ -84,9 +84,7 @@ describe('SpeechInput at pauses', () => {
   });
 
   it('speech resuming after a pause sends the pause window\'s units with the next window\'s, in order', async () => {
-    const encoder = new CountingEncoder();
-    const { model, conversation, sent } = fakes(encoder);
-    const input = new SpeechInput(model, conversation, 't1', 'speech-to-text');
+    const { encoder, input, sent } = fakes();
     await feed(input, loud(2000));
     await feed(input, new Float32Array(960));
     expect(encoder.windows).toEqual([10, 8]);
@@ -101,9 +99,7 @@ describe('SpeechInput at pauses', () => {
   });
 
   it('ending mid-speech encodes what is left', async () => {
-    const encoder = new CountingEncoder();
-    const { model, conversation, sent } = fakes(encoder);
-    const input = new SpeechInput(model, conversation, 't1', 'speech-to-text');
+    const { encoder, input, sent } = fakes();
     await feed(input, loud(2400));
     const end = await input.end();
     expect(encoder.windows).toEqual([10, 5]);

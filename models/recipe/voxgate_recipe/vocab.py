@@ -119,9 +119,9 @@ def encode_text(s: str) -> list[int]:
     ids: list[int] = []
     i = 0
     while i < len(text):
-        word = word_at(text, i)
-        tid = _piece_ids.get(word) if word is not None else None
-        if tid is not None and word is not None:
+        word = word_at(text, i) or ""
+        tid = _piece_ids.get(word)
+        if tid is not None:
             ids.append(tid)
             i += len(word)
         else:
