@@ -9,6 +9,10 @@ bench and demo questions) for every example, in two kinds of turns:
 - spoken with the transcript given (sequences.given_transcript_turn): the units of some training question,
   then the new question as the transcript, untrained, then the answer trained: the answer copies the
   transcript, as every spoken repeat and spell does.
+An LM with whole-word pieces (text_pieces.py) also copies and spells its pieces, the training texts' most
+frequent words: a piece is one token, and without this drill a new sentence's piece comes back as a
+neighbouring one ("leave" repeated "eleven", "see how" as "seven who"). Pieces are training words, so drilling
+them holds out nothing a dev question measures: its sentences stay unseen.
 Text only, so it costs no rendering.
 """
 from __future__ import annotations
@@ -18,11 +22,13 @@ import os
 import random
 import re
 
-from . import corpus, skills
+from . import corpus, skills, vocab as V
 from .sequences import given_transcript_turn, prompt_ids, answer_ids
 
 MIN_LETTERS, MAX_LETTERS = 2, 12
 MAX_SENTENCE_WORDS = 8
+PIECE_SHARE = 1 / 3  # of drill sentences and spelled words drawn from the LM's pieces, when it has any
+PIECE_WORD_SHARE = 0.8  # of a piece sentence's words that are pieces; the rest fresh words between them
 WORD = re.compile(r"[a-z']+")
 _REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 REPO_QUESTION_SETS = [os.path.join(_REPO, "bench", "utterances", "index.json"),
@@ -64,8 +70,12 @@ def fresh_words(excluded: set[str]) -> list[str]:
     return sorted(out)
 
 
-def fresh_sentence(words: list[str], sentences: list[str], rng: random.Random) -> str:
-    """Half the time some dictionary words in a row; else a training sentence with one or two words replaced."""
+def fresh_sentence(words: list[str], sentences: list[str], rng: random.Random, pieces: list[str] = ()) -> str:
+    """With pieces, a third of the time mostly pieces in a row; else half the time some dictionary words in a row,
+    else a training sentence with one or two words replaced."""
+    if pieces and rng.random() < PIECE_SHARE:
+        return " ".join(rng.choice(pieces) if rng.random() < PIECE_WORD_SHARE else rng.choice(words)
+                        for _ in range(rng.randint(2, MAX_SENTENCE_WORDS)))
     if not sentences or rng.random() < 0.5:
         return " ".join(rng.choice(words) for _ in range(rng.randint(2, MAX_SENTENCE_WORDS)))
     parts = rng.choice(sentences).split()
@@ -74,13 +84,16 @@ def fresh_sentence(words: list[str], sentences: list[str], rng: random.Random) -
     return " ".join(parts[:MAX_SENTENCE_WORDS])
 
 
-def copy_triples(count: int, words: list[str], sentences: list[str], rng: random.Random) -> list[tuple[str, str, str]]:
+def copy_triples(count: int, words: list[str], sentences: list[str], rng: random.Random,
+                 pieces: list[str] = ()) -> list[tuple[str, str, str]]:
+    """`pieces`: the LM's word pieces as words (no leading space); none for a character LM."""
     out = []
     for _ in range(count):
         if rng.random() < 0.5:
-            out += list(skills.spell([rng.choice(words)], rng))
+            source = pieces if pieces and rng.random() < PIECE_SHARE else words
+            out += list(skills.spell([rng.choice(source)], rng))
         else:
-            out += list(skills.repeat([fresh_sentence(words, sentences, rng)], rng))
+            out += list(skills.repeat([fresh_sentence(words, sentences, rng, pieces)], rng))
     return out
 
 
@@ -95,7 +108,8 @@ def copy_turns(items: list[dict], units: list[list[int]], count: int, excluded: 
     sentences = [i["answer"] for i in items if i["skill"] == "repeat"]
     heard = [i["q_units"] for i in items]
     out = []
-    for _skill, q, a in copy_triples(count, words, sentences, rng):
+    pieces = [p.strip() for p in V.text_pieces()]
+    for _skill, q, a in copy_triples(count, words, sentences, rng, pieces):
         if rng.random() < 0.5:
             p, ans = prompt_ids("text-to-text", q, []), answer_ids("text-to-text", q, a, [])
             out.append((p + ans, [0] * len(p) + [1] * len(ans)))
