@@ -5,7 +5,8 @@
 // flags are measured in one run, on the same utterances. Last line: one JSON object.
 //   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N] [--misses]
 // --misses: one line per spoken answer judged wrong (what was said, heard, answered, expected), to tell hearing
-// errors (a wrong transcript) from answering errors (a right transcript, a wrong answer); and one per typed miss.
+// errors (a wrong transcript) from answering errors (a right transcript, a wrong answer); one per failed turn
+// (its error code and message); and one per typed miss.
 // --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
 // draws each condition's items at random), so a shorter run hears a subset of the same set.
 import { readFileSync } from 'node:fs';
@@ -102,6 +103,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
       const code = err instanceof GatewayError ? err.code : 'EXCEPTION';
       t.failed++;
       t.failures[code] = (t.failures[code] ?? 0) + 1;
+      if (values.misses) console.log(`failed ${u.file}: said "${u.said}", ${code}: ${err instanceof Error ? err.message : String(err)}`);
       t.errors += wordErrors(u.said, '').errors;
       t.words += wordErrors(u.said, '').words;
       if (u.answer !== null) {
