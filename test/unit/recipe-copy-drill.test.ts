@@ -124,6 +124,7 @@ itIf(hasPython, `${PYTHON}`)('with word pieces, also repeats runs of pieces and 
       continue;
     }
     const phrase = repeatPhrases.find((p) => q.startsWith(`${p} `));
+    expect(phrase, q).toBeDefined();
     expect(answer).toBe(q.slice(phrase!.length + 1));
     const words = answer.split(' ');
     // A run of pieces, not the training sentence "the cat sat on the mat" with a word or two replaced.

@@ -36,6 +36,7 @@ from .encoder_model import EncoderConfig, SpeechEncoder
 from .encoder_units import EncoderUnitExtractor
 from .evaluate import edit_distance
 from .plan import PLANS
+from .train_encoder import collapse
 
 
 def _initializers(path: str) -> dict[str, np.ndarray]:
@@ -175,11 +176,7 @@ def head_error_rate(extractor: EncoderUnitExtractor, inventory: list[str], texts
     ids = {p: i for i, p in enumerate(inventory)}
     errors = total = 0
     for text, phones in zip(texts, phonemes.phonemize(texts)):
-        hyp, last = [], -1
-        for u in extractor.frame_units(audio.render(text, "en-us", 160, 50)).tolist():
-            if u != last and u != 0:
-                hyp.append(u)
-            last = u
+        hyp = collapse(extractor.frame_units(audio.render(text, "en-us", 160, 50)).tolist())
         ref = [ids.get(p, -1) for p in phones]
         errors += edit_distance(ref, hyp)
         total += len(ref)

@@ -124,7 +124,11 @@ def train_encoder(model: SpeechEncoder, rows: list[dict], inventory: list[str], 
 
 
 def greedy(logits: torch.Tensor) -> list[int]:
-    best = logits.argmax(-1).tolist()
+    return collapse(logits.argmax(-1).tolist())
+
+
+def collapse(best: list[int]) -> list[int]:
+    """CTC's reading of per-frame best classes: repeats merged, blanks (class 0) dropped."""
     out, last = [], -1
     for t in best:
         if t != last and t != 0:

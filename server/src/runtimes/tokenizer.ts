@@ -142,7 +142,6 @@ export class Tokenizer {
   }
 }
 
-/** A multi-character token that is a word or word piece: letters, digits, apostrophes, at most a leading space. */
 /** A word piece: a whole word with its leading space, letters, digits and apostrophes (recipe: is_text_piece). */
 export function isTextPiece(text: string): boolean {
   return /^ [a-z0-9']+$/.test(text);
