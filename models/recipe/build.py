@@ -366,7 +366,7 @@ def main() -> int:
                     help="fine-tune this model's LM to hear the encoder's units; its spoken units and vocoder stay "
                          "(warm_start.py; use with --plan warm)")
     ap.add_argument("--continue-lm", metavar="CHECKPOINT",
-                    help="start the LM stages from a finished build's LM (its work/lm.pt, or a folder's lm.gguf) for a further pass; "
+                    help="start the LM stages from a finished build's LM (its work/lm.pt, or a folder's lm.gguf: a q8_0 one starts from its 8-bit values) for a further pass; "
                          "with --resume-after, the stages up to that one are skipped")
     ap.add_argument("--heard-from", metavar="DATA_PT",
                     help="with --continue-lm: the data.pt of the build whose units that LM hears (or the units.onnx "
@@ -501,8 +501,8 @@ def main() -> int:
     if args.only == "lm":
         log(f"LM checkpoints written to {work}")
         return 0
-    write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name)
-    write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf")
+    write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name, weights=plan.lm_weights)
+    write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf", weights=plan.lm_weights)
     timings["lmSeconds"] = time.time() - t0
 
     t0 = time.time()

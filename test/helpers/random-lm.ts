@@ -20,7 +20,7 @@ export interface ParityFile {
   gguf: string;
   eosId: number;
   maxNew: number;
-  weights: 'f32' | 'f16';
+  weights: 'f32' | 'f16' | 'q8_0';
   cases: ParityCase[];
 }
 
@@ -29,7 +29,7 @@ export function pythonHasTorch(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Writes lm.gguf + parity.json and lm-f16.gguf + parity-f16.json into a new temp folder; returns it. */
+/** Writes lm.gguf + parity.json, lm-f16.gguf + parity-f16.json and lm-q8_0.gguf + parity-q8_0.json into a new temp folder; returns it. */
 export function makeRandomLm(args: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), 'voxgate-lm-'));
   const run = spawnSync(PYTHON, ['-m', 'voxgate_recipe.make_random_lm', dir, ...args], {

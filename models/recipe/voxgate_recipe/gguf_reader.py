@@ -1,4 +1,4 @@
-"""Reads back a GGUF file gguf_writer.py wrote (f32 or f16 tensors) as a LlamaLm and its vocabulary.
+"""Reads back a GGUF file gguf_writer.py wrote (f32, f16 or q8_0 tensors) as a LlamaLm and its vocabulary.
 
 Used to start training from a shipped model's LM (build.py --warm-from): the torch checkpoint of a
 shipped model is not kept, its lm.gguf is.
@@ -8,10 +8,10 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO
 
-import numpy as np
 import torch
 
-from .gguf_writer import ALIGNMENT, GGML_F16, GGML_F32, SPM_SPACE, tensor_map
+from .gguf_weights import decode
+from .gguf_writer import ALIGNMENT, SPM_SPACE, tensor_map
 from .lm_model import LlamaLm, LmConfig
 
 # Metadata value types: fixed-size scalars by struct format, then string (8) and array (9).
@@ -65,12 +65,10 @@ def read_gguf(path: str) -> tuple[LlamaLm, list[str]]:
     model = LlamaLm(cfg)
     tensors = {}
     for name, shape, ttype, offset in infos:
-        if ttype not in (GGML_F32, GGML_F16):
-            raise ValueError(f"{path}: tensor {name} has ggml type {ttype}; only f32 and f16 are read")
-        dtype = np.float32 if ttype == GGML_F32 else np.float16
-        count = int(np.prod(shape))
-        arr = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape)
-        tensors[name] = torch.from_numpy(arr.astype(np.float32))
+        try:
+            tensors[name] = torch.from_numpy(decode(data, offset, shape, ttype))
+        except ValueError as err:
+            raise ValueError(f"{path}: tensor {name}: {err}") from err
     with torch.no_grad():
         for name, param in tensor_map(model):
             param.copy_(tensors[name])

@@ -25,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
+from .gguf_weights import FILE_TYPES, encode, stored_type
 from .lm_model import LlamaLm
 from .text_pieces import is_text_piece
 
@@ -32,10 +33,6 @@ ALIGNMENT = 32
 
 # Metadata value types.
 T_UINT32, T_INT32, T_FLOAT32, T_BOOL, T_STRING, T_ARRAY = 4, 5, 6, 7, 8, 9
-# Tensor types.
-GGML_F32, GGML_F16 = 0, 1
-# general.file_type values.
-FILE_ALL_F32, FILE_MOSTLY_F16 = 0, 1
 # tokenizer.ggml.token_type values.
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED = 1, 2, 3, 4
 
@@ -80,10 +77,10 @@ def tensor_map(model: LlamaLm) -> list[tuple[str, torch.Tensor]]:
 
 
 def write_gguf(model: LlamaLm, vocab: list[str], path: str | Path, *, name: str = "voxgate-lm",
-               f16: bool = False, context_length: int | None = None) -> None:
+               weights: str = "f32", context_length: int | None = None) -> None:
     """Writes `model` with `vocab` (texts in id order, from vocab.build_vocab) to `path`.
 
-    f16 stores the 2-D matrices as float16 (norm weights stay float32).
+    weights: "f32", "f16" or "q8_0", how the 2-D matrices are stored (gguf_weights.py; norms stay float32).
     context_length defaults to the model's max_seq_len.
     """
     cfg = model.cfg
@@ -94,7 +91,7 @@ def write_gguf(model: LlamaLm, vocab: list[str], path: str | Path, *, name: str 
         ("general.architecture", T_STRING, "llama"),
         ("general.name", T_STRING, name),
         ("general.alignment", T_UINT32, ALIGNMENT),
-        ("general.file_type", T_UINT32, FILE_MOSTLY_F16 if f16 else FILE_ALL_F32),
+        ("general.file_type", T_UINT32, FILE_TYPES[weights]),
         ("llama.vocab_size", T_UINT32, cfg.vocab_size),
         ("llama.context_length", T_UINT32, context_length or cfg.max_seq_len),
         ("llama.embedding_length", T_UINT32, cfg.dim),
@@ -120,7 +117,11 @@ def write_gguf(model: LlamaLm, vocab: list[str], path: str | Path, *, name: str 
         ("tokenizer.ggml.add_bos_token", T_BOOL, False),
         ("tokenizer.ggml.add_eos_token", T_BOOL, False),
     ]
-    tensors = [(n, _as_array(w, f16)) for n, w in tensor_map(model)]
+    tensors = []
+    for tname, w in tensor_map(model):
+        arr = np.ascontiguousarray(w.detach().cpu().float().numpy())
+        ggml_type = stored_type(arr, weights)
+        tensors.append((tname, arr.shape, ggml_type, encode(arr, ggml_type)))
 
     with open(path, "wb") as f:
         f.write(b"GGUF")
@@ -130,22 +131,17 @@ def write_gguf(model: LlamaLm, vocab: list[str], path: str | Path, *, name: str 
             f.write(struct.pack("<I", vtype))
             _write_value(f, vtype, value)
         offset = 0
-        for tname, arr in tensors:
+        for tname, shape, ggml_type, data in tensors:
             _write_string(f, tname)
-            f.write(struct.pack("<I", arr.ndim))
-            for d in reversed(arr.shape):  # ggml lists the fastest-varying dimension first
+            f.write(struct.pack("<I", len(shape)))
+            for d in reversed(shape):  # ggml lists the fastest-varying dimension first
                 f.write(struct.pack("<Q", d))
-            f.write(struct.pack("<IQ", GGML_F16 if arr.dtype == np.float16 else GGML_F32, offset))
-            offset = _align(offset + arr.nbytes)
+            f.write(struct.pack("<IQ", ggml_type, offset))
+            offset = _align(offset + len(data))
         _pad(f, _align(f.tell()) - f.tell())
-        for _, arr in tensors:
-            f.write(arr.tobytes())
-            _pad(f, _align(arr.nbytes) - arr.nbytes)
-
-
-def _as_array(w: torch.Tensor, f16: bool) -> np.ndarray:
-    arr = np.ascontiguousarray(w.detach().cpu().float().numpy())
-    return arr.astype("<f2") if f16 and arr.ndim == 2 else arr.astype("<f4")
+        for _, _, _, data in tensors:
+            f.write(data)
+            _pad(f, _align(len(data)) - len(data))
 
 
 def _align(n: int) -> int:

@@ -1,8 +1,9 @@
-"""A small random-weight LM, written as GGUF (f32 and f16) with parity files: a fixture for tests.
+"""A small random-weight LM, written as GGUF (f32, f16 and q8_0) with parity files: a fixture for tests.
 
     /usr/bin/python3 -m voxgate_recipe.make_random_lm OUT_DIR [--dim 64 --layers 2 --heads 4 --units 32]
 
-OUT_DIR receives lm.gguf + parity.json (f32) and lm-f16.gguf + parity-f16.json. With --pieces (word pieces,
+OUT_DIR receives lm.gguf + parity.json (f32), lm-f16.gguf + parity-f16.json and lm-q8_0.gguf +
+parity-q8_0.json. With --pieces (word pieces,
 comma-separated, after the units: text_pieces.py) it also receives text-samples.json: sample texts and the ids
 the recipe tokenises them to, for the gateway's tokenizer to match.
 """
@@ -67,9 +68,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     model = random_lm(args.dim, args.layers, args.heads, args.units, args.seed)
     vocab = V.build_vocab(args.units)
-    for f16, gguf, parity in ((False, "lm.gguf", "parity.json"), (True, "lm-f16.gguf", "parity-f16.json")):
-        write_gguf(model, vocab, out / gguf, name="voxgate-random", f16=f16)
-        write_parity(model, out / parity, gguf_file=gguf, max_new=args.max_new, f16=f16)
+    for weights, gguf, parity in (("f32", "lm.gguf", "parity.json"), ("f16", "lm-f16.gguf", "parity-f16.json"),
+                                  ("q8_0", "lm-q8_0.gguf", "parity-q8_0.json")):
+        write_gguf(model, vocab, out / gguf, name="voxgate-random", weights=weights)
+        write_parity(model, out / parity, gguf_file=gguf, max_new=args.max_new, weights=weights)
     if V.text_pieces():
         samples = [" what is two plus three;", "Spell THE word: this, then that's it!", "a😀b\nthe end"]
         (out / "text-samples.json").write_text(json.dumps(

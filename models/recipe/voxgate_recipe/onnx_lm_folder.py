@@ -5,7 +5,7 @@
 Writes lm.onnx (onnx_lm.py), lm-embeddings.bin (the token-embedding table), lm-tokens.json (token texts
 in id order), parity.json (torch's greedy continuations, onnx_parity.py), copies of the units and vocoder
 files, and a manifest whose `lm` says `"runtime": "onnx"`. build.py --onnx-lm-out calls it with the LM it
-just trained; --from reads a folder's lm.gguf back (gguf_reader.py: f32 exactly, f16 as stored).
+just trained; --from reads a folder's lm.gguf back (gguf_reader.py: f32 exactly, f16 and q8_0 as stored).
 """
 from __future__ import annotations
 

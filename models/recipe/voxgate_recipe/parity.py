@@ -3,7 +3,8 @@
 Writes parity.json next to the GGUF: prompts (token ids) mixing templates, text
 and units, each with torch's greedy continuation and, per step, the gap between
 the two best logits. test/integration/lm-parity.test.ts asserts node-llama-cpp
-produces the same ids, token for token (f32); the margins tell a near tie from a bug.
+produces the same ids, token for token (f32; f16 and q8_0 against torch run with the weights as the GGUF
+stores them, but for near ties); the margins tell a near tie from a bug.
 
     /usr/bin/python3 -m voxgate_recipe.parity --checkpoint lm.pt --out models/voxgate-tiny-en/parity.json
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import torch
 
 from . import vocab as V
+from .gguf_weights import WEIGHTS, as_stored
 from .lm_model import LlamaLm, load_checkpoint
 
 
@@ -66,32 +68,31 @@ def greedy_with_margins(model: LlamaLm, prompt: list[int], max_new: int, eos_id:
     return out, margins
 
 
-def rounded_to_f16(model: LlamaLm) -> LlamaLm:
-    """A copy whose 2-D weights are rounded to float16, as an f16 GGUF stores them."""
+def as_stored_model(model: LlamaLm, weights: str) -> LlamaLm:
+    """A copy whose weights hold the values a GGUF of `weights` gives back (gguf_weights.py)."""
     m = copy.deepcopy(model)
     with torch.no_grad():
         for p in m.parameters():
-            if p.ndim == 2:
-                p.copy_(p.half().float())
+            p.copy_(torch.from_numpy(as_stored(p.detach().cpu().float().numpy(), weights)))
     return m
 
 
-def build_parity(model: LlamaLm, *, gguf_file: str, max_new: int = 64, f16: bool = False) -> dict:
+def build_parity(model: LlamaLm, *, gguf_file: str, max_new: int = 64, weights: str = "f32") -> dict:
     unit_count = (V.unit_id_end() or model.cfg.vocab_size) - V.FIRST_UNIT_ID
-    ref = rounded_to_f16(model) if f16 else model
+    ref = as_stored_model(model, weights)
     ref.eval()
     cases = []
     for name, prompt in parity_prompts(unit_count):
         expected, margins = greedy_with_margins(ref, prompt, max_new, V.EOS_ID)
         cases.append({"name": name, "prompt": prompt, "expected": expected,
                       "margins": [round(m, 6) for m in margins]})
-    return {"gguf": gguf_file, "eosId": V.EOS_ID, "maxNew": max_new, "weights": "f16" if f16 else "f32",
+    return {"gguf": gguf_file, "eosId": V.EOS_ID, "maxNew": max_new, "weights": weights,
             "cases": cases}
 
 
 def write_parity(model: LlamaLm, out_path: str | Path, *, gguf_file: str = "lm.gguf", max_new: int = 64,
-                 f16: bool = False) -> dict:
-    data = build_parity(model, gguf_file=gguf_file, max_new=max_new, f16=f16)
+                 weights: str = "f32") -> dict:
+    data = build_parity(model, gguf_file=gguf_file, max_new=max_new, weights=weights)
     Path(out_path).write_text(_format(data))
     return data
 
@@ -109,11 +110,11 @@ def main() -> None:
     ap.add_argument("--out", required=True, help="parity.json path (next to the GGUF)")
     ap.add_argument("--gguf-file", default="lm.gguf", help="the GGUF's file name, relative to --out's folder")
     ap.add_argument("--max-new", type=int, default=64)
-    ap.add_argument("--f16", action="store_true", help="the GGUF stores f16 matrices")
+    ap.add_argument("--weights", choices=WEIGHTS, default="f32", help="how the GGUF stores its matrices")
     args = ap.parse_args()
     torch.set_num_threads(1)
     write_parity(load_checkpoint(args.checkpoint), args.out, gguf_file=args.gguf_file, max_new=args.max_new,
-                 f16=args.f16)
+                 weights=args.weights)
 
 
 if __name__ == "__main__":
