@@ -4,19 +4,24 @@
 // The dev set is the recipe's (models/recipe/voxgate_recipe/render_dev.py renders it). Several --model
 // flags are measured in one run, on the same utterances. Last line: one JSON object.
 //   npx tsx bench/hearing.ts --set /tmp/dev-set --model models/voxgate-tiny-en [--model DIR2] [--round-trip 20] [--per-condition N] [--misses]
+//     [--turns-per-session N] [--mode speech-to-text|speech-to-speech]
 // --misses: one line per spoken answer judged wrong (what was said, heard, answered, expected), to tell hearing
 // errors (a wrong transcript) from answering errors (a right transcript, a wrong answer); one per failed turn
 // (its error code and message); and one per typed miss.
 // --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
 // draws each condition's items at random), so a shorter run hears a subset of the same set.
+// --turns-per-session N: N utterances in a row (index order) are asked in one session, as a caller asks
+// several questions in one call: each question's prompt follows the earlier turns in the model's memory.
+// Answers right are also counted by the question's place in its session. --mode: the spoken turns' mode
+// (speech-to-text by default; speech-to-speech also keeps each answer's units in memory, as on the demo page).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readWav } from '../client-sdk/src/node/wav.ts';
 import { createEngine } from '../server/src/engine/create-engine.ts';
-import { runOneTurn } from '../server/src/engine/one-turn.ts';
+import { runOneTurn, runTurnIn } from '../server/src/engine/one-turn.ts';
 import { GatewayError } from '../server/src/errors.ts';
-import type { Engine } from '../server/src/engine/types.ts';
+import type { Engine, EngineSession, Mode, Playout } from '../server/src/engine/types.ts';
 import { wordErrors } from '../server/src/loadtest/word-errors.ts';
 import { DEFAULT_MODEL_DIR, loadManifest } from '../server/src/runtimes/manifest.ts';
 
@@ -40,7 +45,7 @@ interface Tally {
 }
 
 const { values } = parseArgs({
-  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' }, 'per-condition': { type: 'string' }, misses: { type: 'boolean' } },
+  options: { set: { type: 'string' }, model: { type: 'string', multiple: true }, 'round-trip': { type: 'string' }, 'per-condition': { type: 'string' }, misses: { type: 'boolean' }, 'turns-per-session': { type: 'string' }, mode: { type: 'string' } },
 });
 if (!values.set) {
   throw new Error('--set DIR is required: render it with (cd models/recipe && /usr/bin/python3 -m voxgate_recipe.render_dev --plan long --out DIR), or run npm run bench:paths, which renders one');
@@ -50,6 +55,10 @@ const models = values.model ?? [DEFAULT_MODEL_DIR];
 const roundTrip = Number(values['round-trip'] ?? 20);
 const perCondition = values['per-condition'] === undefined ? Infinity : Number(values['per-condition']);
 if (!(perCondition > 0)) throw new Error('--per-condition must be a positive number');
+const turnsPerSession = Number(values['turns-per-session'] ?? 1);
+if (!Number.isInteger(turnsPerSession) || turnsPerSession < 1) throw new Error('--turns-per-session must be a positive integer');
+const spokenMode = (values.mode ?? 'speech-to-text') as Mode;
+if (spokenMode !== 'speech-to-text' && spokenMode !== 'speech-to-speech') throw new Error('--mode must be speech-to-text or speech-to-speech');
 const utterances = firstPerCondition((JSON.parse(readFileSync(join(setDir, 'index.json'), 'utf8')) as { utterances: DevUtterance[] }).utterances, perCondition);
 
 function firstPerCondition(all: DevUtterance[], n: number): DevUtterance[] {
@@ -69,6 +78,9 @@ function pct(n: number, d: number): string {
   return d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)} %`;
 }
 
+/** The bench's caller hears each answer to its end before asking the next question (no barge-in). */
+const listenedInFull: Playout = { heardMs: () => Infinity, playing: () => false };
+
 async function measure(engine: Engine, sampleRateHz: number) {
   const byCondition = new Map<string, Tally>();
   // Spoken answers per skill, over every condition (transcription-only items and human clips have none).
@@ -78,13 +90,24 @@ async function measure(engine: Engine, sampleRateHz: number) {
     spoken.set(skill, t);
     return t;
   };
-  for (const u of utterances) {
+  // Answers right by the question's place in its session (1 = first question of the call).
+  const byPlace = new Map<number, Tally>();
+  let session: EngineSession | undefined;
+  for (const [index, u] of utterances.entries()) {
+    const place = (index % turnsPerSession) + 1;
+    if (place === 1) {
+      await session?.close();
+      session = await engine.openSession({ mode: spokenMode, vad: false, playout: listenedInFull });
+    }
+    const p = byPlace.get(place) ?? tally();
+    byPlace.set(place, p);
     const t = byCondition.get(u.condition) ?? tally();
     byCondition.set(u.condition, t);
     t.utterances++;
     const { pcm } = await readWav(join(setDir, u.file), sampleRateHz);
     try {
-      const r = await runOneTurn(engine, { mode: 'speech-to-text', pcm });
+      if (!session) throw new Error('no session');
+      const r = await runTurnIn(session, { mode: spokenMode, pcm });
       const w = wordErrors(u.said, r.transcript ?? '');
       t.errors += w.errors;
       t.words += w.words;
@@ -92,9 +115,11 @@ async function measure(engine: Engine, sampleRateHz: number) {
         const right = r.answer.trim() === u.answer;
         if (!right && values.misses) console.log(`miss ${u.file}: said "${u.said}", heard "${r.transcript ?? ''}", answered "${r.answer.trim()}", expected "${u.answer}"`);
         t.asked++;
+        p.asked++;
         spokenOf(u.skill).asked++;
         if (right) {
           t.right++;
+          p.right++;
           spokenOf(u.skill).right++;
         }
       }
@@ -108,10 +133,12 @@ async function measure(engine: Engine, sampleRateHz: number) {
       t.words += wordErrors(u.said, '').words;
       if (u.answer !== null) {
         t.asked++;
+        p.asked++;
         spokenOf(u.skill).asked++;
       }
     }
   }
+  await session?.close();
   // Typed: every distinct question with an answer, once.
   const typed = new Map<string, Tally>();
   const questions = new Map<string, DevUtterance>();
@@ -135,7 +162,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
     trip.errors += w.errors;
     trip.words += w.words;
   }
-  return { byCondition, typed, spoken, trip };
+  return { byCondition, typed, spoken, trip, byPlace };
 }
 
 const report: Record<string, unknown> = {};
@@ -144,8 +171,8 @@ for (const modelDir of models) {
   const engine = await createEngine({ modelDir, maxSessions: 1, vad: 'off' });
   const started = performance.now();
   try {
-    const { byCondition, typed, spoken, trip } = await measure(engine, manifest.sampleRateHz);
-    console.log(`\n${modelDir} (${manifest.name}), ${utterances.length} utterances, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const { byCondition, typed, spoken, trip, byPlace } = await measure(engine, manifest.sampleRateHz);
+    console.log(`\n${modelDir} (${manifest.name}), ${utterances.length} utterances, ${turnsPerSession} a session, ${spokenMode}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     console.log('| condition | utterances | transcript WER | answers right | turns failed |');
     console.log('| --- | --- | --- | --- | --- |');
     for (const [name, t] of byCondition) {
@@ -153,6 +180,7 @@ for (const modelDir of models) {
     }
     console.log(`typed (text-to-text): ${[...typed].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
     console.log(`spoken (speech-to-text): ${[...spoken].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
+    if (turnsPerSession > 1) console.log(`spoken answers right by place in the session: ${[...byPlace].map(([k, t]) => `${k}: ${t.right}/${t.asked}`).join(', ')}`);
     console.log(`round trip (the answer spoken, then heard by the model): WER ${pct(trip.errors, trip.words)} over ${trip.utterances} answers`);
     report[modelDir] = {
       conditions: Object.fromEntries([...byCondition].map(([k, t]) => [k, { wer: t.errors / Math.max(1, t.words), wordErrors: t.errors, words: t.words, answersRight: t.right, answersAsked: t.asked, utterances: t.utterances, failed: t.failed, failures: t.failures }])),
@@ -160,6 +188,9 @@ for (const modelDir of models) {
       spoken: Object.fromEntries([...spoken].map(([k, t]) => [k, { right: t.right, asked: t.asked }])),
       roundTripWer: trip.errors / Math.max(1, trip.words),
       roundTripAnswers: trip.utterances,
+      turnsPerSession,
+      mode: spokenMode,
+      byPlace: Object.fromEntries([...byPlace].map(([k, t]) => [k, { right: t.right, asked: t.asked }])),
     };
   } finally {
     await engine.close();

@@ -6,7 +6,7 @@ import { MODEL_DIR, MODEL_READY, record, stream } from './engine-model.ts';
 import { concat, silence } from '../helpers/pcm.ts';
 import { speak } from './engine-speech.ts';
 
-describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('engine on the real model: VAD turns, barge-in, memory', () => {
+describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('engine on the real model: VAD turns, barge-in, turns in a row', () => {
   let engine: Engine;
   beforeAll(async () => {
     engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 2 });
@@ -50,7 +50,7 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
     await session.close();
   });
 
-  it('a second turn in the same session is answered with the first in memory', async () => {
+  it('a second turn in the same session is answered (the shipped model reads no earlier turn: lm.earlierTurns 0)', async () => {
     const session = await engine.openSession({ mode: 'text-to-text' });
     const r = record(session);
     session.pushText('hello');

@@ -4,8 +4,8 @@ import { EOA, FakeTokenSequence, tokenize } from './engine-fakes.ts';
 
 const prompt = (text: string) => tokenize(`[Human]:${text}<2t><eoh>[Assistant]:`);
 
-function conversation(seq = new FakeTokenSequence(), reserve = 64) {
-  return { seq, conv: new Conversation(seq, { endOfAnswerId: EOA, answerReserveTokens: reserve }) };
+function conversation(seq = new FakeTokenSequence(), reserve = 64, earlierTurns?: number) {
+  return { seq, conv: new Conversation(seq, { endOfAnswerId: EOA, answerReserveTokens: reserve, ...(earlierTurns === undefined ? {} : { earlierTurns }) }) };
 }
 
 async function answer(conv: Conversation, turnId: string, tail: number[], settle: (generated: number) => Settlement = (g) => ({ kind: 'keep', keep: g - 1, carry: [EOA] })) {
@@ -81,6 +81,27 @@ describe('Conversation', () => {
     expect(conv.turnIds.at(-1)).toBe('dddd');
     expect(conv.turnIds).not.toContain('aaaa');
     expect(seq.text.startsWith('[Human]:')).toBe(true);
+  });
+
+  it('keeps only as many earlier turns as the model reads, with room to spare', async () => {
+    const { seq, conv } = conversation(new FakeTokenSequence(), 64, 1);
+    for (const t of ['one', 'two', 'three']) await answer(conv, t, prompt(t));
+    await conv.append([]);
+    expect(conv.turnIds).toEqual(['three']);
+    // The question after 'three' reads exactly one earlier turn, opened as in training.
+    await answer(conv, 'four', prompt('four'));
+    expect(seq.text).toBe('[Human]:three<2t><eoh>[Assistant]:[ta] you said three<eoa>[Human]:four<2t><eoh>[Assistant]:[ta] you said four');
+  });
+
+  it('with no earlier turns read, each question starts the sequence afresh', async () => {
+    const { seq, conv } = conversation(new FakeTokenSequence(), 64, 0);
+    await answer(conv, 'one', prompt('one'));
+    await answer(conv, 'two', prompt('two'));
+    // No end of answer is left in front of the next prompt: a first turn has none.
+    expect(seq.text).toBe('[Human]:two<2t><eoh>[Assistant]:[ta] you said two');
+    await conv.append([]);
+    expect(seq.tokenCount).toBe(0);
+    expect(conv.turnIds).toEqual([]);
   });
 
   it('forgets a turn that never reached the model', async () => {

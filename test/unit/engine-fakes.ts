@@ -213,12 +213,14 @@ export class FakeSessionModel implements SessionModel {
   readonly vocoderSampleRateHz = 16000;
   readonly endOfAnswerId = EOA;
   readonly answerReserveTokens: number;
+  readonly earlierTurns: number | undefined;
   readonly vad = new EnergyVad();
   readonly vocoder = new FakeVocoder();
   private readonly maxTokens = { transcript: 100, answer: 100, answerUnits: 200 };
 
-  constructor(opts: { answerReserveTokens?: number } = {}) {
+  constructor(opts: { answerReserveTokens?: number; earlierTurns?: number } = {}) {
     this.answerReserveTokens = opts.answerReserveTokens ?? 256;
+    this.earlierTurns = opts.earlierTurns;
   }
 
   openUnitStream(): UnitStream {

@@ -28,3 +28,18 @@ describe('manifest: heard and spoken unit numbering', () => {
     expect(() => validateManifest(withFields({}, { unitCount: 1 }), 'm.json')).toThrow(/vocoder\.unitCount: must be an integer >= 2/);
   });
 });
+
+describe('manifest: earlier turns the model reads', () => {
+  const withLm = (lm: Record<string, unknown>): unknown => ({ ...shipped, lm: { ...shipped['lm'], ...lm } });
+
+  it('reads lm.earlierTurns, and leaves it unset when absent (as many as the context holds)', () => {
+    expect(validateManifest(withLm({ earlierTurns: 2 })).lm.earlierTurns).toBe(2);
+    expect(validateManifest(withLm({ earlierTurns: 0 })).lm.earlierTurns).toBe(0);
+    expect(validateManifest(withLm({ earlierTurns: undefined })).lm.earlierTurns).toBeUndefined();
+  });
+
+  it('rejects a negative or fractional count, naming the field', () => {
+    expect(() => validateManifest(withLm({ earlierTurns: -1 }), 'm.json')).toThrow(/m\.json: lm\.earlierTurns: must be an integer >= 0/);
+    expect(() => validateManifest(withLm({ earlierTurns: 1.5 }), 'm.json')).toThrow(/lm\.earlierTurns: must be an integer >= 0/);
+  });
+});

@@ -20,6 +20,9 @@ class Plan:
     # The speech encoder (encoder_stage.py): CTC steps, batch size in 10 ms mel frames, learning rate.
     encoder: dict = field(default_factory=lambda: dict(steps=1500, lr=2e-3, frames_per_batch=12000, max_seconds=1800))
     multi_turn_share: float = 0.15
+    # Earlier turns the manifest lets the model read before a question (lm.earlierTurns): trained with at most one,
+    # it answered 506 of 729 dev questions with none and 485 with what the context held (docs/models.md).
+    earlier_turns: int = 0
     text_drill_copies: int = 2  # typed copies of every closed-skill fact in each chain-of-modality pass
     max_train_tokens: int = 720
     eval_per_skill: int = 30

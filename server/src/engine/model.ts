@@ -47,6 +47,7 @@ export class EngineModel implements SessionModel {
   readonly vocoderSampleRateHz: number;
   readonly endOfAnswerId: number;
   readonly answerReserveTokens: number;
+  readonly earlierTurns: number | undefined;
   readonly forecastSlack = new ForecastSlack();
   private readonly prompts = new Map<Mode, PromptTokens>();
   private readonly foreignIds = new Set<number>();
@@ -76,6 +77,7 @@ export class EngineModel implements SessionModel {
     this.endOfAnswerId = lm.eosId;
     // Half the context for the answer: room for one earlier turn besides, as in training.
     this.answerReserveTokens = Math.floor(manifest.lm.contextTokens / 2);
+    this.earlierTurns = manifest.lm.earlierTurns;
     const markers = manifest.lm.markers;
     const outputMarkers = new Set([markers.transcript, markers.answer, markers.answerUnits, markers.endOfAnswer]);
     for (const mode of MODES) {

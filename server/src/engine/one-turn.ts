@@ -1,7 +1,7 @@
 // One question, one answer, collected: the CLI's `ask`, the benchmark and tests use it. Audio is pushed
 // at once and committed (no VAD), so end of input is the commit and TTFA excludes endpointing silence.
 import { GatewayError } from '../errors.ts';
-import type { Engine, EngineEvent, Mode, TurnTimings } from './types.ts';
+import type { Engine, EngineEvent, EngineSession, Mode, TurnTimings } from './types.ts';
 
 export interface OneTurnInput {
   mode: Mode;
@@ -27,17 +27,31 @@ export interface OneTurnResult {
 }
 
 export async function runOneTurn(engine: Engine, input: OneTurnInput): Promise<OneTurnResult> {
+  const session = await engine.openSession({ mode: input.mode, vad: false });
+  try {
+    return await runTurnIn(session, input);
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * One turn in a session already open (several in a row make a conversation: each turn's prompt follows the
+ * earlier turns in the model's memory). The session's mode is set to the input's.
+ */
+export async function runTurnIn(session: EngineSession, input: OneTurnInput): Promise<OneTurnResult> {
   const speech = input.mode.startsWith('speech');
   if (speech ? !input.pcm : input.text === undefined) {
     throw new GatewayError('BAD_REQUEST', speech ? `${input.mode} needs audio` : `${input.mode} needs text`);
   }
-  const session = await engine.openSession({ mode: input.mode, vad: false });
+  session.setMode(input.mode);
   const events: EngineEvent[] = [];
   const chunks: Float32Array[] = [];
   let sampleRateHz = 16000;
+  let unsubscribe = (): void => undefined;
   try {
     const done = new Promise<TurnTimings>((resolve, reject) => {
-      session.on((e) => {
+      unsubscribe = session.on((e) => {
         events.push(e);
         if (e.type === 'audio.chunk') {
           chunks.push(e.pcm);
@@ -78,6 +92,6 @@ export async function runOneTurn(engine: Engine, input: OneTurnInput): Promise<O
       events,
     };
   } finally {
-    await session.close();
+    unsubscribe();
   }
 }

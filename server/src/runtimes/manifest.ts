@@ -49,6 +49,11 @@ export interface LmSpec {
   /** runtime 'onnx': JSON array of the token texts in id order. */
   tokens?: string;
   contextTokens: number;
+  /**
+   * Earlier turns the model reads before a new question (what it was trained with); older turns are erased.
+   * Absent: as many as `contextTokens` hold.
+   */
+  earlierTurns?: number;
   /** Unit i is the token whose text is this pattern with {i} replaced, e.g. "<{i}>". */
   unitToken: string;
   /** Per-mode prompt with one {input} placeholder: units (speech) or text. */
@@ -234,6 +239,7 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
     inputKind: inputKind as LmInputKind,
     ...onnxFiles,
     contextTokens: r.int(l, 'contextTokens', 'lm.contextTokens', 16),
+    ...(l['earlierTurns'] === undefined ? {} : { earlierTurns: r.int(l, 'earlierTurns', 'lm.earlierTurns', 0) }),
     unitToken,
     prompts,
     markers,

@@ -1,8 +1,8 @@
 // One caller's conversation in one LLM sequence: turns follow each other in the same KV cache (multi-turn
 // memory). Every operation runs through a serial queue; prefills queued while a caller speaks coalesce, and a
 // generation takes the not-yet-started prefill into its own first evaluation, so at end of speech only one
-// evaluation (tail + first token) stands before the answer. When the sequence fills, the oldest whole turns
-// are erased, never the one in progress.
+// evaluation (tail + first token) stands before the answer. When the sequence fills, or holds more earlier
+// turns than the model reads, the oldest whole turns are erased, never the one in progress.
 import { GatewayError } from '../errors.ts';
 import { SerialQueue } from './serial-queue.ts';
 import type { TokenSequence } from './token-sequence.ts';
@@ -17,6 +17,11 @@ export interface ConversationOptions {
   endOfAnswerId: number;
   /** Room kept free when prefilling a prompt, for the answer still to come. */
   answerReserveTokens: number;
+  /**
+   * Earlier turns kept before a new question (a model trained with one earlier turn as context mishears after
+   * five); undefined: as many as the context holds.
+   */
+  earlierTurns?: number;
 }
 
 /** How a finished generation leaves the sequence. */
@@ -227,8 +232,39 @@ export class Conversation {
    */
   private makeRoomSoon(): void {
     const need = this.carry.length + NEXT_PROMPT_ALLOWANCE_TOKENS;
-    if (this.closed || this.seq.tokenCount + need + this.opts.answerReserveTokens <= this.seq.capacityTokens) return;
-    this.exclusive(() => this.makeRoom(need, this.opts.answerReserveTokens)).catch(() => undefined);
+    const full = this.seq.tokenCount + need + this.opts.answerReserveTokens > this.seq.capacityTokens;
+    if (this.closed || (!full && this.settledTurns() <= this.earlierTurnsKept())) return;
+    this.exclusive(async () => {
+      await this.forgetOldTurns();
+      await this.makeRoom(need, this.opts.answerReserveTokens);
+    }).catch(() => undefined);
+  }
+
+  private earlierTurnsKept(): number {
+    return this.opts.earlierTurns ?? Infinity;
+  }
+
+  /** Settled turns before the first one still in progress. */
+  private settledTurns(): number {
+    const open = this.turns.findIndex((t) => t.end === undefined);
+    return open === -1 ? this.turns.length : open;
+  }
+
+  /** Erases the oldest settled turns until at most `earlierTurns` are left before the next question. */
+  private async forgetOldTurns(): Promise<void> {
+    while (this.settledTurns() > this.earlierTurnsKept()) {
+      const oldest = this.turns[0];
+      if (!oldest) return;
+      const next = this.turns[1];
+      if (next) {
+        await this.erase(oldest.start, next.start);
+      } else {
+        // The last turn goes too: its end of answer must not open the next prompt (a first turn has none).
+        await this.erase(oldest.start, this.seq.tokenCount);
+        this.carry = [];
+      }
+      this.turns.shift();
+    }
   }
 
   /** Erases the oldest settled turns until `need` tokens fit with `reserve` to spare (or no such turn is left). */

@@ -41,6 +41,8 @@ export interface SessionModel {
   readonly endOfAnswerId: number;
   /** Free room kept for an answer when prefilling a prompt. */
   readonly answerReserveTokens: number;
+  /** Earlier turns kept before a new question; undefined: as many as the context holds. */
+  readonly earlierTurns: number | undefined;
   /** Undefined when voice activity detection is off engine-wide. */
   readonly vad: VoiceActivityModel | undefined;
   openUnitStream(): UnitStream;

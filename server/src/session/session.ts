@@ -85,7 +85,7 @@ export class VoxSession implements EngineSession {
     } else {
       this.playout = this.selfPlayout = new RealTimePlayout(deps.now);
     }
-    this.conversation = new Conversation(deps.sequence, { endOfAnswerId: deps.model.endOfAnswerId, answerReserveTokens: deps.model.answerReserveTokens });
+    this.conversation = new Conversation(deps.sequence, { endOfAnswerId: deps.model.endOfAnswerId, answerReserveTokens: deps.model.answerReserveTokens, earlierTurns: deps.model.earlierTurns });
     this.ingress = new Channel<Ingress>({ capacity: this.limits.ingressChunks, policy: 'drop-oldest', droppable: (x) => x.kind === 'audio' });
     const vadModel = deps.options.vad === false ? undefined : deps.model.vad;
     const frameSamples = vadModel?.frameSamples ?? 512;
