@@ -70,6 +70,12 @@ function firstPerCondition(all: DevUtterance[], n: number): DevUtterance[] {
   });
 }
 
+/** An answer is right when its words are the expected ones: spaces at the ends or doubled are not heard. */
+function sameText(answer: string, expected: string | null): boolean {
+  const words = (s: string) => s.trim().split(/\s+/).join(' ');
+  return expected !== null && words(answer) === words(expected);
+}
+
 function tally(): Tally {
   return { errors: 0, words: 0, right: 0, asked: 0, utterances: 0, failed: 0, failures: {} };
 }
@@ -112,7 +118,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
       t.errors += w.errors;
       t.words += w.words;
       if (u.answer !== null) {
-        const right = r.answer.trim() === u.answer;
+        const right = sameText(r.answer, u.answer);
         if (!right && values.misses) console.log(`miss ${u.file}: said "${u.said}", heard "${r.transcript ?? ''}", answered "${r.answer.trim()}", expected "${u.answer}"`);
         t.asked++;
         p.asked++;
@@ -148,7 +154,7 @@ async function measure(engine: Engine, sampleRateHz: number) {
     typed.set(u.skill, t);
     t.asked++;
     const r = await runOneTurn(engine, { mode: 'text-to-text', text: u.said }).catch(() => undefined);
-    if (r && r.answer.trim() === u.answer) t.right++;
+    if (r && sameText(r.answer, u.answer)) t.right++;
     else if (values.misses) console.log(`typed miss: "${u.said}" answered "${r?.answer.trim() ?? '(failed)'}", expected "${u.answer}"`);
   }
   // Round trip: the model speaks the answer (text-to-speech), then hears its own audio (speech-to-text).

@@ -35,7 +35,8 @@ def fortune_sentences() -> list[str]:
     for text in _fortune_texts():
         for cookie in text.split("\n%\n"):
             for s in re.split(r"(?<=[.!?])\s+", " ".join(cookie.split())):
-                s = re.sub(r"[.!?,;:]+$", "", s.strip().lower()).replace(",", "")
+                # Commas go after the end's punctuation: strip again, or "alive ," would end in a space.
+                s = re.sub(r"[.!?,;:]+$", "", s.strip().lower()).replace(",", "").strip()
                 if SENTENCE.fullmatch(s) and 3 <= len(s.split()) <= MAX_WORDS and len(s) <= MAX_CHARS:
                     found.add(s)
     return sorted(found)
