@@ -185,7 +185,7 @@ for (const modelDir of models) {
       console.log(`| ${name} | ${t.utterances} | ${pct(t.errors, t.words)} | ${t.asked ? `${t.right}/${t.asked} (${pct(t.right, t.asked)})` : 'n/a'} | ${t.failed} |`);
     }
     console.log(`typed (text-to-text): ${[...typed].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
-    console.log(`spoken (speech-to-text): ${[...spoken].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
+    console.log(`spoken (${spokenMode}): ${[...spoken].map(([s, t]) => `${s} ${t.right}/${t.asked}`).join(', ')}`);
     if (turnsPerSession > 1) console.log(`spoken answers right by place in the session: ${[...byPlace].map(([k, t]) => `${k}: ${t.right}/${t.asked}`).join(', ')}`);
     console.log(`round trip (the answer spoken, then heard by the model): WER ${pct(trip.errors, trip.words)} over ${trip.utterances} answers`);
     report[modelDir] = {

@@ -18,8 +18,8 @@ export interface ConversationOptions {
   /** Room kept free when prefilling a prompt, for the answer still to come. */
   answerReserveTokens: number;
   /**
-   * Earlier turns kept before a new question (a model trained with one earlier turn as context mishears after
-   * five); undefined: as many as the context holds.
+   * Earlier turns kept before a new question (the default model, trained with one earlier turn in some of its
+   * conversations, hears worse after any); undefined: as many as the context holds.
    */
   earlierTurns?: number;
 }
