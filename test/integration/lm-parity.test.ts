@@ -119,7 +119,7 @@ const SHIPPED = new URL('../../models/voxgate-tiny-en/parity.json', import.meta.
 const shipped = existsSync(SHIPPED) && existsSync(join(dirname(SHIPPED), 'lm.gguf'));
 
 describeIf(shipped, 'the shipped model and python3-torch')('LM parity with torch: models/voxgate-tiny-en', () => {
-  it('lm.gguf: greedy output equals torch token for token (with the weights as stored)', async () => {
+  it('lm.gguf: greedy output equals torch run with the weights as stored (but for near ties, as the format allows)', async () => {
     const msPerToken = await checkParity(SHIPPED);
     console.info(`lm-parity: voxgate-tiny-en ${msPerToken.toFixed(2)} ms/token (prefill included)`);
   });
