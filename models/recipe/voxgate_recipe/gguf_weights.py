@@ -45,17 +45,6 @@ def encode(arr: np.ndarray, ggml_type: int) -> bytes:
     raise ValueError(f"ggml type {ggml_type} is not written here")
 
 
-def byte_count(shape: list[int], ggml_type: int) -> int:
-    count = int(np.prod(shape))
-    if ggml_type == GGML_F32:
-        return 4 * count
-    if ggml_type == GGML_F16:
-        return 2 * count
-    if ggml_type == GGML_Q8_0:
-        return count // Q8_0_BLOCK * _Q8_0_DTYPE.itemsize
-    raise ValueError(f"ggml type {ggml_type} is not read here")
-
-
 def decode(data: memoryview, offset: int, shape: list[int], ggml_type: int) -> np.ndarray:
     """The float32 values of a tensor stored at `offset` (shape slowest-varying first)."""
     count = int(np.prod(shape))
@@ -71,14 +60,9 @@ def decode(data: memoryview, offset: int, shape: list[int], ggml_type: int) -> n
 
 
 def as_stored(arr: np.ndarray, weights: str) -> np.ndarray:
-    """The values a file of `weights` gives back for `arr` (what the runtime multiplies with)."""
-    t = stored_type(arr, weights)
-    if t == GGML_F32:
-        return arr.astype(np.float32)
-    if t == GGML_F16:
-        return arr.astype(np.float16).astype(np.float32)
-    scales, quants = _q8_0(arr)
-    return (scales.astype(np.float32)[..., None] * quants.astype(np.float32)).reshape(arr.shape)
+    """The values a file of `weights` gives back for `arr` (what the runtime multiplies with): written, then read."""
+    ggml_type = stored_type(arr, weights)
+    return decode(memoryview(encode(arr, ggml_type)), 0, list(arr.shape), ggml_type)
 
 
 def _q8_0(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -45,7 +45,7 @@ class Plan:
     # 0 = characters only
     # (the plans as measured; build.py --text-pieces).
     text_pieces: int = 0
-    # How lm.gguf stores its matrices (gguf_weights.py): q8_0 decodes about 1.35x faster than f32 on this CPU
+    # How lm.gguf stores its matrices (gguf_weights.py): q8_0 decodes 16 sequences at 1.2-1.4x f32's tokens/s on this CPU
     # with the same answers (docs/loadtest.md); the smoke build stays f32 for exact parity.
     lm_weights: str = "q8_0"
     cpu_time_caps: bool = False  # keep the stages' max_seconds on a CPU too (a plan fitted to a session)
