@@ -11,7 +11,7 @@
 // --per-condition N: the first N utterances of each condition in the set's index (a random sample: render_dev
 // draws each condition's items at random), so a shorter run hears a subset of the same set.
 // --turns-per-session N: N utterances in a row (index order) are asked in one session, as a caller asks
-// several questions in one call: each question's prompt follows the earlier turns in the model's memory.
+// several questions in one call: each question's prompt follows the earlier turns the model reads (lm.earlierTurns).
 // Answers right are also counted by the question's place in its session. --mode: the spoken turns' mode
 // (speech-to-text by default; speech-to-speech also keeps each answer's units in memory, as on the demo page).
 import { readFileSync } from 'node:fs';

@@ -37,7 +37,7 @@ export async function runOneTurn(engine: Engine, input: OneTurnInput): Promise<O
 
 /**
  * One turn in a session already open (several in a row make a conversation: each turn's prompt follows the
- * earlier turns in the model's memory). The session's mode is set to the input's.
+ * earlier turns the manifest's lm.earlierTurns keeps). The session's mode is set to the input's.
  */
 export async function runTurnIn(session: EngineSession, input: OneTurnInput): Promise<OneTurnResult> {
   const speech = input.mode.startsWith('speech');
