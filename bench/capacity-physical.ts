@@ -72,7 +72,7 @@ export function physicalEstimate(p: PhysicalInputs): PhysicalEstimate | null {
     speechS += s;
     answerS += a;
     promptTokens += t.server.inputUnits + PROMPT_TOKENS;
-    generatedTokens += t.server.outputTextTokens + t.server.outputUnits + ANSWER_MARKER_TOKENS;
+    generatedTokens += t.server.outputTextTokens + (t.server.outputUnitTokens ?? t.server.outputUnits) + ANSWER_MARKER_TOKENS;
     cycleS += s + (t.ttfaMs ?? 0) / 1000 + a + (p.leadMs + p.thinkMs) / 1000;
   }
   if (n === 0 || answerS === 0) return null;

@@ -31,7 +31,9 @@ from voxgate_recipe.encoder_stage import build_encoder, encoder_data, finished_e
 from voxgate_recipe.evaluate import evaluate  # noqa: E402
 from voxgate_recipe.eval_conditions import evaluate_conditions  # noqa: E402
 from voxgate_recipe.gguf_writer import write_gguf  # noqa: E402
-from voxgate_recipe.lm_model import LlamaLm, LmConfig, checkpoint_text_pieces, load_checkpoint, save_checkpoint  # noqa: E402
+from voxgate_recipe.lm_model import (LlamaLm, LmConfig, checkpoint_spoken_pieces, checkpoint_text_pieces,  # noqa: E402
+                                     load_checkpoint, save_checkpoint)
+from voxgate_recipe import spoken_pieces  # noqa: E402
 from voxgate_recipe.text_pieces import learn_pieces  # noqa: E402
 from voxgate_recipe.model_card import write_card  # noqa: E402
 from voxgate_recipe.onnx_lm_folder import write_onnx_lm_folder  # noqa: E402
@@ -74,7 +76,7 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
     The example lists are rebuilt either way, so the random draws (and later stages' data) are the same.
     """
     rng = random.Random(plan.seed)
-    unit_count = data["unit_count"]
+    unit_count = data["unit_count"] + len(V.spoken_merges())  # answer-unit pieces follow the data's units
     vocab = V.build_vocab(unit_count)
     cfg = LmConfig(vocab_size=len(vocab), **plan.lm)
     torch.manual_seed(plan.seed)
@@ -139,11 +141,42 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
         if not device.startswith("cuda") and not plan.cpu_time_caps:
             stage_settings.pop("max_seconds", None)  # the caps fit a GPU lease; a CPU runs every step
         if "heard_offset" in data and stage_settings.get("unit_noise"):
-            stage_settings["noise_units"] = (V.FIRST_UNIT_ID + data["heard_offset"], unit_count - data["heard_offset"])
+            stage_settings["noise_units"] = (V.FIRST_UNIT_ID + data["heard_offset"], data["unit_count"] - data["heard_offset"])
         reports.append(train(model, examples[stage], name=stage, log=log, seed=plan.seed + 1 + k, device=device,
                              **stage_settings))
-        save_checkpoint(model, checkpoint_after(work, stage), V.text_pieces())
+        save_checkpoint(model, checkpoint_after(work, stage), V.text_pieces(), (V.spoken_merges(), V.spoken_first()))
     return model.cpu(), reports
+
+
+def lm_spoken_merges(plan: Plan, data: dict, work: str, continued: tuple[list, int] | None, resume_after: str | None,
+                     log) -> list[tuple[int, int]]:
+    """The LM's answer-unit merges (spoken_pieces.py): those of the LM a build goes on from, else plan.spoken_pieces
+    merges learned on the training answers' spoken units (kept in work/spoken-pieces.json), else none."""
+    first = data["unit_count"]
+    have = continued
+    if have is None and resume_after is not None and os.path.exists(checkpoint_after(work, resume_after)):
+        have = checkpoint_spoken_pieces(checkpoint_after(work, resume_after))
+    if have is not None and have[0]:
+        if have[1] != first:
+            raise ValueError(f"the LM's answer-unit pieces start at unit {have[1]}, the data's units end at {first}")
+        return have[0]
+    if plan.spoken_pieces == 0:
+        return []
+    path = os.path.join(work, "spoken-pieces.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if saved.get("pieces") == plan.spoken_pieces and saved.get("first") == first:
+            return [tuple(m) for m in saved["merges"]]
+    answers = {i["answer"]: data["units"][i["a_units"]] for i in data["items"]}
+    seqs = [list(answers[a]) for a in sorted(answers)]
+    merges = spoken_pieces.learn_merges(seqs, plan.spoken_pieces, first)
+    with open(path, "w") as f:
+        json.dump({"pieces": plan.spoken_pieces, "first": first, "merges": [list(m) for m in merges]}, f)
+    pieced = sum(len(spoken_pieces.encode(s, merges, first)) for s in seqs)
+    log(f"LM: {len(merges)} answer-unit pieces learned on {len(seqs)} answers "
+        f"({sum(map(len, seqs)) / pieced:.2f} units a token on them)")
+    return merges
 
 
 def lm_text_pieces(plan: Plan, data: dict, work: str, continued_pieces: list[str] | None, resume_after: str | None,
@@ -217,7 +250,10 @@ def last_finished_stage(work: str) -> str | None:
     return done[-1] if done else None
 
 
-def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
+def manifest(plan: Plan, units: dict, vocoder_section: dict, merges: list[tuple[int, int]] | None = None,
+             first_piece: int = 0) -> dict:
+    lm_extra = {"spokenPieces": {"firstUnit": first_piece, "units": spoken_pieces.expansions(merges, first_piece)}} \
+        if merges else {}
     return {
         "schemaVersion": 1,
         "name": plan.name,
@@ -230,7 +266,7 @@ def manifest(plan: Plan, units: dict, vocoder_section: dict) -> dict:
                "prompts": sequences.PROMPTS,
                "markers": {"transcript": "[tq]", "answer": "[ta]", "answerUnits": "[ua]", "endOfAnswer": "<eoa>",
                            "separator": ";"},
-               "maxTokens": {"transcript": 200, "answer": 200, "answerUnits": 900}},
+               "maxTokens": {"transcript": 200, "answer": 200, "answerUnits": 900}, **lm_extra},
         "vocoder": vocoder_section,
     }
 
@@ -348,6 +384,9 @@ def main() -> int:
     ap.add_argument("--text-pieces", type=int, metavar="WORDS",
                     help="word pieces for the LM's text: the training texts' most frequent words as tokens "
                          "(text_pieces.py; 0 = characters); an LM a build goes on from keeps its own")
+    ap.add_argument("--spoken-pieces", type=int, metavar="MERGES",
+                    help="answer-unit pieces: byte-pair merges of the answers' spoken units as tokens "
+                         "(spoken_pieces.py; 0 = one token a unit); an LM a build goes on from keeps its own")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -399,6 +438,8 @@ def main() -> int:
         plan = dataclasses.replace(plan, stage3d_copy_share=args.copy_share)
     if args.text_pieces is not None:
         plan = dataclasses.replace(plan, text_pieces=args.text_pieces)
+    if args.spoken_pieces is not None:
+        plan = dataclasses.replace(plan, spoken_pieces=args.spoken_pieces)
     if args.heard_text is not None:
         if not args.phoneme_units:
             ap.error("--heard-text draws heard phonemes: it needs --phoneme-units")
@@ -484,25 +525,36 @@ def main() -> int:
         log("warning: the long plan on a CPU runs for many hours; use --plan full (≈ 1.5-2 h) or a GPU")
     resume_after = args.resume_after or (last_finished_stage(work) if args.resume else None)
     continued_pieces = None
+    continued_spoken = None
     if args.continue_lm:
         log(f"LM: a further pass from {args.continue_lm}")
-        warm_lm, continued_pieces, _ = read_lm(args.continue_lm)
+        warm_lm, continued_pieces, continued_units = read_lm(args.continue_lm)
+        if args.continue_lm.endswith(".pt"):
+            continued_spoken = checkpoint_spoken_pieces(args.continue_lm)
+        elif continued_units > unit_count:  # a GGUF's unit tokens do not say what its answer-unit pieces stand for
+            ap.error(f"{args.continue_lm} has answer-unit pieces; go on from its lm.pt checkpoint instead")
         if args.heard_from:
             warm_lm = remapped_heard_units(warm_lm, args.heard_from, data, extractor, heard_offset, plan.seed, log)
-    V.use_text_pieces(lm_text_pieces(plan, data, work, continued_pieces, resume_after, log), unit_count)
+    merges = lm_spoken_merges(plan, data, work, continued_spoken, resume_after, log)
+    V.use_spoken_pieces(merges, unit_count)
+    lm_units = unit_count + len(merges)  # the LM's unit tokens: the data's units, then the answer-unit pieces
+    V.use_text_pieces(lm_text_pieces(plan, data, work, continued_pieces, resume_after, log), lm_units)
     if warm_lm is not None and V.text_pieces() and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count:
         log(f"LM: {len(V.text_pieces())} word pieces added to a character vocabulary")
         warm_lm = warm_start.widen_text(warm_lm, V.text_pieces())
+    if warm_lm is not None and merges and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count + len(V.text_pieces()):
+        log(f"LM: {len(merges)} answer-unit pieces added after its units")
+        warm_lm = warm_start.widen_spoken(warm_lm, V.FIRST_UNIT_ID + unit_count, spoken_pieces.expansions(merges, unit_count))
     heard = heard_text(plan, data, work, log) if plan.heard_text_share > 0 else None
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm),
                            heard=heard)
-    save_checkpoint(lm, os.path.join(work, "lm.pt"), V.text_pieces())
+    save_checkpoint(lm, os.path.join(work, "lm.pt"), V.text_pieces(), (V.spoken_merges(), V.spoken_first()))
     with open(os.path.join(work, "lm-training.json"), "w") as f:
         json.dump({"plan": plan_name, "reports": reports}, f, indent=2)
     if args.only == "lm":
         log(f"LM checkpoints written to {work}")
         return 0
-    write_gguf(lm, V.build_vocab(unit_count), os.path.join(args.out, "lm.gguf"), name=plan.name, weights=plan.lm_weights)
+    write_gguf(lm, V.build_vocab(lm_units), os.path.join(args.out, "lm.gguf"), name=plan.name, weights=plan.lm_weights)
     write_parity(lm, os.path.join(args.out, "parity.json"), gguf_file="lm.gguf", weights=plan.lm_weights)
     timings["lmSeconds"] = time.time() - t0
 
@@ -528,10 +580,10 @@ def main() -> int:
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest(plan, units, vocoder_section), f, indent=2)
+        json.dump(manifest(plan, units, vocoder_section, merges, unit_count), f, indent=2)
         f.write("\n")
     if args.onnx_lm_out:
-        write_onnx_lm_folder(lm, V.build_vocab(unit_count), args.out, args.onnx_lm_out, log)
+        write_onnx_lm_folder(lm, V.build_vocab(lm_units), args.out, args.onnx_lm_out, log)
         if args.smoke:  # the LLaSM adaptor: only its smoke-sized stage 1 exists yet (train_adaptor.py)
             write_adaptor_files(encoder, lm, args.onnx_lm_out, seed=plan.seed, log=log, **ADAPTOR_SMOKE)
 

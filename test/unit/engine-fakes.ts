@@ -273,6 +273,10 @@ export class FakeSessionModel implements SessionModel {
   maxAnswerTokens(mode: Mode): number {
     return partsForMode(mode).reduce((n, p) => n + this.maxTokens[p] + 1, 1);
   }
+
+  maxAnswerUnits(mode: Mode): number {
+    return this.maxAnswerTokens(mode);
+  }
 }
 
 /** A loud tone of `ms` (speech to the energy VAD and the fake encoder). */

@@ -43,3 +43,23 @@ describe('manifest: earlier turns the model reads', () => {
     expect(() => validateManifest(withLm({ earlierTurns: 1.5 }), 'm.json')).toThrow(/lm\.earlierTurns: must be an integer >= 0/);
   });
 });
+
+describe('manifest: answer-unit pieces', () => {
+  const withPieces = (spokenPieces: unknown, units: Record<string, unknown> = {}): unknown =>
+    ({ ...shipped, units: { ...shipped['units'], count: 70, tokenOffset: 128, ...units }, lm: { ...shipped['lm'], spokenPieces }, vocoder: { ...shipped['vocoder'], unitCount: 128 } });
+
+  it('reads pieces numbered after the heard units, each a run of spoken units', () => {
+    const m = validateManifest(withPieces({ firstUnit: 198, units: [[3, 4], [0, 127, 5]] }));
+    expect(m.lm.spokenPieces).toEqual({ firstUnit: 198, units: [[3, 4], [0, 127, 5]] });
+    expect(validateManifest(withPieces(undefined)).lm.spokenPieces).toBeUndefined();
+  });
+
+  it('rejects pieces that would share tokens with units, or stand for no run of spoken units, naming the field', () => {
+    expect(() => validateManifest(withPieces({ firstUnit: 197, units: [[1, 2]] }), 'm.json')).toThrow(/m\.json: lm\.spokenPieces\.firstUnit: must be an integer >= 198/);
+    expect(() => validateManifest(withPieces({ firstUnit: 198, units: [] }), 'm.json')).toThrow(/lm\.spokenPieces\.units: must be an array of 1 to 65536 pieces/);
+    expect(() => validateManifest(withPieces({ firstUnit: 198, units: [[1, 2], [5]] }), 'm.json')).toThrow(/lm\.spokenPieces\.units\[1\]: must list 2 to 1024 spoken units, each an integer in \[0, 128\)/);
+    expect(() => validateManifest(withPieces({ firstUnit: 198, units: [[1, 128]] }), 'm.json')).toThrow(/lm\.spokenPieces\.units\[0\]/);
+    expect(() => validateManifest(withPieces({ firstUnit: 198, units: [[1, 2.5]] }), 'm.json')).toThrow(/lm\.spokenPieces\.units\[0\]/);
+    expect(() => validateManifest(withPieces([[1, 2]]), 'm.json')).toThrow(/lm\.spokenPieces: must be an object/);
+  });
+});

@@ -107,6 +107,22 @@ describe('ComParser on well-formed output', () => {
   it('tolerates whitespace between units', () => {
     expect(summary(run(parser('text-to-speech'), '[ta] x; [ua] <1> <2>  <eoa>'))).toMatchObject({ units: [1, 2], ended: true, errors: [] });
   });
+
+  it('hands on the spoken units an answer-unit piece stands for, in order, as one event', () => {
+    const pieces = new Map([[130, [4, 5, 4]], [131, [9, 0]]]);
+    const p = new ComParser({
+      parts: partsForMode('text-to-speech'),
+      markers,
+      maxTokens: { transcript: 200, answer: 200, answerUnits: 3 },
+      unitOf: (id) => (id >= FIRST_UNIT_ID && id < FIRST_UNIT_ID + 132 ? id - FIRST_UNIT_ID : undefined),
+      pieceUnits: (unit) => pieces.get(unit),
+      isEndOfAnswer: (id) => id === EOA_ID,
+    });
+    run(p, '[ta] x; [ua]', false);
+    expect(p.push(tokens('<130>')[0]!)).toEqual([{ type: 'units', units: [4, 5, 4] }]);
+    // The part's cap counts tokens (decode steps), not the units they stand for: three tokens, six units.
+    expect(summary(run(p, '<7><131><eoa>'))).toMatchObject({ units: [7, 9, 0], ended: true, errors: [] });
+  });
 });
 
 describe('ComParser on malformed output', () => {

@@ -96,6 +96,8 @@ export interface TurnTimings {
   decodeMsPerToken?: number;
   /** Spoken answers: chunks of audio sent before their full size because playback would otherwise have run dry. */
   earlyChunks?: number;
+  /** Spoken answers: the answer units' tokens (decode steps); fewer than outputUnits where the model writes answer-unit pieces. */
+  outputUnitTokens?: number;
   totalMs: number;
   inputUnits: number;
   outputTextTokens: number;

@@ -57,7 +57,7 @@ def parse(ids: list[int]) -> dict:
         return "".join(V.text_of(t) for t in tokens).strip().rstrip(";").strip()
 
     return {"transcript": text(parts["tq"]), "answer": text(parts["ta"]),
-            "units": [V.unit_of_token(t) for t in parts["ua"] if V.unit_of_token(t) >= 0]}
+            "units": V.decode_spoken_units([V.unit_of_token(t) for t in parts["ua"] if V.unit_of_token(t) >= 0])}
 
 
 def run_turn(lm: LlamaLm, mode: str, question: str, q_units: list[int]) -> tuple[dict, int]:

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from . import vocab as V
 from .gguf_reader import read_gguf
-from .lm_model import LlamaLm, checkpoint_text_pieces, load_checkpoint
+from .lm_model import LlamaLm, checkpoint_spoken_pieces, checkpoint_text_pieces, load_checkpoint
 from .text_pieces import is_text_piece
 
 _UNIT = re.compile(r"^<(0|[1-9][0-9]*)>$")
@@ -30,7 +30,10 @@ def read_lm(path: str) -> LmFile:
 
 
 def load_lm(path: str) -> LlamaLm:
-    """The LM, after vocab.use_text_pieces(its pieces): its prompts and parsed output then read as it was trained."""
+    """The LM, after vocab.use_text_pieces(its pieces) and, for a checkpoint, vocab.use_spoken_pieces(its answer-unit
+    merges): its prompts and parsed output then read as it was trained. (A GGUF's unit tokens do not say what its
+    answer-unit pieces stand for: its answers' units come back with the pieces unexpanded.)"""
     lm, pieces, unit_count = read_lm(path)
     V.use_text_pieces(pieces, unit_count)
+    V.use_spoken_pieces(*(checkpoint_spoken_pieces(path) if not path.endswith(".gguf") else ([], 0)))
     return lm

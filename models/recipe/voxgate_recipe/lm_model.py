@@ -156,13 +156,24 @@ class LlamaLm(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-def save_checkpoint(model: LlamaLm, path: str, text_pieces: list[str] | None = None) -> None:
+def save_checkpoint(model: LlamaLm, path: str, text_pieces: list[str] | None = None,
+                    spoken: tuple[list[tuple[int, int]], int] | None = None) -> None:
     """Config and weights in one file, so a checkpoint is enough to rebuild the model; and its word pieces
-    (vocab.use_text_pieces), when it has any: a checkpoint's vocabulary is known from the file alone."""
+    (vocab.use_text_pieces) and answer-unit merges with their first unit (vocab.use_spoken_pieces), when it has
+    any: a checkpoint's vocabulary is known from the file alone."""
     data = {"config": model.cfg.to_dict(), "state_dict": model.state_dict()}
     if text_pieces:
         data["text_pieces"] = list(text_pieces)
+    if spoken and spoken[0]:
+        data["spoken_merges"] = [list(m) for m in spoken[0]]
+        data["spoken_first"] = spoken[1]
     torch.save(data, path)
+
+
+def checkpoint_spoken_pieces(path: str) -> tuple[list[tuple[int, int]], int]:
+    """The answer-unit merges a checkpoint's LM was trained with and the unit the first makes (([], 0) for none)."""
+    data = torch.load(path, map_location="cpu")
+    return [(int(a), int(b)) for a, b in data.get("spoken_merges", [])], int(data.get("spoken_first", 0))
 
 
 def checkpoint_text_pieces(path: str) -> list[str]:

@@ -45,6 +45,9 @@ class Plan:
     # 0 = characters only
     # (the plans as measured; build.py --text-pieces).
     text_pieces: int = 0
+    # Answer-unit pieces, byte-pair merges of the spoken units (spoken_pieces.py): 0 = one token per unit
+    # (build.py --spoken-pieces).
+    spoken_pieces: int = 0
     # How lm.gguf stores its matrices (gguf_weights.py): q8_0 decodes 16 sequences at 1.2-1.4x f32's tokens/s on this CPU
     # with the same answers (docs/loadtest.md); the smoke build stays f32 for exact parity.
     lm_weights: str = "q8_0"

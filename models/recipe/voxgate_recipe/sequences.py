@@ -34,7 +34,7 @@ def answer_ids(mode: str, question: str, answer: str, a_units: list[int]) -> lis
         ids += [V.TQ_ID] + V.encode_text(" " + question + ";") + V.encode_text(" ")
     ids += [V.TA_ID] + V.encode_text(" " + answer)
     if mode.endswith("speech"):
-        ids += V.encode_text("; ") + [V.UA_ID] + V.encode_text(" ") + V.encode_units(a_units)
+        ids += V.encode_text("; ") + [V.UA_ID] + V.encode_text(" ") + V.encode_spoken_units(a_units)
     return ids + [V.EOA_ID]
 
 
@@ -68,7 +68,7 @@ def stage2(items: list[dict], units: list[list[int]], rng: random.Random) -> lis
         out.append(asr_example(units[item["q_units"]], item["question"], rng))
         p = V.encode_template("[Human]:") + V.encode_text(rng.choice(TTS) + " this is input: " + item["answer"]) + \
             [V.EOH_ID, V.ASSISTANT_ID]
-        a = V.encode_units(units[item["a_units"]]) + [V.EOA_ID]
+        a = V.encode_spoken_units(units[item["a_units"]]) + [V.EOA_ID]
         out.append((p + a, [0] * len(p) + [1] * len(a)))
     return out
 

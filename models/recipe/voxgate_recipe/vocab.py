@@ -8,6 +8,7 @@ text can never spell a marker or a unit; templates match markers by longest matc
 """
 from __future__ import annotations
 
+from . import spoken_pieces
 from .text_pieces import is_text_piece, word_at
 
 SPECIALS = ["<unk>", "<s>", "</s>"]
@@ -64,6 +65,36 @@ def use_text_pieces(pieces: list[str], unit_count: int) -> None:
 
 def text_pieces() -> list[str]:
     return list(_pieces)
+
+
+# The answer-unit pieces of the LM being built (spoken_pieces.py): merges making units from `_spoken_first` on.
+_spoken_merges: list[tuple[int, int]] = []
+_spoken_first = 0
+
+
+def use_spoken_pieces(merges: list[tuple[int, int]], first: int) -> None:
+    """From now on answer units are written with these merges, piece k being unit `first + k` ([] for none)."""
+    global _spoken_merges, _spoken_first
+    _spoken_merges = [(int(a), int(b)) for a, b in merges]
+    _spoken_first = first
+
+
+def spoken_merges() -> list[tuple[int, int]]:
+    return list(_spoken_merges)
+
+
+def spoken_first() -> int:
+    return _spoken_first
+
+
+def encode_spoken_units(units: list[int]) -> list[int]:
+    """Answer units as LM tokens: each merge applied, then one token per unit or piece."""
+    return encode_units(spoken_pieces.encode(list(units), _spoken_merges, _spoken_first))
+
+
+def decode_spoken_units(units: list[int]) -> list[int]:
+    """Answer units the LM wrote (pieces included) back to the vocoder's units."""
+    return spoken_pieces.decode(list(units), _spoken_merges, _spoken_first)
 
 
 def build_vocab(unit_count: int) -> list[str]:

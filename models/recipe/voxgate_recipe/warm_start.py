@@ -74,6 +74,25 @@ def widen_text(model: LlamaLm, pieces: list[str]) -> LlamaLm:
     return wide.eval()
 
 
+def widen_spoken(model: LlamaLm, at: int, pieces: list[list[int]]) -> LlamaLm:
+    """The same LM with answer-unit pieces (spoken_pieces.py) inserted as tokens at id `at` (after the units, before
+    any word pieces): each piece's embedding and output rows start as the mean of its units' rows."""
+    old = model.cfg
+    wide = LlamaLm(LmConfig(**{**old.to_dict(), "vocab_size": old.vocab_size + len(pieces)}))
+    with torch.no_grad():
+        state = model.state_dict()
+        for name, param in wide.state_dict().items():
+            if name in ("embed.weight", "head.weight"):
+                rows = state[name]
+                param[:at] = rows[:at]
+                for k, units in enumerate(pieces):
+                    param[at + k] = rows[[V.unit_token(u) for u in units]].mean(dim=0)
+                param[at + len(pieces):] = rows[at:]
+            else:
+                param.copy_(state[name])
+    return wide.eval()
+
+
 def with_spoken_answers(data: dict, spoken: UnitExtractor, log=print) -> dict:
     """data.pt (heard units from the encoder) → the same items with answers in the spoken units.
 

@@ -95,9 +95,10 @@ export class EngineModel implements SessionModel {
       if (id !== undefined && id !== lm.eosId) this.foreignIds.add(id);
     }
     const { count, tokenOffset } = manifest.units;
-    const unitTokensNeeded = Math.max(count + tokenOffset, manifest.vocoder.unitCount);
+    const pieces = manifest.lm.spokenPieces;
+    const unitTokensNeeded = Math.max(count + tokenOffset, manifest.vocoder.unitCount, pieces ? pieces.firstUnit + pieces.units.length : 0);
     if (lm.tokenizer.unitCount < unitTokensNeeded) {
-      throw new GatewayError('MODEL_INVALID', `${manifest.paths.lm}: has ${lm.tokenizer.unitCount} unit tokens; the manifest needs ${unitTokensNeeded} (units.count + units.tokenOffset, vocoder.unitCount)`);
+      throw new GatewayError('MODEL_INVALID', `${manifest.paths.lm}: has ${lm.tokenizer.unitCount} unit tokens; the manifest needs ${unitTokensNeeded} (units.count + units.tokenOffset, vocoder.unitCount, lm.spokenPieces)`);
     }
     // Heard units of their own (tokenOffset > 0) are never spoken: in an answer they mean the model derailed.
     if (tokenOffset > 0) for (let u = tokenOffset; u < tokenOffset + count; u++) this.foreignIds.add(lm.unitTokenId(u));
@@ -108,7 +109,7 @@ export class EngineModel implements SessionModel {
       isUnit: (id) => lm.unitOfToken(id) >= 0,
       spokenUnitOf: (id) => {
         const u = lm.unitOfToken(id);
-        return u >= 0 && u < spokenUnits && !this.foreignIds.has(id) ? u : undefined;
+        return u >= 0 && (u < spokenUnits || this.pieceUnits(u) !== undefined) && !this.foreignIds.has(id) ? u : undefined;
       },
       isForeign: (id) => this.foreignIds.has(id),
       eosId: lm.eosId,
@@ -202,16 +203,28 @@ export class EngineModel implements SessionModel {
         const u = lm.unitOfToken(id);
         return u >= 0 ? u : undefined;
       },
+      pieceUnits: (unit) => this.pieceUnits(unit),
       isEndOfAnswer: (id) => id === lm.eosId,
       isForeign: (id) => this.foreignIds.has(id),
       grammar: this.grammar,
     });
   }
 
+  /** The spoken units an answer-unit piece stands for (manifest lm.spokenPieces); undefined for any other unit. */
+  pieceUnits(unit: number): readonly number[] | undefined {
+    const pieces = this.manifest.lm.spokenPieces;
+    return pieces ? pieces.units[unit - pieces.firstUnit] : undefined;
+  }
+
   maxAnswerTokens(mode: Mode): number {
     const caps = this.manifest.lm.maxTokens;
     // Each part's cap, plus its marker, plus the end of answer.
     return partsForMode(mode).reduce((n, part) => n + caps[part] + 1, 1);
+  }
+
+  maxAnswerUnits(mode: Mode): number {
+    const pieces = this.manifest.lm.spokenPieces?.units ?? [];
+    return this.maxAnswerTokens(mode) * pieces.reduce((n, p) => Math.max(n, p.length), 1);
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,8 @@ export interface TurnTimings {
    * (the LLM slowed under load); present on spoken answers.
    */
   earlyChunks?: number;
+  /** Spoken answers: the answer units' tokens (decode steps), fewer than outputUnits where the model writes answer-unit pieces. */
+  outputUnitTokens?: number;
   /** End of input → turn done. */
   totalMs: number;
   inputUnits: number;

@@ -38,6 +38,7 @@ export function wireTimings(t: TurnTimings): WireTimings {
   if (t.firstAudioReadyMs !== undefined) out.firstAudioReadyMs = t.firstAudioReadyMs;
   if (t.prefillTailMs !== undefined) out.prefillTailMs = t.prefillTailMs;
   if (t.decodeMsPerToken !== undefined) out.decodeMsPerToken = t.decodeMsPerToken;
+  if (t.outputUnitTokens !== undefined) out.outputUnitTokens = t.outputUnitTokens;
   if (t.earlyChunks !== undefined) out.earlyChunks = t.earlyChunks;
   return out;
 }

@@ -37,6 +37,8 @@ export interface ComParserOptions {
   maxTokens: Record<OutputPart, number>;
   /** The unit a token stands for, or undefined for other tokens. */
   unitOf(id: number): number | undefined;
+  /** The spoken units a unit stands for when it is an answer-unit piece (manifest lm.spokenPieces), else undefined. */
+  pieceUnits?(unit: number): readonly number[] | undefined;
   /** True for the end-of-answer (EOS) token id. */
   isEndOfAnswer(id: number): boolean;
   /** True for ids that must never appear in an answer (prompt markers such as `[Human]:`, BOS). */
@@ -173,7 +175,8 @@ export class ComParser {
       return;
     }
     this.buf = '';
-    out.push({ type: 'units', units: [unit] });
+    const piece = this.opts.pieceUnits?.(unit);
+    out.push({ type: 'units', units: piece ? [...piece] : [unit] });
   }
 
   /** Consumes complete markers in the buffer and emits the text that can no longer become one. */

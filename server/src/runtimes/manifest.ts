@@ -61,6 +61,16 @@ export interface LmSpec {
   markers: LmMarkers;
   /** Caps per generated part, so runaway output ends with an error instead of running forever. */
   maxTokens: { transcript: number; answer: number; answerUnits: number };
+  /**
+   * Answer-unit pieces: unit token `firstUnit + k` stands for the spoken units `units[k]`, in order (a run of the
+   * answers' units written as one token, so an answer takes fewer decode steps). Absent: one token per unit.
+   */
+  spokenPieces?: SpokenPieces;
+}
+
+export interface SpokenPieces {
+  firstUnit: number;
+  units: number[][];
 }
 
 export interface VocoderSpec {
@@ -265,9 +275,31 @@ export function validateManifest(raw: unknown, file = 'manifest.json'): Manifest
   if (units.tokenOffset > 0 && units.tokenOffset < vocoder.unitCount) {
     throw new ManifestError(file, 'units.tokenOffset', `must be 0 or at least vocoder.unitCount (${vocoder.unitCount}): heard and spoken units would share tokens`);
   }
+  if (l['spokenPieces'] !== undefined) lm.spokenPieces = readSpokenPieces(r, l, units, vocoder.unitCount);
 
   const description = typeof raw['description'] === 'string' ? raw['description'] : undefined;
   return { schemaVersion: 1, name, ...(description ? { description } : {}), sampleRateHz, units, ...(speech ? { speech } : {}), lm, vocoder };
+}
+
+const MAX_SPOKEN_PIECES = 65536;
+const MAX_PIECE_UNITS = 1024;
+
+function readSpokenPieces(r: Reader, l: Json, units: UnitsSpec, spokenUnitCount: number): SpokenPieces {
+  const sp = r.obj(l, 'spokenPieces', 'lm.spokenPieces');
+  // A piece's token must be no heard unit and no spoken one: it comes after both.
+  const after = Math.max(spokenUnitCount, units.tokenOffset + units.count);
+  const firstUnit = r.int(sp, 'firstUnit', 'lm.spokenPieces.firstUnit', after);
+  const list = sp['units'];
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SPOKEN_PIECES) {
+    throw new ManifestError(r.file, 'lm.spokenPieces.units', `must be an array of 1 to ${MAX_SPOKEN_PIECES} pieces`);
+  }
+  const pieces = list.map((piece: unknown, k) => {
+    const ok = Array.isArray(piece) && piece.length >= 2 && piece.length <= MAX_PIECE_UNITS &&
+      piece.every((u) => Number.isInteger(u) && (u as number) >= 0 && (u as number) < spokenUnitCount);
+    if (!ok) throw new ManifestError(r.file, `lm.spokenPieces.units[${k}]`, `must list 2 to ${MAX_PIECE_UNITS} spoken units, each an integer in [0, ${spokenUnitCount})`);
+    return piece as number[];
+  });
+  return { firstUnit, units: pieces };
 }
 
 /** Reads `dir/manifest.json`, validates it and checks that each part file exists. */

@@ -60,6 +60,8 @@ export class Answer {
   private runDone = false;
   /** Generated-token index of each [ua] unit, to cut the answer where the caller stopped hearing it. */
   private readonly unitTokenAt: number[] = [];
+  /** [ua] tokens generated so far: with answer-unit pieces a token is several units (unitTokenAt.length). */
+  private unitTokens = 0;
   private generated = 0;
   /** When the first generated token came, engine clock ms (the latest: lastTokenAtMs): the turn's decode pace. */
   private firstTokenAtMs: number | undefined;
@@ -88,7 +90,7 @@ export class Answer {
     this.signal = AbortSignal.any([opts.sessionSignal, this.ctl.signal]);
     this.parser = model.newParser(opts.mode);
     this.speaks = opts.mode.endsWith('speech');
-    this.unitQueue = new Channel<number>({ capacity: model.maxAnswerTokens(opts.mode) + 1, policy: 'block' });
+    this.unitQueue = new Channel<number>({ capacity: model.maxAnswerUnits(opts.mode) + 1, policy: 'block' });
     this.audio = this.speaks ? model.openAudioStream() : undefined;
     this.audioUnits = new AudioUnitMap(model.vocoderSampleRateHz);
     this.playoutStart = new PlayoutStart({ sampleRateHz: model.vocoderSampleRateHz, now: opts.now, emit: (pcm) => this.emitAudio(pcm) });
@@ -177,6 +179,7 @@ export class Answer {
         if (e.part !== 'answerUnits') this.textTokens += e.tokens;
         return;
       case 'units':
+        this.unitTokens++;
         for (const u of e.units) {
           this.unitTokenAt.push(tokenIndex);
           if (this.speaks) this.unitQueue.trySend(u);
@@ -283,7 +286,7 @@ export class Answer {
     const spareMs = this.audioDueMs() - this.opts.now() - next.readyInMs - this.model.forecastSlack.slackMs();
     const prefillMs = this.model.prefillMsPerToken();
     if (!(prefillMs > 0)) return Number.POSITIVE_INFINITY;
-    return Math.max(0, spareMs / (missingUnits * prefillMs));
+    return Math.max(0, spareMs / (missingUnits * this.tokensPerUnit() * prefillMs));
   }
 
   /**
@@ -316,6 +319,15 @@ export class Answer {
     this.firstTokenAtMs ??= now;
   }
 
+  /**
+   * Decode steps a unit still to come costs: this answer's own ratio once it has a few unit tokens (an answer-unit
+   * piece is several units), one before (never an optimistic forecast).
+   */
+  private tokensPerUnit(): number {
+    const units = this.unitTokenAt.length;
+    return this.unitTokens >= OWN_PACE_MIN_TOKENS && units > 0 ? Math.min(1, this.unitTokens / units) : 1;
+  }
+
   /** Predicted arrival and length of the coming chunks, from the learned token pace and vocoder cost. */
   private upcoming(audio: AudioStream): UpcomingChunk[] {
     const own = this.tokenIntervals >= OWN_PACE_MIN_TOKENS ? this.tokenMs : undefined;
@@ -326,7 +338,7 @@ export class Answer {
     let vocoderFreeInMs = 0;
     for (const chunk of audio.nextChunks(this.generating ? START_HORIZON_CHUNKS : 1)) {
       // Once generation has ended no unit is missing any more: what is left is one flush call.
-      const unitsInMs = this.generating ? chunk.missingUnits * tokenMs : 0;
+      const unitsInMs = this.generating ? chunk.missingUnits * this.tokensPerUnit() * tokenMs : 0;
       vocoderFreeInMs = Math.max(unitsInMs, vocoderFreeInMs) + audio.readyInMs(chunk.callUnits, due);
       out.push({ readyInMs: vocoderFreeInMs, audioMs: chunk.units * audioMsPerUnit });
     }
@@ -363,7 +375,7 @@ export class Answer {
     return {
       ...this.timings,
       ...(pace === undefined ? {} : { decodeMsPerToken: pace }),
-      ...(this.speaks ? { earlyChunks: this.cutChunks } : {}),
+      ...(this.speaks ? { earlyChunks: this.cutChunks, outputUnitTokens: this.unitTokens } : {}),
       endOfInputMs: this.opts.endOfInputMs,
       totalMs: this.sinceEnd(),
       inputUnits: this.opts.inputUnits,

@@ -60,4 +60,6 @@ export interface SessionModel {
   newParser(mode: Mode): ComParser;
   /** Upper bound on the tokens of one answer in this mode (sum of its parts' maxTokens). */
   maxAnswerTokens(mode: Mode): number;
+  /** Upper bound on the spoken units of one answer in this mode (an answer-unit piece is several). */
+  maxAnswerUnits(mode: Mode): number;
 }
