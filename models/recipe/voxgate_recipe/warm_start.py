@@ -59,35 +59,29 @@ def widen_units(model: LlamaLm, extra: int, seed: int) -> LlamaLm:
 def widen_text(model: LlamaLm, pieces: list[str]) -> LlamaLm:
     """The same LM with word-piece tokens appended (text_pieces.py): each piece's embedding and output rows start
     as the mean of its characters' rows, so a piece starts out read much as its spelling was."""
-    old = model.cfg
-    wide = LlamaLm(LmConfig(**{**old.to_dict(), "vocab_size": old.vocab_size + len(pieces)}))
-    with torch.no_grad():
-        state = model.state_dict()
-        for name, param in wide.state_dict().items():
-            if name in ("embed.weight", "head.weight"):
-                rows = state[name]
-                param[: rows.shape[0]] = rows
-                for k, piece in enumerate(pieces):
-                    param[rows.shape[0] + k] = rows[[V.char_token(c) for c in piece]].mean(dim=0)
-            else:
-                param.copy_(state[name])
-    return wide.eval()
+    return _with_mean_rows(model, model.cfg.vocab_size, [[V.char_token(c) for c in piece] for piece in pieces])
 
 
 def widen_spoken(model: LlamaLm, at: int, pieces: list[list[int]]) -> LlamaLm:
     """The same LM with answer-unit pieces (spoken_pieces.py) inserted as tokens at id `at` (after the units, before
     any word pieces): each piece's embedding and output rows start as the mean of its units' rows."""
+    return _with_mean_rows(model, at, [[V.unit_token(u) for u in units] for units in pieces])
+
+
+def _with_mean_rows(model: LlamaLm, at: int, sources: list[list[int]]) -> LlamaLm:
+    """The LM with one new token per entry of `sources` inserted at id `at` (the tokens from `at` on move up), its
+    embedding and output rows the mean of those tokens' rows."""
     old = model.cfg
-    wide = LlamaLm(LmConfig(**{**old.to_dict(), "vocab_size": old.vocab_size + len(pieces)}))
+    wide = LlamaLm(LmConfig(**{**old.to_dict(), "vocab_size": old.vocab_size + len(sources)}))
     with torch.no_grad():
         state = model.state_dict()
         for name, param in wide.state_dict().items():
             if name in ("embed.weight", "head.weight"):
                 rows = state[name]
                 param[:at] = rows[:at]
-                for k, units in enumerate(pieces):
-                    param[at + k] = rows[[V.unit_token(u) for u in units]].mean(dim=0)
-                param[at + len(pieces):] = rows[at:]
+                for k, ids in enumerate(sources):
+                    param[at + k] = rows[ids].mean(dim=0)
+                param[at + len(sources):] = rows[at:]
             else:
                 param.copy_(state[name])
     return wide.eval()
