@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -269,6 +270,12 @@ def manifest(plan: Plan, units: dict, vocoder_section: dict, merges: list[tuple[
                "maxTokens": {"transcript": 200, "answer": 200, "answerUnits": 900}, **lm_extra},
         "vocoder": vocoder_section,
     }
+
+
+def manifest_json(m: dict) -> str:
+    """The manifest as indented JSON, with each list of numbers on one line (an answer-unit piece per line)."""
+    text = json.dumps(m, indent=2)
+    return re.sub(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]", lambda g: "[" + ", ".join(g.group(1).replace(",", " ").split()) + "]", text) + "\n"
 
 
 def vocoder_step(args, unit_count: int, work: str, seed: int, phase: dict | None = None) -> SpectralVocoder:
@@ -580,8 +587,7 @@ def main() -> int:
     timings["vocoderSeconds"] = time.time() - t0
 
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest(plan, units, vocoder_section, merges, unit_count), f, indent=2)
-        f.write("\n")
+        f.write(manifest_json(manifest(plan, units, vocoder_section, merges, unit_count)))
     if args.onnx_lm_out:
         write_onnx_lm_folder(lm, V.build_vocab(lm_units), args.out, args.onnx_lm_out, log)
         if args.smoke:  # the LLaSM adaptor: only its smoke-sized stage 1 exists yet (train_adaptor.py)
