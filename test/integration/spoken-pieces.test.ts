@@ -4,24 +4,26 @@
 // manifest's own table, apart from the parser.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf } from '../helpers/requires.ts';
-import { EngineModel } from '../../server/src/engine/model.ts';
+import type { EngineModel } from '../../server/src/engine/model.ts';
 import { createEngine } from '../../server/src/engine/create-engine.ts';
 import { runOneTurn } from '../../server/src/engine/one-turn.ts';
 import type { Engine } from '../../server/src/engine/types.ts';
+import type { VoxEngine } from '../../server/src/engine/engine.ts';
 import { loadManifest } from '../../server/src/runtimes/manifest.ts';
 import { MODEL_DIR, MODEL_READY } from './engine-model.ts';
 
 const QUESTIONS = ['hello', 'what is two plus three', 'spell cat', 'what day comes after monday'];
 
 describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-ng')('answer-unit pieces on the real model', () => {
-  let model: EngineModel;
   let engine: Engine;
+  // The engine's own model: the raw decoding below takes its one sequence while no session holds it.
+  let model: EngineModel;
   beforeAll(async () => {
-    model = await EngineModel.load(MODEL_DIR, { sequences: 1, vad: 'off', vocoderThread: 'inline' });
     engine = await createEngine({ modelDir: MODEL_DIR, maxSessions: 1, vad: 'off' });
+    model = (engine as VoxEngine).model;
   });
   afterAll(async () => {
-    await Promise.all([model?.close(), engine?.close()]);
+    await engine?.close();
   });
 
   /** The [ua] part's unit tokens of one text-to-speech turn, by plain greedy decoding under the answer grammar. */

@@ -60,7 +60,7 @@ export class Answer {
   private runDone = false;
   /** Generated-token index of each [ua] unit, to cut the answer where the caller stopped hearing it. */
   private readonly unitTokenAt: number[] = [];
-  /** [ua] tokens generated so far: with answer-unit pieces a token is several units (unitTokenAt.length). */
+  /** [ua] tokens generated so far; with answer-unit pieces a token is several units (unitTokenAt has one per unit). */
   private unitTokens = 0;
   private generated = 0;
   /** When the first generated token came, engine clock ms (the latest: lastTokenAtMs): the turn's decode pace. */
