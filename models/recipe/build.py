@@ -152,7 +152,9 @@ def build_lm(plan: Plan, data: dict, work: str, log, resume_after: str | None = 
 def lm_spoken_merges(plan: Plan, data: dict, work: str, continued: tuple[list, int] | None, resume_after: str | None,
                      log) -> list[tuple[int, int]]:
     """The LM's answer-unit merges (spoken_pieces.py): those of the LM a build goes on from, else plan.spoken_pieces
-    merges learned on the training answers' spoken units (kept in work/spoken-pieces.json), else none."""
+    merges learned on the training answers' spoken units (kept in work/spoken-pieces.json), else none. An LM that
+    has fewer merges than plan.spoken_pieces keeps its own as the first: merges are learned most frequent first, so
+    the first k of a longer list learned on the same answers are the k it has."""
     first = data["unit_count"]
     have = continued
     if have is None and resume_after is not None and os.path.exists(checkpoint_after(work, resume_after)):
@@ -160,20 +162,32 @@ def lm_spoken_merges(plan: Plan, data: dict, work: str, continued: tuple[list, i
     if have is not None and have[0]:
         if have[1] != first:
             raise ValueError(f"the LM's answer-unit pieces start at unit {have[1]}, the data's units end at {first}")
-        return have[0]
+        own = [tuple(m) for m in have[0]]
+        if plan.spoken_pieces <= len(own):
+            return own
+        merges = _learned_merges(plan.spoken_pieces, data, work, log)
+        if merges[:len(own)] != own:
+            raise ValueError(f"the LM's {len(own)} answer-unit pieces are not the first of the {len(merges)} learned "
+                             "on this data's answers: widen it on the data it was trained on")
+        return merges
     if plan.spoken_pieces == 0:
         return []
+    return _learned_merges(plan.spoken_pieces, data, work, log)
+
+
+def _learned_merges(count: int, data: dict, work: str, log) -> list[tuple[int, int]]:
+    first = data["unit_count"]
     path = os.path.join(work, "spoken-pieces.json")
     if os.path.exists(path):
         with open(path) as f:
             saved = json.load(f)
-        if saved.get("pieces") == plan.spoken_pieces and saved.get("first") == first:
+        if saved.get("pieces") == count and saved.get("first") == first:
             return [tuple(m) for m in saved["merges"]]
     answers = {i["answer"]: data["units"][i["a_units"]] for i in data["items"]}
     seqs = [list(answers[a]) for a in sorted(answers)]
-    merges = spoken_pieces.learn_merges(seqs, plan.spoken_pieces, first)
+    merges = spoken_pieces.learn_merges(seqs, count, first)
     with open(path, "w") as f:
-        json.dump({"pieces": plan.spoken_pieces, "first": first, "merges": [list(m) for m in merges]}, f)
+        json.dump({"pieces": count, "first": first, "merges": [list(m) for m in merges]}, f)
     pieced = sum(len(spoken_pieces.encode(s, merges, first)) for s in seqs)
     log(f"LM: {len(merges)} answer-unit pieces learned on {len(seqs)} answers "
         f"({sum(map(len, seqs)) / pieced:.2f} units a token on them)")
@@ -393,7 +407,8 @@ def main() -> int:
                          "(text_pieces.py; 0 = characters); an LM a build goes on from keeps its own")
     ap.add_argument("--spoken-pieces", type=int, metavar="MERGES",
                     help="answer-unit pieces: byte-pair merges of the answers' spoken units as tokens "
-                         "(spoken_pieces.py; 0 = one token a unit); an LM a build goes on from keeps its own")
+                         "(spoken_pieces.py; 0 = one token a unit); an LM a build goes on from keeps its own, "
+                         "widened by the further merges when MERGES is more")
     ap.add_argument("--unit-noise", type=float, help="share of heard units replaced at random (stages 2-3): for tuning")
     ap.add_argument("--only", choices=["encoder", "data", "lm", "vocoder"],
                     help="stop after this step: encoder (work/encoder.pt), data (work/data.pt), lm (work/lm.pt); "
@@ -549,9 +564,12 @@ def main() -> int:
     if warm_lm is not None and V.text_pieces() and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count:
         log(f"LM: {len(V.text_pieces())} word pieces added to a character vocabulary")
         warm_lm = warm_start.widen_text(warm_lm, V.text_pieces())
-    if warm_lm is not None and merges and warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count + len(V.text_pieces()):
-        log(f"LM: {len(merges)} answer-unit pieces added after its units")
-        warm_lm = warm_start.widen_spoken(warm_lm, V.FIRST_UNIT_ID + unit_count, spoken_pieces.expansions(merges, unit_count))
+    had = len(continued_spoken[0]) if continued_spoken else 0  # the pieces the LM goes on with: the first of merges
+    if warm_lm is not None and len(merges) > had and \
+            warm_lm.cfg.vocab_size == V.FIRST_UNIT_ID + unit_count + had + len(V.text_pieces()):
+        log(f"LM: {len(merges) - had} answer-unit pieces added after its units and {had} pieces")
+        warm_lm = warm_start.widen_spoken(warm_lm, V.FIRST_UNIT_ID + unit_count + had,
+                                          spoken_pieces.expansions(merges, unit_count)[had:])
     heard = heard_text(plan, data, work, log) if plan.heard_text_share > 0 else None
     lm, reports = build_lm(plan, data, work, log, resume_after, args.device, warm_lm, continued=bool(args.continue_lm),
                            heard=heard)

@@ -2,7 +2,8 @@
 // each a unit token numbered after the data's units; an answer written with them decodes back to the same units;
 // the manifest's expansions are what the gateway hands the vocoder; an LM widened by them keeps every other row in
 // place (its word pieces move up after the new tokens) and starts a piece as the mean of its units' rows; a
-// checkpoint keeps the merges.
+// checkpoint keeps the merges; a build going on from an LM with fewer merges than asked keeps its own as the first
+// and widens it by the rest, which gives the rows widening by all of them at once would.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -13,7 +14,9 @@ const RECIPE = fileURLToPath(new URL('../../models/recipe/', import.meta.url));
 const ready = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 const SCRIPT = `
-import json, os, random, tempfile, torch
+import dataclasses, json, os, random, tempfile, torch
+import build
+from voxgate_recipe.plan import PLANS
 from voxgate_recipe import spoken_pieces as S, vocab as V, warm_start
 from voxgate_recipe.lm_model import LlamaLm, LmConfig, checkpoint_spoken_pieces, save_checkpoint
 rng = random.Random(3)
@@ -36,7 +39,20 @@ wide = warm_start.widen_spoken(lm, at, flat)
 e0 = wide.embed.weight
 path = os.path.join(tempfile.mkdtemp(), "lm.pt")
 save_checkpoint(wide, path, [" what"], (merges, first))
+data = {"unit_count": first, "units": answers, "items": [{"answer": f"a{k}", "a_units": k} for k in range(len(answers))]}
+plan = dataclasses.replace(PLANS["warm"], spoken_pieces=30)
+work = tempfile.mkdtemp()
+grown = build.lm_spoken_merges(plan, data, work, (merges[:12], first), None, lambda *a: None)
+kept = build.lm_spoken_merges(dataclasses.replace(plan, spoken_pieces=12), data, work, (merges[:12], first), None, lambda *a: None)
+try:
+    build.lm_spoken_merges(plan, data, work, ([merges[1], merges[0]], first), None, lambda *a: None)
+    foreign = "accepted"
+except ValueError as e:
+    foreign = str(e)
+twice = warm_start.widen_spoken(warm_start.widen_spoken(lm, at, flat[:12]), at + 12, flat[12:])
 print(json.dumps({
+    "grown": grown == merges, "kept": kept == merges[:12], "foreign": foreign,
+    "twiceSame": bool(torch.equal(twice.embed.weight, wide.embed.weight) and torch.equal(twice.head.weight, wide.head.weight)),
     "merges": len(merges), "same": merges == again,
     "roundTrip": all(S.decode(e, merges, first) == a for e, a in zip(enc, held)),
     "expandsToSpoken": all(len(f) >= 2 and all(0 <= u < 8 for u in f) for f in flat),
@@ -69,4 +85,9 @@ itIf(ready, `${PYTHON} with torch`)('writes answers with fewer unit tokens, deco
   expect(out['before']).toBe(true);
   expect(out['wordPieceMoved']).toBe(true);
   expect(out['checkpoint']).toBe(true);
+  // Going on from an LM with 12 of the 30 merges: it keeps them as the first, the build adds the other 18.
+  expect(out['grown']).toBe(true);
+  expect(out['kept']).toBe(true);
+  expect(out['foreign']).toMatch(/not the first of the 30/);
+  expect(out['twiceSame']).toBe(true);
 });
