@@ -46,10 +46,11 @@ describeIf(MODEL_READY, 'the shipped model (models/voxgate-tiny-en) and espeak-n
   }
 
   it('speaks each answer in fewer tokens than units, and vocodes exactly the units its pieces stand for', async () => {
-    const pieces = loadManifest(MODEL_DIR).lm.spokenPieces;
+    const manifest = loadManifest(MODEL_DIR);
+    const pieces = manifest.lm.spokenPieces;
     expect(pieces, 'the shipped manifest names its answer-unit pieces').toBeDefined();
     if (!pieces) return;
-    const spokenUnitCount = loadManifest(MODEL_DIR).vocoder.unitCount;
+    const spokenUnitCount = manifest.vocoder.unitCount;
     let tokens = 0;
     let units = 0;
     for (const q of QUESTIONS) {
