@@ -33,13 +33,13 @@ out["sampled"] = sorted({sample_festival_voice(rng).name for _ in range(20)})
 print(json.dumps(out))
 `;
 
-itIf(ready, `${PYTHON} with torch, Festival's text2wave (festival, festvox-kallpc16k, festvox-us-slt-hts) and sox`)(
-  'renders both Festival voices deterministically, at the asked pace, and render_dev writes the festivalVoices set',
+itIf(ready, `${PYTHON} with torch, Festival's text2wave (festival, festvox-kallpc16k, festvox-kdlpc16k, festvox-us-slt-hts) and sox`)(
+  'renders every Festival voice deterministically, at the asked pace, and render_dev writes the festivalVoices set',
   () => {
     const run = spawnSync(PYTHON, ['-c', SCRIPT], { cwd: RECIPE, encoding: 'utf8', timeout: 120_000 });
     expect(run.status, run.stderr).toBe(0);
     const r = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { seconds: number; peak: number; same: boolean; fastSeconds: number }> & { sampled: string[] };
-    for (const name of ['kal_diphone', 'cmu_us_slt_arctic_hts']) {
+    for (const name of ['kal_diphone', 'ked_diphone', 'cmu_us_slt_arctic_hts']) {
       const v = r[name];
       expect(v, name).toBeDefined();
       // Six words of speech, silence trimmed: about 1–2.5 s, and audible.
@@ -49,7 +49,7 @@ itIf(ready, `${PYTHON} with torch, Festival's text2wave (festival, festvox-kallp
       expect(v!.same).toBe(true);
       expect(v!.fastSeconds).toBeLessThan(v!.seconds * 0.95);
     }
-    expect(r.sampled).toEqual(['cmu_us_slt_arctic_hts', 'kal_diphone']);
+    expect(r.sampled).toEqual(['cmu_us_slt_arctic_hts', 'kal_diphone', 'ked_diphone']);
 
     const out = mkdtempSync(join(tmpdir(), 'voxgate-festival-'));
     try {
@@ -103,7 +103,7 @@ itIf(ready, `${PYTHON} with torch`)('puts the asked share of the encoder\'s trai
   const share = out.share.festivalTrain.length / out.share.train.length;
   expect(share).toBeGreaterThan(0.2);
   expect(share).toBeLessThan(0.4);
-  expect(new Set(out.share.festivalTrain)).toEqual(new Set(['kal_diphone']));
+  expect(new Set(out.share.festivalTrain)).toEqual(new Set(['kal_diphone', 'ked_diphone']));
   expect(out.share.festivalDev).toEqual(['cmu_us_slt_arctic_hts']);
   expect(out.share.festivalElsewhere).toBe(0);
   expect(out.share.trainDevTexts).toBe(0);

@@ -3,7 +3,7 @@
 Engines built in different ways (formant synthesis; diphone, unit-selection and HMM voices) are
 what teach the encoder that a sound is the same sound whoever makes it. No shipped model has heard
 Festival (render_dev's `festivalVoices` condition measures that); `build.py --festival-share` puts
-its diphone voice in an encoder's training renders and keeps its HMM voice out.
+its diphone voices in an encoder's training renders and keeps its HMM voice out.
 """
 from __future__ import annotations
 
@@ -21,10 +21,13 @@ from .voices import sample_voice
 # is held out whole as the dev set's other-synthesizer voice.
 FLITE_TRAIN = ["awb", "slt", "kal", "kal16"]
 FLITE_DEV = ["rms"]
-# Festival (Debian's festival, festvox-kallpc16k, festvox-us-slt-hts): its voice name -> the Scheme call that selects it.
-FESTIVAL_VOICES = {"kal_diphone": "(voice_kal_diphone)", "cmu_us_slt_arctic_hts": "(voice_cmu_us_slt_arctic_hts)"}
-# An encoder trained with Festival (encoder_data's festival_share) hears the diphone voice; the HMM voice stays out.
-FESTIVAL_TRAIN = ["kal_diphone"]
+# Festival (Debian's festival, festvox-kallpc16k, festvox-kdlpc16k, festvox-us-slt-hts): its voice name -> the Scheme
+# call that selects it.
+FESTIVAL_VOICES = {"kal_diphone": "(voice_kal_diphone)", "ked_diphone": "(voice_ked_diphone)",
+                   "cmu_us_slt_arctic_hts": "(voice_cmu_us_slt_arctic_hts)"}
+# An encoder trained with Festival (encoder_data's festival_share) hears the two diphone voices (US men, each a real
+# speaker's recorded diphones); the HMM voice stays out.
+FESTIVAL_TRAIN = ["kal_diphone", "ked_diphone"]
 FESTIVAL_DEV = ["cmu_us_slt_arctic_hts"]
 
 
