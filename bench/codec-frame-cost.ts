@@ -36,14 +36,14 @@ const enc48 = new OpusFrameEncoder({ sampleRateHz: 48000 });
 const enc16 = new OpusFrameEncoder({ sampleRateHz: 16000 });
 const packets48 = f48.map((f) => enc48.encode(f));
 const packets16 = f16.map((f) => enc16.encode(f));
-const dec = await OpusPacketDecoder.create(16000);
+const dec = OpusPacketDecoder.create(16000);
 const pcmBytes = f16.map((f) => float32ToPcm16Bytes(f));
 
 console.log(`voxgate codec bench, ${FRAMES} frames of 20 ms, Node ${process.version}`);
 bench('opus encode 48 kHz (@evan/opus)', (i) => enc48.encode(f48[i] as Float32Array));
 bench('opus encode 16 kHz (@evan/opus)', (i) => enc16.encode(f16[i] as Float32Array));
-bench('opus decode 48k packet → 16 kHz (opus-decoder)', (i) => dec.decode(packets48[i] as Uint8Array));
-bench('opus decode 16k packet → 16 kHz (opus-decoder)', (i) => dec.decode(packets16[i] as Uint8Array));
+bench('opus decode 48k packet → 16 kHz (@evan/opus)', (i) => dec.decode(packets48[i] as Uint8Array));
+bench('opus decode 16k packet → 16 kHz (@evan/opus)', (i) => dec.decode(packets16[i] as Uint8Array));
 const up = new Resampler(16000, 48000);
 bench('resample 16 → 48 kHz (320 → 960 samples)', (i) => up.push(f16[i] as Float32Array));
 const down = new Resampler(48000, 16000);
@@ -61,4 +61,3 @@ const enc = new OpusFrameEncoder({ sampleRateHz: 48000 });
 bench('output path: 16k → 48k → Opus (one frame)', (i) => {
   for (const f of chunk.push(out.push(f16[i] as Float32Array))) enc.encode(f);
 });
-dec.free();

@@ -1,11 +1,10 @@
 // The media path alone: what one call's audio costs the gateway per second, through the gateway's own codec code
 // (gateway/audio-in.ts decodes the caller's Opus to 16 kHz; gateway/audio-out.ts cuts the engine's chunks into
-// 20 ms frames and encodes them), against the raw codec calls underneath (opus-decoder, @evan/opus). Many streams
+// 20 ms frames and encodes them), against the raw codec calls underneath (@evan/opus both ways). Many streams
 // are interleaved frame by frame, as calls are on the event loop, each with its own codec state.
 //   npx tsx bench/media-path.ts [--streams 16] [--seconds 10]     (last line: one JSON object)
 import { parseArgs } from 'node:util';
-import { Encoder } from '@evan/opus';
-import { OpusDecoder } from 'opus-decoder';
+import { Decoder, Encoder } from '@evan/opus';
 import { readWav } from '../client-sdk/src/node/wav.ts';
 import { float32ToInt16 } from '../client-sdk/src/protocol/pcm16.ts';
 import { encodeAudioFrame } from '../client-sdk/src/protocol/index.ts';
@@ -78,7 +77,7 @@ export async function measureMediaPath(opts: { streams?: number; seconds?: numbe
 
   // Through the gateway's code: InputAudio.decode per packet; OutputAudio.push per engine chunk (every
   // chunkFrames frames), each frame then framed for the wire as the call output does.
-  const inputs = await Promise.all(Array.from({ length: streams }, () => createInputAudio({ codec: 'opus', sampleRateHz: RATE_HZ })));
+  const inputs = Array.from({ length: streams }, () => createInputAudio({ codec: 'opus', sampleRateHz: RATE_HZ }));
   const outputs = Array.from({ length: streams }, () => new OutputAudio({ codec: 'opus', sampleRateHz: outRate, frameMs: FRAME_MS }));
   let sink = 0;
   const gatewayUs = await measure(streams, frames, (s, f) => {
@@ -88,16 +87,9 @@ export async function measureMediaPath(opts: { streams?: number; seconds?: numbe
       for (const payload of outputs[s]!.push(chunk, RATE_HZ)) sink += encodeAudioFrame(payload).length;
     }
   });
-  for (const i of inputs) i.free();
 
-  // Raw codec calls: one decodeFrame and one encode of a ready frame at the output rate per 20 ms.
-  const decoders = await Promise.all(
-    Array.from({ length: streams }, async () => {
-      const d = new OpusDecoder({ sampleRate: RATE_HZ, channels: 1 });
-      await d.ready;
-      return d;
-    }),
-  );
+  // Raw codec calls: one decode to int16 and one encode of a ready frame at the output rate per 20 ms.
+  const decoders = Array.from({ length: streams }, () => new Decoder({ channels: 1, sample_rate: RATE_HZ }));
   const encoders = Array.from({ length: streams }, () => {
     const e = new Encoder({ channels: 1, sample_rate: outRate, application: 'voip' });
     e.bitrate = 24000;
@@ -110,10 +102,9 @@ export async function measureMediaPath(opts: { streams?: number; seconds?: numbe
     return Int16Array.from({ length: outFrameSamples }, (_, i) => Math.round((src[Math.floor((i * RATE_HZ) / outRate)] ?? 0) * 32767));
   });
   const rawUs = await measure(streams, frames, (s, f) => {
-    sink += decoders[s]!.decodeFrame(packets[f]!).samplesDecoded;
+    sink += decoders[s]!.decode(packets[f]!).byteLength;
     sink += encoders[s]!.encode(outFrames[f]!).length;
   });
-  for (const d of decoders) d.free();
   if (sink < 0) console.log(sink); // keeps the work observable
 
   return {

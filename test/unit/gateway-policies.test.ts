@@ -56,7 +56,7 @@ describe('audio paths', () => {
   });
 
   it('turns pcm16 at 48 kHz into 16 kHz float32 for the engine, and rejects odd lengths', async () => {
-    const input = await createInputAudio({ codec: 'pcm16', sampleRateHz: 48000 });
+    const input = createInputAudio({ codec: 'pcm16', sampleRateHz: 48000 });
     const out = input.decode(float32ToPcm16Bytes(new Float32Array(960)));
     expect(out.length).toBe(320);
     expect(() => input.decode(new Uint8Array(3))).toThrow(GatewayError);

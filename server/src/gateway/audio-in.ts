@@ -17,15 +17,15 @@ export function isNarrowband(format: MediaFormat): boolean {
   return format.codec !== 'opus' && format.sampleRateHz <= NARROWBAND_MAX_RATE_HZ;
 }
 
+/** Holds nothing to free: a call's end simply drops it. */
 export interface InputAudio {
   decode(payload: Uint8Array): Float32Array;
-  free(): void;
 }
 
-export async function createInputAudio(format: MediaFormat): Promise<InputAudio> {
+export function createInputAudio(format: MediaFormat): InputAudio {
   if (format.codec === 'opus') {
-    const decoder = await OpusPacketDecoder.create(ENGINE_INPUT_RATE_HZ);
-    return { decode: (p) => decoder.decode(p), free: () => decoder.free() };
+    const decoder = OpusPacketDecoder.create(ENGINE_INPUT_RATE_HZ);
+    return { decode: (p) => decoder.decode(p) };
   }
   const resampler = new Resampler(format.sampleRateHz, ENGINE_INPUT_RATE_HZ);
   const codec = format.codec;
@@ -36,7 +36,6 @@ export async function createInputAudio(format: MediaFormat): Promise<InputAudio>
         if (payload.byteLength === 0) throw new GatewayError('INVALID_AUDIO', `empty ${codec} frame`);
         return resampler.push(decodeG711(codec, payload));
       },
-      free() {},
     };
   }
   return {
@@ -47,6 +46,5 @@ export async function createInputAudio(format: MediaFormat): Promise<InputAudio>
       }
       return resampler.push(pcm16BytesToFloat32(payload));
     },
-    free() {},
   };
 }

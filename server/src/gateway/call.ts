@@ -244,7 +244,7 @@ export class Call {
     let input: InputAudio | undefined;
     let session: EngineSession;
     try {
-      input = await createInputAudio(msg.input);
+      input = createInputAudio(msg.input);
       session = await engine.openSession({
         mode: msg.mode,
         vad,
@@ -255,14 +255,12 @@ export class Call {
         playout: { heardMs: (turnId) => this.output?.heardMs(turnId) ?? 0, playing: (turnId) => this.output?.playing(turnId) ?? false },
       });
     } catch (err) {
-      input?.free();
       const code: ErrorCode = err instanceof GatewayError ? err.code : 'INTERNAL';
       if (code === 'INTERNAL') this.log.error('openSession failed', { err: String(err) });
       return this.fail(code, `could not open a session: ${(err as Error).message}`, code === 'SERVER_FULL' ? { retryAfterMs: config.retryAfterMs } : {});
     }
     if (this.state !== 'opening') {
       // The caller hung up while the session opened.
-      input.free();
       await session.close().catch(() => {});
       return;
     }
@@ -408,7 +406,6 @@ export class Call {
   private dispose(end: Pick<CallClosedInfo, 'errorCode' | 'closeCode' | 'hungUp'>): void {
     this.unsubscribe?.();
     this.output?.close();
-    this.input?.free();
     const session = this.session;
     this.session = undefined;
     this.input = undefined;

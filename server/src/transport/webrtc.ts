@@ -32,7 +32,7 @@ export async function answerOffer(offerSdp: string, opts: AnswerOfferOptions): P
     iceServers: config.iceServers,
     iceAdditionalHostAddresses: config.iceAdditionalHostAddresses,
     ...(config.icePortRange ? { icePortRange: config.icePortRange } : {}),
-    // Opus only: the caller's voice is decoded with opus-decoder and the answer is encoded as Opus.
+    // Opus only: the caller's voice is decoded with @evan/opus and the answer is encoded as Opus.
     codecs: { audio: [useOPUS()], video: [] },
     // Peers honour it, so oversized messages are refused at the sender; the connection still checks.
     maxMessageSize: opts.maxMessageBytes * HARD_LIMIT_FACTOR,
