@@ -20,13 +20,13 @@ const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 const LOG_LINES = 40;
 
-export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderInline?: boolean; encoderWorker?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
+export async function startGateway(opts: { modelDir?: string; maxSessions: number; nodeArgs?: string[]; vocoderInline?: boolean; encoderInline?: boolean; secondChunkUnits?: number }): Promise<GatewayProcess> {
   const port = await freePort();
   const entry = opts.secondChunkUnits ? ['--import', 'tsx', PROTOTYPES_ENTRY] : [BIN];
   const args = [...(opts.nodeArgs ?? []), ...entry, 'serve', '--host', '127.0.0.1', '--port', String(port), '--max-sessions', String(opts.maxSessions), '--log-level', 'warn'];
   if (opts.modelDir !== undefined) args.push('--model', opts.modelDir);
   if (opts.vocoderInline) args.push('--vocoder-thread', 'inline');
-  if (opts.encoderWorker) args.push('--encoder-thread', 'worker');
+  if (opts.encoderInline) args.push('--encoder-thread', 'inline');
   const env = {
     ...process.env,
     ...(opts.secondChunkUnits ? { VOXGATE_BENCH_SECOND_CHUNK_UNITS: String(opts.secondChunkUnits) } : {}),

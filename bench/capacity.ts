@@ -2,7 +2,7 @@
 // underruns and every answer right; in the same run, what the media path costs against the raw codec, what the
 // ONNX models block the event loop for, and LLM tokens/s with 16 sequences against 1. Loopback only, bounded.
 //   npx tsx bench/capacity.ts [--model DIR] [--steps 1,2,4,...] [--step-seconds 25] [--budget-s 570] [--report DIR]
-//                             [--vocoder-inline] [--encoder-worker] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
+//                             [--vocoder-inline] [--encoder-inline] [--second-chunk-units N] [--skip-micro] [--skip-batching] [--cpu-prof DIR]
 // Last stdout line: one JSON object {callers, p95TtfaMs, mediaOverRawCodec, batch16OverBatch1, ...}.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,13 +32,13 @@ const { values } = parseArgs({
     'skip-batching': { type: 'boolean' },
     'cpu-prof': { type: 'string' },
     'vocoder-inline': { type: 'boolean' },
-    'encoder-worker': { type: 'boolean' },
+    'encoder-inline': { type: 'boolean' },
     'second-chunk-units': { type: 'string' },
     'skip-micro': { type: 'boolean' },
   },
 });
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
-const steps = (values.steps ?? '1,2,4,6,8,12,16,24,32').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const steps = (values.steps ?? '1,2,4,6,8,12,16,24,32,40,48').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const stepSeconds = Number(values['step-seconds'] ?? 25);
 const budgetMs = Number(values['budget-s'] ?? 570) * 1000;
 const t0 = performance.now();
@@ -86,12 +86,12 @@ const gateway = await startGateway({
   modelDir,
   maxSessions: Math.max(64, ...steps),
   vocoderInline: values['vocoder-inline'] === true,
-  encoderWorker: values['encoder-worker'] === true,
+  encoderInline: values['encoder-inline'] === true,
   ...(values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] } : {}),
 });
 const prototypes = [
   values['vocoder-inline'] ? 'vocoding inline on the event loop' : '',
-  values['encoder-worker'] ? 'unit encoding in a worker thread' : '',
+  values['encoder-inline'] ? 'unit encoding inline on the event loop' : '',
   values['second-chunk-units'] ? `a second vocoder chunk of ${values['second-chunk-units']} units` : '',
 ]
   .filter((p) => p !== '')
@@ -214,7 +214,7 @@ const summaryJson = {
   capacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : null,
   latencyCapacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.latencyCapacity / physical.callers) * 100) / 100 : null,
   vocoderInWorker: values['vocoder-inline'] !== true,
-  encoderInWorker: values['encoder-worker'] === true,
+  encoderInWorker: values['encoder-inline'] !== true,
   secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
   firstFailure: firstFail ? { callers: firstFail.callers, why: firstFail.why, p95TtfaMs: firstFail.summary.p95TtfaMs } : null,
   stoppedBy: search.stoppedBy,

@@ -182,7 +182,7 @@ export const CONFIG_SCHEMA: Schema = {
   shutdownGraceMs: intField('shutdown-grace-ms', 'VOXGATE_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, 'time answers get to finish on SIGTERM'),
   retryAfterMs: intField('retry-after-ms', 'VOXGATE_RETRY_AFTER_MS', 2_000, 0, 600_000, 'retry advice when full or loading'),
   vocoderThread: threadField('vocoder-thread', 'VOXGATE_VOCODER_THREAD', 'worker', 'where answers are vocoded'),
-  encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'inline', 'where speech is encoded into units'),
+  encoderThread: threadField('encoder-thread', 'VOXGATE_ENCODER_THREAD', 'worker', 'where speech is encoded into units'),
   vadThread: threadField('vad-thread', 'VOXGATE_VAD_THREAD', 'worker', 'where voice activity is scored'),
   lmLanes: intField('lm-lanes', 'VOXGATE_LM_LANES', DEFAULT_LM_LANES, 1, 16, 'LLM contexts decoding in parallel, a thread each'),
   logLevel: {

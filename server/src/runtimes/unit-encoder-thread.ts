@@ -1,10 +1,10 @@
-// The unit encoder's windows off the event loop (`--encoder-thread worker`; inline is the default). A window is a
-// few ms of onnxruntime (its left context re-read each time), run for every caller speaking, every runEveryMs of
-// their speech; inline, each run holds every other caller's next LLM dispatch and audio frame. Here windows go to
-// a worker thread with its own session (onnx-thread.ts), in arrival order: they have no playout deadline. The
-// inline encoder stays the contract and the offline reference, and serves if the worker dies. An A/B at 4–16
-// callers (docs/loadtest.md) found no capacity gain for the shipped encoder's 3 ms windows; a larger encoder's
-// windows, or a slower machine, are where the event loop would feel them.
+// The unit encoder's windows off the event loop (`voxgate serve`'s default; `--encoder-thread inline` keeps them on it).
+// A window is a few ms of onnxruntime (its left context re-read each time), run for every caller speaking, every
+// runEveryMs of their speech; inline, each run holds every other caller's next LLM dispatch and audio frame. Here
+// windows go to a worker thread with its own session (onnx-thread.ts), in arrival order: they have no playout
+// deadline. The inline encoder stays the contract and the offline reference, and serves if the worker dies. At 32
+// callers the inline windows were a fifth of the event loop's time (docs/loadtest.md, "Opus decoders without a
+// WASM memory each"); at 4–16 callers the two were not separable.
 import { OnnxThread } from './onnx-thread.ts';
 import { checkUnits, UnitEncoder, UnitEncoderStream, windowHops, type UnitEncoderStreamOptions, type WindowEncoder } from './unit-encoder.ts';
 
