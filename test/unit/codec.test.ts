@@ -1,10 +1,12 @@
 // Codec cores: a real Opus encode → decode round trip, decoder error paths, the resampler and the frame chunker.
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { FrameChunker, Resampler } from '../../server/src/codec/audio.ts';
 import { OpusPacketDecoder } from '../../server/src/codec/opus-decode.ts';
 import { OpusFrameEncoder } from '../../server/src/codec/opus-encode.ts';
 import { GatewayError } from '../../server/src/errors.ts';
 import { isNarrowband } from '../../server/src/gateway/audio-in.ts';
+import { nodeCodecs } from '../../client-sdk/src/node/opus.ts';
 import { concat } from '../helpers/pcm.ts';
 
 function tone(hz: number, rateHz: number, samples: number, amplitude = 0.5, phase = 0): Float32Array {
@@ -33,7 +35,7 @@ function bestCorrelation(want: Float32Array, got: Float32Array, maxLag: number):
 const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
 
 describe('opus', () => {
-  it.each([48000, 16000] as const)('round-trips a tone encoded at %i Hz, decoded straight to 16 kHz', async (rateHz) => {
+  it.each([48000, 16000] as const)('round-trips a tone encoded at %i Hz, decoded straight to 16 kHz', (rateHz) => {
     const encoder = new OpusFrameEncoder({ sampleRateHz: rateHz });
     const decoder = OpusPacketDecoder.create(16000);
     const input = tone(440, rateHz, rateHz); // 1 s
@@ -49,7 +51,7 @@ describe('opus', () => {
     expect(lag).toBeLessThan(400); // Opus look-ahead is a few ms
   });
 
-  it('reports a corrupt packet as CODEC_DECODE_FAILED without printing, and an empty one as INVALID_AUDIO', async () => {
+  it('reports a corrupt packet as CODEC_DECODE_FAILED without printing, and an empty one as INVALID_AUDIO', () => {
     const decoder = OpusPacketDecoder.create(16000);
     const printed = vi.spyOn(console, 'error');
     const fail = (p: Uint8Array) => {
@@ -67,6 +69,26 @@ describe('opus', () => {
     // The decoder still works after a bad packet.
     const good = new OpusFrameEncoder({ sampleRateHz: 16000 }).encode(tone(300, 16000, 320));
     expect(decoder.decode(good).length).toBe(320);
+  });
+
+  // A call makes one decoder on each side. opus-decoder's WASM decoders, a memory each, ran a full garbage collection
+  // about once per three created (95 in 300); a pause of the event loop every caller shares.
+  it('makes a decoder per call, on the gateway and in the Node SDK, without full garbage collections', async () => {
+    const packet = new OpusFrameEncoder({ sampleRateHz: 48000 }).encode(tone(300, 48000, 960));
+    const major: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(e.duration);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    let samples = 0;
+    for (let i = 0; i < 300; i++) {
+      samples += OpusPacketDecoder.create(16000).decode(packet).length;
+      samples += (await nodeCodecs.createOpusDecoder(16000)).decode(packet).length;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // gc entries are delivered asynchronously
+    observer.disconnect();
+    expect(samples).toBe(600 * 320);
+    expect(major.length).toBeLessThan(10);
   });
 
   it('refuses frames of the wrong length', () => {

@@ -24,7 +24,6 @@ export const nodeCodecs: ClientCodecs = {
         if (pcm16.byteLength === 0) throw new Error('Opus decode gave no samples');
         return pcm16BytesToFloat32(pcm16);
       },
-      free: () => {},
     };
   },
 };
