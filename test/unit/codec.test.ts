@@ -77,7 +77,7 @@ describe('opus', () => {
     const packet = new OpusFrameEncoder({ sampleRateHz: 48000 }).encode(tone(300, 48000, 960));
     const major: number[] = [];
     const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(e.duration);
+      for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major.push(e.duration);
     });
     observer.observe({ entryTypes: ['gc'] });
     let samples = 0;
