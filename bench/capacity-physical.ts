@@ -108,3 +108,15 @@ export function measuredMsPerAnswerSecond(cpuMeanPercent: number, wallMs: number
   if (!(answerS > 0) || !(cpuMeanPercent >= 0)) return null;
   return r1(((cpuMeanPercent / 100) * wallMs) / answerS);
 }
+
+/**
+ * The same estimate from what a step measured instead of the micro-benchmarks: the cores the load tester (in this
+ * process, on the same machine) left to the gateway, at the gateway's measured CPU ms per second of answer. It says
+ * which side of the gap to look at: if it is near the measured capacity, the gateway's cost per answer (overheads the
+ * stage figures leave out) and the load tester's share are the gap, not scheduling.
+ */
+export function callersAtMeasuredCost(p: { cores: number; loadTesterCpuPercent: number; gatewayMsPerAnswerSecond: number; answerShare: number }): number | null {
+  const coresLeft = p.cores - p.loadTesterCpuPercent / 100;
+  if (!(p.gatewayMsPerAnswerSecond > 0) || !(p.answerShare > 0) || !(coresLeft > 0)) return null;
+  return Math.floor((coresLeft * 1000) / p.gatewayMsPerAnswerSecond / p.answerShare);
+}

@@ -18,7 +18,7 @@ import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
 import { measureBatching, type BatchingFigures } from './batching.ts';
 import { startGateway } from './capacity-gateway.ts';
 import { measureOnnxCosts, type OnnxCosts } from './capacity-onnx.ts';
-import { measuredMsPerAnswerSecond, physicalEstimate, type PhysicalEstimate } from './capacity-physical.ts';
+import { callersAtMeasuredCost, measuredMsPerAnswerSecond, physicalEstimate, type PhysicalEstimate } from './capacity-physical.ts';
 import { judgeStep, searchCapacity, type SearchResult } from './capacity-steps.ts';
 import { measureMediaPath, type MediaPathFigures } from './media-path.ts';
 
@@ -117,6 +117,8 @@ let excluded: string[] = [];
 let physical: PhysicalEstimate | null = null;
 /** Per step: the gateway's CPU ms per second of answer it delivered (its measured cost beside the estimate's). */
 const stepCpu = new Map<number, number | null>();
+/** Per step: the load tester's own CPU (this process), % of one core, and the callers the estimate gives at the step's measured costs. */
+const stepLoadTester = new Map<number, { cpuPercent: number; callersAtMeasuredCost: number | null }>();
 try {
   // Calibration: every question once, in one-turn calls (greedy decoding answers the same at any load, which
   // the steps then check). A question the model answers wrong here is the model's limit, not the gateway's: it
@@ -153,12 +155,23 @@ try {
   search = reliable.length === 0 ? { capacity: 0, latencyCapacity: 0, steps: [], stoppedBy: 'no question answered right' } : await searchCapacity(
     steps,
     async (callers) => {
+      const cpu0 = process.cpuUsage();
       const result = await runLoad(
         { ...base, callers, turns: TURNS_PER_CALL, durationS: stepSeconds, rampPerSecond: Math.max(1, callers / 5), utterances: reliable },
         { connect },
       );
+      const cpu = process.cpuUsage(cpu0);
       const summary = summarize(result);
-      stepCpu.set(callers, measuredMsPerAnswerSecond(summary.serverCpuMeanPercent, result.wallMs, result.turns));
+      const gatewayMs = measuredMsPerAnswerSecond(summary.serverCpuMeanPercent, result.wallMs, result.turns);
+      stepCpu.set(callers, gatewayMs);
+      const loadTesterCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / result.wallMs) * 1000) / 10;
+      stepLoadTester.set(callers, {
+        cpuPercent: loadTesterCpuPercent,
+        callersAtMeasuredCost:
+          physical && gatewayMs !== null
+            ? callersAtMeasuredCost({ cores: physical.cores, loadTesterCpuPercent, gatewayMsPerAnswerSecond: gatewayMs, answerShare: physical.answerShare })
+            : null,
+      });
       if (values.report) {
         await writeReport(`${values.report}/callers-${callers}`, result, summary, {
           url: gateway.voiceUrl,
@@ -175,7 +188,8 @@ try {
         `${String(r.callers).padStart(3)} callers: ${r.pass ? 'holds' : r.holdsLatency ? 'holds on latency' : 'FAILS'}  p50/p95/p99 TTFA ${r.summary.p50TtfaMs}/${r.summary.p95TtfaMs}/${r.summary.p99TtfaMs} ms ` +
           `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}, LLM ms per token p50/p95 ${r.decodeMsPerTokenP50}/${r.decodeMsPerTokenP95}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
           `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms; chunks cut early ${r.earlyChunks}), ` +
-          `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms` +
+          `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms, ` +
+          `load tester CPU ${stepLoadTester.get(r.callers)?.cpuPercent ?? '?'}% (at these measured costs the cores hold ${stepLoadTester.get(r.callers)?.callersAtMeasuredCost ?? '?'} callers)` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
       ),
   );
@@ -246,6 +260,9 @@ const summaryJson = {
     errors: s.summary.errors,
     serverCpuMeanPercent: s.summary.serverCpuMeanPercent,
     serverEventLoopP99MaxMs: s.summary.serverEventLoopP99MaxMs,
+    loadTesterCpuPercent: stepLoadTester.get(s.callers)?.cpuPercent ?? null,
+    /** The physical estimate at this step's measured gateway cost, on the cores the load tester left. */
+    callersAtMeasuredCost: stepLoadTester.get(s.callers)?.callersAtMeasuredCost ?? null,
   })),
   wallS: Math.round((performance.now() - t0) / 1000),
 };

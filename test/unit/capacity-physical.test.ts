@@ -1,6 +1,6 @@
 // The capacity bench's physical estimate: stage costs per second of answer, and the callers they allow.
 import { describe, expect, it } from 'vitest';
-import { measuredMsPerAnswerSecond, physicalEstimate } from '../../bench/capacity-physical.ts';
+import { callersAtMeasuredCost, measuredMsPerAnswerSecond, physicalEstimate } from '../../bench/capacity-physical.ts';
 import type { BatchingFigures } from '../../bench/batching.ts';
 import type { OnnxCosts } from '../../bench/capacity-onnx.ts';
 import type { MediaPathFigures } from '../../bench/media-path.ts';
@@ -42,5 +42,12 @@ describe('physicalEstimate', () => {
     // 50 % of a core for 10 s while 5 s of answers played: 1 s of CPU per 5 s of answer.
     expect(measuredMsPerAnswerSecond(50, 10_000, Array.from({ length: 5 }, () => turn))).toBe(1000);
     expect(measuredMsPerAnswerSecond(50, 10_000, [])).toBeNull();
+  });
+
+  it('estimates callers from a step\'s measured cost and the cores the load tester left', () => {
+    // 2 cores less 0.5 for the load tester, 100 ms per s of answer: 15 answers at once; answers play a quarter.
+    expect(callersAtMeasuredCost({ cores: 2, loadTesterCpuPercent: 50, gatewayMsPerAnswerSecond: 100, answerShare: 0.25 })).toBe(60);
+    expect(callersAtMeasuredCost({ cores: 2, loadTesterCpuPercent: 200, gatewayMsPerAnswerSecond: 100, answerShare: 0.25 })).toBeNull();
+    expect(callersAtMeasuredCost({ cores: 2, loadTesterCpuPercent: 50, gatewayMsPerAnswerSecond: 0, answerShare: 0.25 })).toBeNull();
   });
 });
