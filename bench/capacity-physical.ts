@@ -46,6 +46,8 @@ export interface PhysicalInputs {
   /** The load test's pause between questions, and the server's output lead, ms. */
   thinkMs: number;
   leadMs: number;
+  /** Whether the load test's calls run the server's VAD (the load tester's callers commit their turns: no). */
+  serverVad: boolean;
 }
 
 /** Template tokens around a spoken question (the manifest's prompt: [Human]:<sosp> … <eosp><2s><eoh>[Assistant]:). */
@@ -80,7 +82,8 @@ export function physicalEstimate(p: PhysicalInputs): PhysicalEstimate | null {
   const batchedTokensPerS = Math.max(p.batching.loopsNTokensPerS, p.batching.lockstepNTokensPerS, p.batching.loops1TokensPerS);
   const costs: StageCosts = {
     unitEncoder: r1(perAnswerS(p.onnx.unitMsPerSpeechSecond * speechS)),
-    vad: r1(perAnswerS((p.onnx.vadMsPerAudioSecond ?? 0) * speechS)),
+    // Charged only where the calls run it: a cost the step never pays would inflate the estimate's denominator.
+    vad: p.serverVad ? r1(perAnswerS((p.onnx.vadMsPerAudioSecond ?? 0) * speechS)) : 0,
     prefill: r1(perAnswerS((promptTokens * p.batching.prefillUsPerToken) / 1000)),
     decode: r1(perAnswerS((generatedTokens * 1000) / batchedTokensPerS)),
     vocoder: r1(p.onnx.vocoderMsPerAnswerSecond),

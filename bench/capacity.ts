@@ -141,6 +141,8 @@ try {
       cores: availableParallelism(),
       thinkMs: base.thinkMs,
       leadMs: defaultConfig().outputLeadMs,
+      // The load tester's callers commit each question themselves (server/src/loadtest/caller.ts, vad: false).
+      serverVad: false,
     });
     if (physical) {
       const c = physical.msPerAnswerSecond;

@@ -22,7 +22,7 @@ const turn = {
 
 describe('physicalEstimate', () => {
   it('charges each stage per second of answer and turns the sum into answers at once and callers', () => {
-    const e = physicalEstimate({ onnx, batching, media, turns: [turn], utterances: [utterance], cores: 2, thinkMs: 500, leadMs: 150 });
+    const e = physicalEstimate({ onnx, batching, media, turns: [turn], utterances: [utterance], cores: 2, thinkMs: 500, leadMs: 150, serverVad: true });
     expect(e).not.toBeNull();
     // Speech 2 s per 1 s of answer; prompt 64 + 7 tokens at 200 µs; 30 + 34 + 6 generated at the best batched 2000 tok/s.
     expect(e!.msPerAnswerSecond).toEqual({ unitEncoder: 4, vad: 12, prefill: 14.2, decode: 35, vocoder: 80, opus: 8 });
@@ -34,8 +34,14 @@ describe('physicalEstimate', () => {
     expect(e!.callers).toBe(Math.floor(2000 / 153.2 / (1 / 3.85)));
   });
 
+  it('charges no VAD where the calls commit their own turns', () => {
+    const e = physicalEstimate({ onnx, batching, media, turns: [turn], utterances: [utterance], cores: 2, thinkMs: 500, leadMs: 150, serverVad: false });
+    expect(e!.msPerAnswerSecond.vad).toBe(0);
+    expect(e!.totalMsPerAnswerSecond).toBe(141.2);
+  });
+
   it('has no estimate without an answered turn', () => {
-    expect(physicalEstimate({ onnx, batching, media, turns: [], utterances: [utterance], cores: 2, thinkMs: 500, leadMs: 150 })).toBeNull();
+    expect(physicalEstimate({ onnx, batching, media, turns: [], utterances: [utterance], cores: 2, thinkMs: 500, leadMs: 150, serverVad: true })).toBeNull();
   });
 
   it('measures the gateway\'s CPU ms per second of answer from its CPU share over a step', () => {
