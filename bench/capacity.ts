@@ -202,10 +202,12 @@ try {
 const held = search.steps.find((s) => s.callers === search.capacity);
 const heldLatency = search.steps.find((s) => s.callers === search.latencyCapacity);
 const firstFail = search.steps.find((s) => !s.pass);
+const heldAtCost = held ? stepLoadTester.get(held.callers)?.callersAtMeasuredCost : undefined;
 say(
   `capacity: ${search.capacity} callers with every condition, ${search.latencyCapacity} on latency, answers and errors alone ` +
     `(stopped by ${search.stoppedBy}) in ${Math.round((performance.now() - t0) / 1000)} s` +
-    (physical ? `; physical estimate ${physical.callers} callers (measured/physical ${physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : '-'})` : ''),
+    (physical ? `; physical estimate ${physical.callers} callers (measured/physical ${physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : '-'})` : '') +
+    (heldAtCost ? `; at the held step's measured costs ${heldAtCost} callers (measured/that ${Math.round((search.capacity / heldAtCost) * 100) / 100})` : ''),
 );
 const summaryJson = {
   callers: search.capacity,
@@ -229,6 +231,9 @@ const summaryJson = {
   /** Measured capacity over the physical estimate (the issue's bar: ≥ 0.7). */
   capacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.capacity / physical.callers) * 100) / 100 : null,
   latencyCapacityOverPhysical: physical && physical.callers > 0 ? Math.round((search.latencyCapacity / physical.callers) * 100) / 100 : null,
+  /** The estimate at the held step's own measured costs, and the capacity over it. */
+  callersAtMeasuredCost: heldAtCost ?? null,
+  capacityOverMeasuredCost: heldAtCost ? Math.round((search.capacity / heldAtCost) * 100) / 100 : null,
   vocoderInWorker: values['vocoder-inline'] !== true,
   encoderInWorker: values['encoder-inline'] !== true,
   secondChunkUnits: values['second-chunk-units'] ? Number(values['second-chunk-units']) : null,
