@@ -55,7 +55,7 @@ describe('audio paths', () => {
     for (const f of frames) expect(f.byteLength).toBeGreaterThan(0);
   });
 
-  it('turns pcm16 at 48 kHz into 16 kHz float32 for the engine, and rejects odd lengths', async () => {
+  it('turns pcm16 at 48 kHz into 16 kHz float32 for the engine, and rejects odd lengths', () => {
     const input = createInputAudio({ codec: 'pcm16', sampleRateHz: 48000 });
     const out = input.decode(float32ToPcm16Bytes(new Float32Array(960)));
     expect(out.length).toBe(320);
