@@ -1,38 +1,81 @@
-// One batch's samplings must not all start at once. After a decode whose outputs came out of batch order (llama.cpp
-// splits a batch by sequence, so a batch whose sequences are not in ascending order, or that mixes a prompt piece
-// with decode steps, does), llama.cpp puts the logits rows back in order lazily: the first read of any logits swaps
-// rows in place and clears the list of swaps (`llama_context::output_reorder`). node-llama-cpp samples every
-// sequence of a batch at once, each in its own thread-pool task, so two tasks could run those swaps together and a
-// caller sampled another caller's logits: under load, answers that a caller alone never gets, in every mode (eight
+// One batch's samplings must not all start at once when llama.cpp may have put the batch's outputs out of order.
+// After such a decode, llama.cpp puts the logits rows back in order lazily: the first read of any logits swaps rows
+// in place and clears the list of swaps (`llama_context::output_reorder`). node-llama-cpp samples every sequence of
+// a batch at once, each in its own thread-pool task, so two tasks could run those swaps together and a caller
+// sampled another caller's logits: under load, answers that a caller alone never gets, in every mode (eight
 // sequences decoding together diverged from their solo output in 19 of 24 runs, several within five tokens).
-// The gate lets the first sampling after each decode run alone (it does the reordering); the others start once it
-// is done. It replaces two methods on the context's native handle
-// (`LlamaContext._ctx`, node-llama-cpp 3.21, pinned in package-lock.json), through which every decode and sampling
-// of the library and of lm-greedy-step.ts passes; the handle stays the native object (the library passes it on).
-// test/integration/lm-batch-invariance.test.ts holds batched greedy output to a sequence's solo output.
+// Outputs come out of order only where llama.cpp's split of the batch by sequence (per-sequence KV streams) does not
+// follow the batch: items not in ascending sequence order, or an item of several tokens asking for logits (its
+// output can come after a later sequence's). lm-batch-order.ts hands llama.cpp decode steps in ascending order, so
+// most batches are neither: their samplings all start at once, one hop through the thread pool instead of two.
+// In the others the first sampling runs alone (it does the reordering) and the rest start once it is done.
+// It replaces methods on the context's native handle (`LlamaContext._ctx`, node-llama-cpp 3.21, pinned in
+// package-lock.json), through which every batch, decode and sampling of the library and of lm-greedy-step.ts
+// passes; the handle stays the native object (the library passes it on).
+// test/integration/lm-batch-invariance.test.ts holds batched greedy output to a sequence's solo output, both kinds.
 import type { LlamaContext } from 'node-llama-cpp';
 
 interface NativeContext {
+  initBatch(...args: unknown[]): unknown;
+  addToBatch(sequenceId: number, firstTokenIndex: number, tokens: Uint32Array, logitIndexes: Uint32Array, ...rest: unknown[]): unknown;
   decodeBatch(...args: unknown[]): Promise<unknown>;
   sampleToken(...args: unknown[]): Promise<unknown>;
+}
+
+/** Whether a batch built so far keeps llama.cpp's outputs in batch order (see above); one per context. */
+export class BatchOrderWatch {
+  private lastSequenceId = Number.NEGATIVE_INFINITY;
+  private mayReorder = false;
+
+  reset(): void {
+    this.lastSequenceId = Number.NEGATIVE_INFINITY;
+    this.mayReorder = false;
+  }
+
+  add(sequenceId: number, tokenCount: number, logitCount: number): void {
+    if (!(sequenceId > this.lastSequenceId) || (tokenCount > 1 && logitCount > 0)) this.mayReorder = true;
+    this.lastSequenceId = sequenceId;
+  }
+
+  /** Whether the batch's samplings must wait for the first (it may have rows to swap back). */
+  get reorders(): boolean {
+    return this.mayReorder;
+  }
 }
 
 /** Installs the gate on `context`; false where this node-llama-cpp has no native handle in the expected place. */
 export function gateSampling(context: LlamaContext): boolean {
   const holder = context as unknown as { _ctx?: NativeContext };
   const native = holder._ctx;
-  if (native === undefined || typeof native.decodeBatch !== 'function' || typeof native.sampleToken !== 'function') return false;
+  if (native === undefined || !['initBatch', 'addToBatch', 'decodeBatch', 'sampleToken'].every((m) => typeof (native as unknown as Record<string, unknown>)[m] === 'function')) {
+    return false;
+  }
+  const initNative = native.initBatch.bind(native);
+  const addNative = native.addToBatch.bind(native);
   const decodeNative = native.decodeBatch.bind(native);
   const sampleNative = native.sampleToken.bind(native);
-  // The first sampling since the last decode, once it has ended; null until one has started.
+  const order = new BatchOrderWatch();
+  // Whether the last decoded batch may have rows to swap back, and its first sampling once that has ended (null
+  // until one has started).
+  let gated = true;
   let firstDone: Promise<unknown> | null = null;
+  const initBatch = (...args: unknown[]): unknown => {
+    order.reset();
+    return initNative(...args);
+  };
+  const addToBatch = (sequenceId: number, firstTokenIndex: number, tokens: Uint32Array, logitIndexes: Uint32Array, ...rest: unknown[]): unknown => {
+    order.add(sequenceId, tokens?.length ?? 0, logitIndexes?.length ?? 0);
+    return addNative(sequenceId, firstTokenIndex, tokens, logitIndexes, ...rest);
+  };
   const decodeBatch = (...args: unknown[]): Promise<unknown> => {
+    gated = order.reorders;
     firstDone = null;
     return decodeNative(...args);
   };
   // Which batch each sampling's caller goes in next is not the gate's concern: the greedy step's post-batch wait
   // (lm-greedy-step.ts) lets every caller of a batch queue again before the next one is chosen.
   const sampleToken = (...args: unknown[]): Promise<unknown> => {
+    if (!gated) return sampleNative(...args);
     if (firstDone !== null) return firstDone.then(() => sampleNative(...args));
     const first = sampleNative(...args);
     firstDone = first.then(
@@ -42,6 +85,8 @@ export function gateSampling(context: LlamaContext): boolean {
     return first;
   };
   // Own properties over the prototype's read-only methods (plain assignment is refused); `this` stays native.
+  Object.defineProperty(native, 'initBatch', { value: initBatch, configurable: true, writable: true });
+  Object.defineProperty(native, 'addToBatch', { value: addToBatch, configurable: true, writable: true });
   Object.defineProperty(native, 'decodeBatch', { value: decodeBatch, configurable: true, writable: true });
   Object.defineProperty(native, 'sampleToken', { value: sampleToken, configurable: true, writable: true });
   return true;
