@@ -11,7 +11,7 @@ import { TARGET_TTFA_MS } from '../server/src/cli/loadtest.ts';
 import { EngineModel } from '../server/src/engine/model.ts';
 import { writeReport } from '../server/src/loadtest/report/write.ts';
 import { runLoad, type LoadPlan } from '../server/src/loadtest/run.ts';
-import { summarize } from '../server/src/loadtest/summary.ts';
+import { llmBatchesInWords, summarize } from '../server/src/loadtest/summary.ts';
 import { makeConnector } from '../server/src/loadtest/transports.ts';
 import { loadUtterances, DEFAULT_UTTERANCES_DIR, type Utterance } from '../server/src/loadtest/utterances.ts';
 import { DEFAULT_MODEL_DIR } from '../server/src/runtimes/manifest.ts';
@@ -191,7 +191,8 @@ try {
           `(engine p95 ${r.engineTtfaP95Ms}: prefill tail ${r.prefillTailP95Ms}, first answer text ${r.firstAnswerP95Ms}, LLM ms per token p50/p95 ${r.decodeMsPerTokenP50}/${r.decodeMsPerTokenP95}; outside engine p95 ${r.outsideEngineP95Ms}), ` +
           `right ${r.summary.correct}/${r.summary.judged}, underruns ${r.summary.underruns} (${r.summary.underrunMs} ms heard; gaps ${r.summary.gaps}, longest ${r.summary.maxGapMs} ms; chunks cut early ${r.earlyChunks}), ` +
           `errors ${r.summary.errors}, engine TTFA floor p95 ${r.floorP95Ms} ms, gateway ${stepCpu.get(r.callers) ?? '?'} CPU ms per s of answer, gateway CPU ${r.summary.serverCpuMeanPercent}% mean / ${r.summary.serverCpuMaxPercent}% max, loop p99 ≤ ${r.summary.serverEventLoopP99MaxMs} ms, ` +
-          `load tester CPU ${stepLoadTester.get(r.callers)?.cpuPercent ?? '?'}% (at these measured costs the cores hold ${stepLoadTester.get(r.callers)?.callersAtMeasuredCost ?? '?'} callers)` +
+          `load tester CPU ${stepLoadTester.get(r.callers)?.cpuPercent ?? '?'}% (at these measured costs the cores hold ${stepLoadTester.get(r.callers)?.callersAtMeasuredCost ?? '?'} callers), ` +
+          `${llmBatchesInWords(r.summary.serverLlm)}` +
           (r.pass ? '' : `  ← ${r.why.join('; ')}`),
       ),
   );
@@ -267,6 +268,8 @@ const summaryJson = {
     errors: s.summary.errors,
     serverCpuMeanPercent: s.summary.serverCpuMeanPercent,
     serverEventLoopP99MaxMs: s.summary.serverEventLoopP99MaxMs,
+    /** The gateway's LLM batches: per second, tokens in each, and each phase's time, ms (null where not reported). */
+    serverLlm: s.summary.serverLlm,
     loadTesterCpuPercent: stepLoadTester.get(s.callers)?.cpuPercent ?? null,
     /** The physical estimate at this step's measured gateway cost, on the cores the load tester left. */
     callersAtMeasuredCost: stepLoadTester.get(s.callers)?.callersAtMeasuredCost ?? null,

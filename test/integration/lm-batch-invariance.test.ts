@@ -52,12 +52,21 @@ describeIf(GGUF, 'a GGUF model folder (the shipped models/voxgate-tiny-en)')('gr
 
   it('gives each sequence the tokens it gets alone', async () => {
     expect(under.lm.samplingGated).toBe(true);
+    const before = under.lm.batchTotals();
     const alone = await run(false);
     for (const out of alone) expect(out.length).toBeGreaterThan(10);
     for (let round = 0; round < 3; round++) {
       const together = await run(true);
       together.forEach((out, i) => expect(out, `round ${round}: ${TEXTS[i]}`).toEqual(alone[i]));
     }
+    // The gate timed every batch: each generated token was one sampling, and both phases took time.
+    const after = under.lm.batchTotals();
+    const generated = 4 * alone.reduce((n, out) => n + out.length, 0);
+    expect(before).not.toBeNull();
+    expect(after!.samplings - before!.samplings).toBeGreaterThanOrEqual(generated);
+    expect(after!.batches - before!.batches).toBeLessThan(after!.samplings - before!.samplings);
+    expect(after!.decodeMs - before!.decodeMs).toBeGreaterThan(0);
+    expect(after!.samplingMs - before!.samplingMs).toBeGreaterThan(0);
   });
 
   it('also when the prompts are prefilled in the same batches as the decode steps', async () => {

@@ -74,6 +74,11 @@ describeIf(MODEL_PRESENT, 'the shipped model')('loadtest: 4 callers × 2 turns a
     expect(s).toMatchObject({ calls: 4, completedCalls: 4, turns: 8, answeredTurns: 8, errors: 0 });
     expect(first).toHaveLength(4);
     expect(wrong).toEqual([]);
+    // The real gateway reports its LLM's batches on /metrics.json, and the load tester reads them.
+    expect(s.serverLlm).not.toBeNull();
+    expect(s.serverLlm!.batchesPerS).toBeGreaterThan(0);
+    expect(s.serverLlm!.tokensPerBatch).toBeGreaterThan(0);
+    expect(s.serverLlm!.decodeMsPerBatch).toBeGreaterThan(0);
     for (const t of result.turns) {
       expect(t.ttfaMs).not.toBeNull();
       expect(t.playback.audioMs).toBeGreaterThan(200);

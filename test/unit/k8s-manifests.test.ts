@@ -101,7 +101,7 @@ describe('deploy/k8s', () => {
     };
     expect(hpa.spec.scaleTargetRef.name).toBe('voxgate');
     const metric = hpa.spec.metrics[0]!.pods;
-    const exported = new PrometheusMetrics(() => undefined, { llmSequencesInUse: () => 0, vocoderQueueDepth: () => 0 });
+    const exported = new PrometheusMetrics(() => undefined, { llmSequencesInUse: () => 0, vocoderQueueDepth: () => 0, llmBatches: () => null });
     expect(exported.registry.getSingleMetric(metric.metric.name)).toBeDefined();
     expect(Number(metric.target.averageValue)).toBeLessThan(Number(flag('max-sessions')));
   });

@@ -7,7 +7,7 @@ const timings = (extra: Partial<TurnTimings>): TurnTimings => ({ endOfInputMs: 0
 
 describe('voxgate_audio_chunks_cut_early_total', () => {
   it('adds each turn\'s early chunks, and nothing for turns without any', async () => {
-    const metrics = new PrometheusMetrics(() => undefined, { llmSequencesInUse: () => 0, vocoderQueueDepth: () => 0 });
+    const metrics = new PrometheusMetrics(() => undefined, { llmSequencesInUse: () => 0, vocoderQueueDepth: () => 0, llmBatches: () => null });
     const value = async () => (await metrics.registry.getSingleMetric('voxgate_audio_chunks_cut_early_total')?.get())?.values[0]?.value;
     expect(await value()).toBe(0);
     metrics.turnEnded('voxgate', 'done', timings({ earlyChunks: 2 }));

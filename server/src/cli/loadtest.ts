@@ -6,7 +6,7 @@ import { ProgressBar } from '../loadtest/progress.ts';
 import { writeReport } from '../loadtest/report/write.ts';
 import { runLoad, type LoadPlan, type LoadResult } from '../loadtest/run.ts';
 import { fetchReadiness } from '../loadtest/server-metrics.ts';
-import { summarize, toJsonSafe, type LoadSummary } from '../loadtest/summary.ts';
+import { llmBatchesInWords, summarize, toJsonSafe, type LoadSummary } from '../loadtest/summary.ts';
 import { makeConnector, TransportUnavailable } from '../loadtest/transports.ts';
 import { loadUtterances, UtteranceError, type Utterance } from '../loadtest/utterances.ts';
 
@@ -106,6 +106,7 @@ function humanSummary(o: LoadtestOptions, summary: LoadSummary, r: LoadResult, m
       ? `  gateway     CPU mean ${s.serverCpuMeanPercent} %, max ${s.serverCpuMaxPercent} %; RSS max ${s.serverRssMaxMb} MB; event-loop p99 up to ${s.serverEventLoopP99MaxMs} ms`
       : `  gateway     no metrics (${r.serverMetricsProblem ?? 'not sampled'})`,
   );
+  if (s.serverLlm !== null) lines.push(`  gateway     ${llmBatchesInWords(s.serverLlm)}`);
   lines.push(`  load gen    event-loop delay p99 ${s.clientEventLoopP99Ms} ms (this process: keep it far below the TTFA figures)`);
   if (reportHtml) lines.push(`  report      ${reportHtml}`);
   return lines.join('\n');

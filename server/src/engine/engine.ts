@@ -46,7 +46,11 @@ export class VoxEngine implements Engine {
   }
 
   gauges(): EngineGaugeReadings {
-    return { llmSequencesInUse: this.maxSessions - this.model.lm.freeSequences, vocoderQueueDepth: this.model.vocoderQueueDepth };
+    return {
+      llmSequencesInUse: this.maxSessions - this.model.lm.freeSequences,
+      vocoderQueueDepth: this.model.vocoderQueueDepth,
+      llmBatches: this.model.lm.batchTotals?.() ?? null,
+    };
   }
 
   onSessionReleased(listener: (releaseMs: number) => void): void {

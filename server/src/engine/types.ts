@@ -1,4 +1,5 @@
 // The in-process engine API: transports (ws, webrtc, CLI) talk to the model only through this.
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Mode } from '../runtimes/manifest.ts';
 
@@ -111,6 +112,8 @@ export interface EngineGaugeReadings {
   llmSequencesInUse: number;
   /** Vocoder requests queued or running. */
   vocoderQueueDepth: number;
+  /** The LLM's batches since start-up (cumulative), where its runtime times them; null where not. */
+  llmBatches: LlmBatchTotals | null;
 }
 
 export interface Engine {

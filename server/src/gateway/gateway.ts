@@ -2,7 +2,7 @@
 // timeouts, and shuts down gracefully. Transport-agnostic: it takes media ports, whatever carried them, and its
 // admission() is the one check every transport's admission goes through.
 import type { Config } from '../config.ts';
-import type { Engine } from '../engine/types.ts';
+import type { Engine, EngineGaugeReadings } from '../engine/types.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ClaimRequest, ClaimVerdict, RedisState } from '../fleet/fleet-node.ts';
 import type { MediaPort } from '../transport/media-port.ts';
@@ -131,6 +131,11 @@ export class Gateway {
 
   get failure(): Error | undefined {
     return this.loadError;
+  }
+
+  /** The engine's shared resources, once it has loaded and where it reports them. */
+  engineGauges(): EngineGaugeReadings | undefined {
+    return this.engine?.gauges?.();
   }
 
   stats(): GatewayStats {

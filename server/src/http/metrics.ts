@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Gateway } from '../gateway/gateway.ts';
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 
 export interface GatewayMetrics {
   /** Wall clock of the sample (ms since the epoch) and process uptime, for differencing. */
@@ -28,6 +29,8 @@ export interface GatewayMetrics {
   callsTotal: number;
   refusedFull: number;
   maxSessions: number;
+  /** The LLM's batches since start-up (cumulative; lm-sample-gate.ts), null before the engine loads or where untimed. */
+  llmBatches: LlmBatchTotals | null;
 }
 
 const WINDOW_MS = 1000;
@@ -84,6 +87,7 @@ export function gatewayMetrics(gateway: Gateway): GatewayMetrics {
     callsTotal: stats.callsTotal,
     refusedFull: stats.refusedFull,
     maxSessions: gateway.config.maxSessions,
+    llmBatches: gateway.engineGauges()?.llmBatches ?? null,
   };
 }
 

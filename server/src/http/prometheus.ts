@@ -3,6 +3,7 @@
 // several servers in one process (tests) do not share counts.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TurnTimings } from '../engine/types.ts';
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { CallClosedInfo } from '../gateway/call.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -29,6 +30,8 @@ const STAGES: [string, keyof TurnTimings][] = [
 export interface EngineGauges {
   llmSequencesInUse(): number | undefined;
   vocoderQueueDepth(): number | undefined;
+  /** The LLM's batches since start-up (cumulative), where its runtime times them. */
+  llmBatches(): LlmBatchTotals | null;
 }
 
 /** Cluster mode's readings (fleet/fleet-node.ts). */
@@ -62,6 +65,26 @@ export class PrometheusMetrics implements CallObserver {
     new Gauge({ name: 'voxgate_connections_pending', help: 'Connections that have not started a session', registers, collect: setFrom(stat((s) => s.pending)) });
     new Gauge({ name: 'voxgate_llm_sequences_in_use', help: 'LLM sequences held, closing sessions included', registers, collect: setFrom(() => engine.llmSequencesInUse() ?? 0) });
     new Gauge({ name: 'voxgate_vocoder_queue_depth', help: 'Vocoder requests queued or running', registers, collect: setFrom(() => engine.vocoderQueueDepth() ?? 0) });
+    // The LLM's batches: decode and sampling time per batch against a token's pace tells a slow LLM from one
+    // waiting on the process (the hops between them).
+    const batches = (pick: (t: LlmBatchTotals) => number) => () => {
+      const t = engine.llmBatches();
+      return t === null ? 0 : pick(t);
+    };
+    new Counter({ name: 'voxgate_llm_batches_total', help: 'LLM batches decoded', registers, collect: countFrom(batches((t) => t.batches)) });
+    new Counter({ name: 'voxgate_llm_tokens_sampled_total', help: 'Tokens sampled from LLM batches (one per generating sequence in a batch)', registers, collect: countFrom(batches((t) => t.samplings)) });
+    new Counter({
+      name: 'voxgate_llm_batch_decode_seconds_total',
+      help: "LLM batches' decode, from the call to its result on the event loop (waiting for a thread included)",
+      registers,
+      collect: countFrom(batches((t) => t.decodeMs / 1000)),
+    });
+    new Counter({
+      name: 'voxgate_llm_batch_sampling_seconds_total',
+      help: "LLM batches' sampling, from the first sampling's call to the last one's result on the event loop",
+      registers,
+      collect: countFrom(batches((t) => t.samplingMs / 1000)),
+    });
     this.calls = new Counter({ name: 'voxgate_calls_total', help: 'Calls ended, by transport and outcome (completed, hung_up, error, refused)', labelNames: ['transport', 'outcome'], registers });
     this.turns = new Counter({ name: 'voxgate_turns_total', help: 'Turns ended, by transport and outcome (done, interrupted, error)', labelNames: ['transport', 'outcome'], registers });
     this.ttfa = new Histogram({
@@ -153,6 +176,14 @@ function registerFleetMetrics(fleet: FleetGauges, registers: Registry[]): void {
 }
 
 /** A gauge's collect callback that sets it from a reading. */
+/** A counter read from a cumulative total the engine keeps (it only grows). */
+function countFrom(read: () => number): (this: Counter) => void {
+  return function (this: Counter) {
+    this.reset();
+    this.inc(read());
+  };
+}
+
 function setFrom(read: () => number): (this: Gauge) => void {
   return function (this: Gauge) {
     this.set(read());

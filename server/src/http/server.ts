@@ -49,18 +49,17 @@ export interface RunningServer {
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const { config } = opts;
   const log = opts.log ?? silentLogger;
-  let loaded: Engine | undefined;
   void Promise.resolve(opts.engine).then(
     (e) => {
-      loaded = e;
       e.onSessionReleased?.((ms) => prometheus.sessionReleased(ms));
     },
     () => {},
   );
   // The metrics read the gateway when scraped, after it exists.
   const prometheus = new PrometheusMetrics(() => gateway, {
-    llmSequencesInUse: () => loaded?.gauges?.().llmSequencesInUse,
-    vocoderQueueDepth: () => loaded?.gauges?.().vocoderQueueDepth,
+    llmSequencesInUse: () => gateway.engineGauges()?.llmSequencesInUse,
+    vocoderQueueDepth: () => gateway.engineGauges()?.vocoderQueueDepth,
+    llmBatches: () => gateway.engineGauges()?.llmBatches ?? null,
   }, opts.fleet);
   const gateway: Gateway = new Gateway({
     config,

@@ -1,6 +1,7 @@
 // What the load tester records: one TurnRecord per question asked, one CallRecord per connection attempt.
 // Times are ms since the run started (one clock for every caller); durations are ms.
 import type { ErrorCode, TurnTimings } from '../../../client-sdk/src/protocol/index.ts';
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { PlaybackStats } from './playback-monitor.ts';
 
 /** realtime: the OpenAI Realtime-compatible endpoint (PCM16 24 kHz); twilio: a phone media stream (μ-law 8 kHz). */
@@ -76,6 +77,8 @@ export interface ServerSample {
   eventLoopMaxMs: number;
   /** Share of the interval the event loop was busy, 0..1. */
   eventLoopUtilization: number;
+  /** The LLM's batches in the interval (lm-sample-gate.ts), where the gateway reports them. */
+  llmBatches?: LlmBatchTotals;
 }
 
 /** Callers in a call, sampled while the run goes. */

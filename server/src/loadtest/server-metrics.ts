@@ -1,6 +1,7 @@
 // Polls the gateway's GET /metrics while the load runs and turns its cumulative counters into per-interval
 // figures (CPU %, event-loop utilisation). A gateway without the endpoint gives no samples, and says why.
 import { METRICS_JSON_PATH } from '../http/routes.ts';
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { ServerSample } from './records.ts';
 
 interface RawMetrics {
@@ -15,6 +16,7 @@ interface RawMetrics {
   eventLoopIdleMs: number;
   eventLoopDelay: { p99Ms: number; maxMs: number };
   sessions: number;
+  llmBatches?: LlmBatchTotals | null;
 }
 
 const MB = 1024 * 1024;
@@ -43,6 +45,20 @@ export function difference(prev: RawMetrics, cur: RawMetrics, atMs: number): Ser
     eventLoopP99Ms: cur.eventLoopDelay.p99Ms,
     eventLoopMaxMs: cur.eventLoopDelay.maxMs,
     eventLoopUtilization: active + idle > 0 ? Math.round((active / (active + idle)) * 1000) / 1000 : 0,
+    ...batchesBetween(prev.llmBatches, cur.llmBatches),
+  };
+}
+
+/** The LLM's batches between two samples, where both carry them. */
+function batchesBetween(prev: LlmBatchTotals | null | undefined, cur: LlmBatchTotals | null | undefined): { llmBatches?: LlmBatchTotals } {
+  if (prev == null || cur == null) return {};
+  return {
+    llmBatches: {
+      batches: cur.batches - prev.batches,
+      samplings: cur.samplings - prev.samplings,
+      decodeMs: cur.decodeMs - prev.decodeMs,
+      samplingMs: cur.samplingMs - prev.samplingMs,
+    },
   };
 }
 

@@ -4,6 +4,7 @@
 //   purpose (an error for the turn, a timeout, the connection closing);
 // - correct: answered turns (not cut by a barge-in) whose transcript and answer both match the expected ones;
 // - TTFA: end of the caller's audio → first answer audio frame, over every turn that got audio.
+import type { ServerSample } from './records.ts';
 import type { LoadResult } from './run.ts';
 import { mean, percentile, round1 } from './stats.ts';
 
@@ -43,9 +44,42 @@ export interface LoadSummary {
   serverCpuMaxPercent: number;
   serverRssMaxMb: number;
   serverEventLoopP99MaxMs: number;
+  /** The gateway's LLM batches over the run (where it reports them): how many, how full, and each phase's time. */
+  serverLlm: LlmBatchFigures | null;
   /** The load generator's own event-loop delay p99: should stay far below the TTFA figures. */
   clientEventLoopP99Ms: number;
   wallS: number;
+}
+
+export interface LlmBatchFigures {
+  batchesPerS: number;
+  /** Tokens sampled per batch (a batch of prompt pieces alone samples none). */
+  tokensPerBatch: number;
+  /** A batch's decode, call to result on the gateway's event loop, ms (mean). */
+  decodeMsPerBatch: number;
+  /** A batch's samplings, first call to last result on the event loop, ms (mean). */
+  samplingMsPerBatch: number;
+}
+
+/** The LLM batch figures of the samples that carry them; null where none does (or no batch ran). */
+export function llmBatchFigures(samples: readonly ServerSample[], wallMs: number): LlmBatchFigures | null {
+  const each = samples.flatMap((s) => (s.llmBatches === undefined ? [] : [s.llmBatches]));
+  const batches = each.reduce((n, b) => n + b.batches, 0);
+  if (batches === 0 || !(wallMs > 0)) return null;
+  const total = (pick: (b: (typeof each)[number]) => number) => each.reduce((n, b) => n + pick(b), 0);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    batchesPerS: round1(batches / (wallMs / 1000)),
+    tokensPerBatch: r2(total((b) => b.samplings) / batches),
+    decodeMsPerBatch: r2(total((b) => b.decodeMs) / batches),
+    samplingMsPerBatch: r2(total((b) => b.samplingMs) / batches),
+  };
+}
+
+/** The LLM batch figures in words: where a token's time goes between the decode, the samplings and the rest. */
+export function llmBatchesInWords(b: LlmBatchFigures | null): string {
+  if (b === null) return 'LLM batches not reported';
+  return `LLM ${b.batchesPerS} batches/s sampling ${b.tokensPerBatch} tokens each, decode ${b.decodeMsPerBatch} ms + sampling ${b.samplingMsPerBatch} ms a batch`;
 }
 
 export function summarize(r: LoadResult): LoadSummary {
@@ -95,6 +129,7 @@ export function summarize(r: LoadResult): LoadSummary {
     serverCpuMaxPercent: round1(max(cpu)),
     serverRssMaxMb: round1(max(r.server.map((s) => s.rssMb))),
     serverEventLoopP99MaxMs: round1(max(r.server.map((s) => s.eventLoopP99Ms))),
+    serverLlm: llmBatchFigures(r.server, r.wallMs),
     clientEventLoopP99Ms: r.clientEventLoop.p99Ms,
     wallS: round1(r.wallMs / 1000),
   };

@@ -3,6 +3,7 @@
 // their pool of sequences: one sequence per conversation, its key/value cache kept across turns.
 import { GatewayError } from '../errors.ts';
 import type { LmPace } from './lm-pace.ts';
+import type { LlmBatchTotals } from './lm-sample-gate.ts';
 import type { StepUrgency } from './lm-schedule.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -31,6 +32,8 @@ export interface LanguageModel<S extends LmSlot = LmSlot> {
   readonly eosId: number;
   /** Sequences not held by anyone. */
   readonly freeSequences: number;
+  /** Its batches' figures since it opened, where the runtime batches through llama.cpp (lm-sample-gate.ts). */
+  batchTotals?(): LlmBatchTotals | null;
   tokenizeTemplate(s: string): number[];
   tokenizeText(s: string): number[];
   unitTokenId(unit: number): number;

@@ -13,6 +13,9 @@
 // package-lock.json), through which every batch, decode and sampling of the library and of lm-greedy-step.ts
 // passes; the handle stays the native object (the library passes it on).
 // test/integration/lm-batch-invariance.test.ts holds batched greedy output to a sequence's solo output, both kinds.
+// Being where every batch passes, the gate also times each batch's two phases (LlmBatchTotals): what an operator
+// reads to tell a slow LLM (decode) from an LLM waiting on the process (the hops around it).
+import { performance } from 'node:perf_hooks';
 import type { LlamaContext } from 'node-llama-cpp';
 
 interface NativeContext {
@@ -43,13 +46,40 @@ export class BatchOrderWatch {
   }
 }
 
-/** Installs the gate on `context`; false where this node-llama-cpp has no native handle in the expected place. */
-export function gateSampling(context: LlamaContext): boolean {
+/** Cumulative figures of a context's batches since it opened. */
+export interface LlmBatchTotals {
+  batches: number;
+  /** Samplings started (tokens generated, one per generating sequence in a batch). */
+  samplings: number;
+  /** Summed over batches: the decode's call to its result on the event loop (queueing for a thread included), ms. */
+  decodeMs: number;
+  /** Summed over batches: the first sampling's call to the last one's result on the event loop, ms. */
+  samplingMs: number;
+}
+
+export function emptyBatchTotals(): LlmBatchTotals {
+  return { batches: 0, samplings: 0, decodeMs: 0, samplingMs: 0 };
+}
+
+/** Sums totals (a runtime's lanes). */
+export function addBatchTotals(a: LlmBatchTotals, b: LlmBatchTotals): LlmBatchTotals {
+  return { batches: a.batches + b.batches, samplings: a.samplings + b.samplings, decodeMs: a.decodeMs + b.decodeMs, samplingMs: a.samplingMs + b.samplingMs };
+}
+
+/**
+ * Installs the gate on `context`: the context's batch totals, which the gate keeps from then on, or null where this
+ * node-llama-cpp has no native handle in the expected place.
+ */
+export function gateSampling(context: LlamaContext): LlmBatchTotals | null {
   const holder = context as unknown as { _ctx?: NativeContext };
   const native = holder._ctx;
   if (native === undefined || !['initBatch', 'addToBatch', 'decodeBatch', 'sampleToken'].every((m) => typeof (native as unknown as Record<string, unknown>)[m] === 'function')) {
-    return false;
+    return null;
   }
+  const totals = emptyBatchTotals();
+  // Samplings of the current batch not yet answered, and when its first started.
+  let samplingOpen = 0;
+  let samplingStartMs = 0;
   const initNative = native.initBatch.bind(native);
   const addNative = native.addToBatch.bind(native);
   const decodeNative = native.decodeBatch.bind(native);
@@ -70,11 +100,29 @@ export function gateSampling(context: LlamaContext): boolean {
   const decodeBatch = (...args: unknown[]): Promise<unknown> => {
     gated = order.reorders;
     firstDone = null;
-    return decodeNative(...args);
+    const startMs = performance.now();
+    totals.batches++;
+    const decoded = decodeNative(...args);
+    const timed = () => {
+      totals.decodeMs += performance.now() - startMs;
+    };
+    decoded.then(timed, timed);
+    return decoded;
+  };
+  const sampleTimed = (...args: unknown[]): Promise<unknown> => {
+    if (samplingOpen === 0) samplingStartMs = performance.now();
+    samplingOpen++;
+    totals.samplings++;
+    const sampled = sampleGated(...args);
+    const timed = () => {
+      if (--samplingOpen === 0) totals.samplingMs += performance.now() - samplingStartMs;
+    };
+    sampled.then(timed, timed);
+    return sampled;
   };
   // Which batch each sampling's caller goes in next is not the gate's concern: the greedy step's post-batch wait
   // (lm-greedy-step.ts) lets every caller of a batch queue again before the next one is chosen.
-  const sampleToken = (...args: unknown[]): Promise<unknown> => {
+  const sampleGated = (...args: unknown[]): Promise<unknown> => {
     if (!gated) return sampleNative(...args);
     if (firstDone !== null) return firstDone.then(() => sampleNative(...args));
     const first = sampleNative(...args);
@@ -88,6 +136,6 @@ export function gateSampling(context: LlamaContext): boolean {
   Object.defineProperty(native, 'initBatch', { value: initBatch, configurable: true, writable: true });
   Object.defineProperty(native, 'addToBatch', { value: addToBatch, configurable: true, writable: true });
   Object.defineProperty(native, 'decodeBatch', { value: decodeBatch, configurable: true, writable: true });
-  Object.defineProperty(native, 'sampleToken', { value: sampleToken, configurable: true, writable: true });
-  return true;
+  Object.defineProperty(native, 'sampleToken', { value: sampleTimed, configurable: true, writable: true });
+  return totals;
 }

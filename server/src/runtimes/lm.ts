@@ -16,7 +16,7 @@ import {
 } from 'node-llama-cpp';
 import { GatewayError } from '../errors.ts';
 import { GreedySteps } from './lm-greedy-step.ts';
-import { gateSampling } from './lm-sample-gate.ts';
+import { addBatchTotals, emptyBatchTotals, gateSampling, type LlmBatchTotals } from './lm-sample-gate.ts';
 import { sequenceLookup } from './lm-batch-order.ts';
 import { ensureRoom, LmVocabulary, type ForbiddenNext, type LanguageModel, type LmSlot } from './language-model.ts';
 import { CALIBRATION_TOKENS, LmPace, PREFILL_CALIBRATION_TOKENS } from './lm-pace.ts';
@@ -52,12 +52,15 @@ class LmLane {
   generating = 0;
   /** Its batches' samplings go through lm-sample-gate.ts (false where this node-llama-cpp lacks the handle). */
   readonly samplingGated: boolean;
+  /** Its batches' figures, kept by the gate (null where there is none). */
+  readonly batchTotals: LlmBatchTotals | null;
   constructor(
     readonly context: LlamaContext,
     /** The generating callers, whose playing audio bounds the prefill each of this lane's batches may carry. */
     readonly urgencies: UrgencyBoard,
   ) {
-    this.samplingGated = gateSampling(context);
+    this.batchTotals = gateSampling(context);
+    this.samplingGated = this.batchTotals !== null;
   }
 }
 
@@ -132,6 +135,12 @@ export class LmRuntime extends LmVocabulary implements LanguageModel<LmSequence>
   /** Every lane's samplings are gated, so a caller's greedy output under load is its output alone (lm-sample-gate.ts). */
   get samplingGated(): boolean {
     return this.lanes.every((l) => l.samplingGated);
+  }
+
+  /** Every lane's batches since they opened, summed (lm-sample-gate.ts); null where no lane is gated. */
+  batchTotals(): LlmBatchTotals | null {
+    const each = this.lanes.flatMap((l) => (l.batchTotals === null ? [] : [l.batchTotals]));
+    return each.length === 0 ? null : each.reduce(addBatchTotals, emptyBatchTotals());
   }
 
   static async open(path: string, opts: LmOpenOptions): Promise<LmRuntime> {
