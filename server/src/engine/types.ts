@@ -1,6 +1,6 @@
 // The in-process engine API: transports (ws, webrtc, CLI) talk to the model only through this.
-import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { LlmBatchTotals } from '../runtimes/lm-sample-gate.ts';
 import type { Mode } from '../runtimes/manifest.ts';
 
 export type { Mode };

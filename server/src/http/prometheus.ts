@@ -175,8 +175,7 @@ function registerFleetMetrics(fleet: FleetGauges, registers: Registry[]): void {
   });
 }
 
-/** A gauge's collect callback that sets it from a reading. */
-/** A counter read from a cumulative total the engine keeps (it only grows). */
+/** A counter's collect callback that reads it from a cumulative total the engine keeps (it only grows). */
 function countFrom(read: () => number): (this: Counter) => void {
   return function (this: Counter) {
     this.reset();
@@ -184,6 +183,7 @@ function countFrom(read: () => number): (this: Counter) => void {
   };
 }
 
+/** A gauge's collect callback that sets it from a reading. */
 function setFrom(read: () => number): (this: Gauge) => void {
   return function (this: Gauge) {
     this.set(read());
