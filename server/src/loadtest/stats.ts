@@ -45,3 +45,7 @@ export function niceBinWidth(values: readonly number[], target = 30): number {
 export function round1(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 10) / 10 : x;
 }
+
+export function round2(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
+}

@@ -6,7 +6,7 @@
 // - TTFA: end of the caller's audio → first answer audio frame, over every turn that got audio.
 import type { ServerSample } from './records.ts';
 import type { LoadResult } from './run.ts';
-import { mean, percentile, round1 } from './stats.ts';
+import { mean, percentile, round1, round2 } from './stats.ts';
 
 export interface LoadSummary {
   calls: number;
@@ -67,12 +67,11 @@ export function llmBatchFigures(samples: readonly ServerSample[], wallMs: number
   const batches = each.reduce((n, b) => n + b.batches, 0);
   if (batches === 0 || !(wallMs > 0)) return null;
   const total = (pick: (b: (typeof each)[number]) => number) => each.reduce((n, b) => n + pick(b), 0);
-  const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
     batchesPerS: round1(batches / (wallMs / 1000)),
-    tokensPerBatch: r2(total((b) => b.samplings) / batches),
-    decodeMsPerBatch: r2(total((b) => b.decodeMs) / batches),
-    samplingMsPerBatch: r2(total((b) => b.samplingMs) / batches),
+    tokensPerBatch: round2(total((b) => b.samplings) / batches),
+    decodeMsPerBatch: round2(total((b) => b.decodeMs) / batches),
+    samplingMsPerBatch: round2(total((b) => b.samplingMs) / batches),
   };
 }
 
